@@ -1,0 +1,379 @@
+"""The classical DeepDream engine: gradient ascent on the input image.
+
+Follows Google's reference notebook (Mordvintsev, Olah & Tyka, "Inceptionism", 2015,
+github.com/google/deepdream) and the TF DeepDream tutorial:
+
+  * an octave pyramid, coarse to fine, with *detail transfer*: what the dream added at one
+    octave is upscaled and added to the next octave's base image;
+  * random roll jitter each step, undone after the step;
+  * a normalised step `x += step_size * g / std(g)` (or `/ mean|g|`), pixels clipped to [0, 1];
+  * tiled gradients with a random offset per step, so any image size dreams in bounded memory
+    without seams (each tile also carries an overlap margin whose gradient is discarded).
+
+Speed: the backbone is truncated after the deepest layer the objective reads and its weights
+never get gradients; a batch of same-size images ascends together.
+
+One call from Python::
+
+    out01 = dream(x01, DreamConfig(layers=("mixed_3", "mixed_5")))   # (B, 3, H, W) in [0, 1]
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from dreamgan.backbones import DEFAULT_BACKBONE, Backbone, load_backbone
+from dreamgan.dream import objectives as O
+from dreamgan.errors import DreamganError
+
+REDUCTIONS = ("mean", "l2")
+STEP_NORMS = ("std", "mean_abs")
+PRECISIONS = ("fp32", "bf16")
+GUIDE_MODES = ("weights", "dot")
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    """Every knob of a classical dream. Serialises to the recipe stored with each output.
+
+    Pixel quantities (`step_size`, `tv`) are in [0, 1] image units; sizes are in pixels.
+    """
+
+    backbone: str = DEFAULT_BACKBONE
+    weights: str | None = None
+    layers: tuple[str, ...] = ("mixed_3", "mixed_5")
+    layer_weights: tuple[float, ...] | None = None
+    reduction: str = "l2"
+    channels: tuple[int, ...] | None = None
+    top_k: int | None = None
+    top_k_mode: str = "most"
+    neuron: tuple[int, ...] | None = None
+    """(channel,) or (channel, y, x) of the first layer."""
+    class_target: str | None = None
+    """A class name or index; maximises that logit instead of the layers."""
+    guide: str | None = None
+    """Path of a guide image (the Python API may pass the pixels to `dream` directly)."""
+    guide_mode: str = "weights"
+    octaves: int = 4
+    octave_scale: float = 1.4
+    steps: int = 10
+    step_size: float = 0.012
+    step_norm: str = "std"
+    jitter: int = 32
+    tile: int = 512
+    tv: float = 0.0
+    blur: float = 0.0
+    seed: int = 0
+    precision: str = "fp32"
+    channels_last: bool = False
+
+    def __post_init__(self):
+        for name in ("layers", "layer_weights", "channels", "neuron"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        checks = [
+            (len(self.layers) > 0 or self.class_target is not None, "give at least one layer"),
+            (self.layer_weights is None or len(self.layer_weights) == len(self.layers),
+             f"{len(self.layers)} layers but {len(self.layer_weights or ())} layer weights"),
+            (self.reduction in REDUCTIONS, f"reduction must be one of {REDUCTIONS}"),
+            (self.step_norm in STEP_NORMS, f"step_norm must be one of {STEP_NORMS}"),
+            (self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
+            (self.guide_mode in GUIDE_MODES, f"guide mode must be one of {GUIDE_MODES}"),
+            (self.top_k_mode in ("most", "least"), "top-k mode must be 'most' or 'least'"),
+            (self.top_k is None or self.top_k >= 1, "top-k must be ≥ 1"),
+            (self.channels is None or all(c >= 0 for c in self.channels), "channels must be ≥ 0"),
+            (self.neuron is None or len(self.neuron) in (1, 3), "neuron is (channel,) or (channel, y, x)"),
+            (1 <= self.octaves <= 20, "octaves must be in 1..20"),
+            (1.0 < self.octave_scale <= 4.0, "octave scale must be in (1, 4]"),
+            (0 <= self.steps <= 10_000, "steps must be in 0..10000"),
+            (0 < self.step_size <= 1.0, "step size must be in (0, 1]"),
+            (0 <= self.jitter <= 1024, "jitter must be in 0..1024 px"),
+            (self.tile == 0 or self.tile >= 64, "tile must be 0 (no tiling) or ≥ 64 px"),
+            (self.tv >= 0 and self.blur >= 0, "tv and blur must be ≥ 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise DreamganError(f"bad dream config: {message}")
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DreamConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise DreamganError(f"unknown recipe keys: {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+    def replace(self, **changes) -> "DreamConfig":
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, dict] = {
+    # The TF DeepDream tutorial: mixed3 + mixed5 of Inception-v3, reduce_mean, normalised steps.
+    "tutorial": dict(backbone="inception-v3-tf", layers=("mixed_3", "mixed_5"), reduction="mean"),
+    # Deeper layer: eyes, animal faces, architecture.
+    "deep": dict(backbone="inception-v3-tf", layers=("mixed_7",), reduction="l2"),
+    # Shallow layer: strokes, swirls and textures.
+    "shallow": dict(backbone="inception-v3-tf", layers=("mixed_1",), reduction="l2"),
+    # A quick look: one octave, few steps.
+    "quick": dict(octaves=2, steps=5),
+}
+
+
+def preset(name: str, **overrides) -> DreamConfig:
+    """A `DreamConfig` from a named preset, with `overrides` applied."""
+    if name not in PRESETS:
+        raise DreamganError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return DreamConfig(**{**PRESETS[name], **overrides})
+
+
+# -- objective from config ---------------------------------------------------------------------
+def build_objective(config: DreamConfig, backbone: Backbone, guide_x01: torch.Tensor | None = None) -> O.Objective:
+    """The objective a config describes (layer names and classes are validated here).
+
+    Raises:
+        BackboneError: unknown layer or class (the message lists the valid ones).
+        DreamganError: a guide mode without a guide image, or similar.
+    """
+    if config.class_target is not None:
+        return O.ClassLogit(backbone.logits_layer or backbone.resolve_layer("logits"), backbone.resolve_class(config.class_target))
+    layers = [backbone.resolve_layer(l) for l in config.layers]
+    weights = config.layer_weights or (1.0,) * len(layers)
+    if config.neuron is not None:
+        return O.Neuron(layers[0], *config.neuron)
+    if config.guide is not None and guide_x01 is None:
+        from dreamgan.images import load_image_x01
+
+        guide_x01 = load_image_x01(config.guide)
+    terms = []
+    for layer, w in zip(layers, weights):
+        if guide_x01 is not None:
+            term = O.Guided(layer, guide_x01, mode=config.guide_mode, reduction=config.reduction)
+        elif config.top_k is not None:
+            term = O.TopKChannels(layer, config.top_k, most=config.top_k_mode == "most", reduction=config.reduction)
+        else:
+            term = O.LayerObjective(layer, reduction=config.reduction, channels=config.channels)
+        terms.append(term if w == 1.0 else w * term)
+    return terms[0] if len(terms) == 1 else O.Sum(terms)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def octave_sizes(height: int, width: int, octaves: int, scale: float, min_side: int) -> list[tuple[int, int]]:
+    """Octave sizes from the full image down; no octave's short side goes below `min_side`.
+
+    Octaves that would be smaller are clamped to `min_side` (and duplicates dropped), so a
+    small image dreams with fewer octaves instead of crashing.
+    """
+    sizes: list[tuple[int, int]] = []
+    short = min(height, width)
+    for i in range(octaves):
+        f = max(scale ** -i, min(1.0, min_side / short))
+        size = (max(1, round(height * f)), max(1, round(width * f)))
+        if not sizes or size != sizes[-1]:
+            sizes.append(size)
+    return sizes
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    down = size[0] < x.shape[-2]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=down)
+
+
+def _gaussian_blur(g: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (B, C, H, W), reflect padding."""
+    radius = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=g.dtype, device=g.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = g.shape[1]
+    radius_h, radius_w = min(radius, g.shape[-2] - 1), min(radius, g.shape[-1] - 1)
+    g = F.pad(g, (radius_w, radius_w, radius_h, radius_h), mode="reflect") if min(radius_h, radius_w) > 0 else g
+    kh = k[radius - radius_h: radius + radius_h + 1]
+    kw = k[radius - radius_w: radius + radius_w + 1]
+    g = F.conv2d(g, kw.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(g, kh.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference between neighbouring pixels, per image: (B,)."""
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
+    return dx + dy
+
+
+def _spans(length: int, tile: int) -> list[tuple[int, int]]:
+    """Split [0, length) into ceil(length / tile) near-equal spans."""
+    n = max(1, math.ceil(length / tile))
+    edges = [round(i * length / n) for i in range(n + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+@dataclass
+class Progress:
+    """What a progress callback receives after each step."""
+
+    step: int
+    total: int
+    octave: int
+    octaves: int
+    size: tuple[int, int]
+    objective: float
+    image01: torch.Tensor | None = field(default=None, repr=False)
+    """The current full-size preview (B, 3, H, W), only on the last step of each octave."""
+
+
+class DreamEngine:
+    """Gradient ascent with octaves, jitter and tiles, over one truncated backbone.
+
+    Args:
+        config: the recipe.
+        backbone: a loaded `Backbone` (default: `load_backbone(config.backbone)`).
+        objective: overrides the objective the config describes (e.g. a composed one).
+        guide_x01: (1, 3, h, w) guide image in [0, 1] for guided dreams.
+        device: where to run (default: the backbone's device).
+    """
+
+    def __init__(self, config: DreamConfig, *, backbone: Backbone | None = None, objective: O.Objective | None = None,
+                 guide_x01: torch.Tensor | None = None, device: str | torch.device | None = None):
+        self.config = config
+        full = backbone if backbone is not None else load_backbone(config.backbone, weights=config.weights)
+        self.objective = objective if objective is not None else build_objective(config, full, guide_x01)
+        deepest = full.deepest(self.objective.layers)
+        self.min_side = full.min_size(deepest)
+        self.net = full.truncated(self.objective.layers)
+        self.device = torch.device(device) if device is not None else full.mean.device
+        self.net.to(self.device)
+        if config.channels_last:
+            self.net.to(memory_format=torch.channels_last)
+
+    # 1 forward + backward over one tile
+    def _autocast(self):
+        if self.config.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _score(self, objective: O.Objective, x01: torch.Tensor) -> torch.Tensor:
+        """(B,) objective of x01, upsampling inputs below the backbone's minimum size."""
+        h, w = x01.shape[-2:]
+        if min(h, w) < self.min_side:
+            f = self.min_side / min(h, w)
+            x01 = F.interpolate(x01, size=(math.ceil(h * f), math.ceil(w * f)), mode="bilinear", align_corners=False)
+        if self.config.channels_last:
+            x01 = x01.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            acts = self.net(x01, objective.layers)
+            score = objective({k: v.float() for k, v in acts.items()})
+        if self.config.tv > 0:
+            score = score - self.config.tv * total_variation(x01)
+        return score
+
+    def gradient(self, objective: O.Objective, x01: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """d objective / d x01, computed tile by tile; returns (grad like x01, mean objective)."""
+        tile = self.config.tile
+        h, w = x01.shape[-2:]
+        if tile == 0 or (h <= tile and w <= tile):
+            x = x01.detach().requires_grad_(True)
+            score = self._score(objective, x)
+            (g,) = torch.autograd.grad(score.sum(), x)
+            return g, float(score.detach().mean())
+        grad = torch.zeros_like(x01)
+        margin = max(8, tile // 16)
+        total = 0.0
+        for y0, y1 in _spans(h, tile):
+            for x0, x1 in _spans(w, tile):
+                # The tile plus a margin of context; only the core's gradient is kept.
+                ya, yb, xa, xb = max(0, y0 - margin), min(h, y1 + margin), max(0, x0 - margin), min(w, x1 + margin)
+                x = x01[..., ya:yb, xa:xb].detach().requires_grad_(True)
+                score = self._score(objective, x)
+                (g,) = torch.autograd.grad(score.sum(), x)
+                grad[..., y0:y1, x0:x1] = g[..., y0 - ya: y1 - ya, x0 - xa: x1 - xa]
+                total += float(score.detach().mean())
+        return grad, total / (len(_spans(h, tile)) * len(_spans(w, tile)))
+
+    def step(self, objective: O.Objective, img01: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, float]:
+        """One normalised ascent step on (B, 3, H, W) in [0, 1]."""
+        cfg = self.config
+        h, w = img01.shape[-2:]
+        # 1. jitter: a random roll (plus a random tile offset, so tile seams never stay put)
+        reach_y, reach_x = cfg.jitter, cfg.jitter
+        if cfg.tile and (h > cfg.tile or w > cfg.tile):
+            reach_y, reach_x = max(reach_y, min(h, cfg.tile) // 2), max(reach_x, min(w, cfg.tile) // 2)
+        oy = int(torch.randint(-reach_y, reach_y + 1, (1,), generator=gen)) if reach_y else 0
+        ox = int(torch.randint(-reach_x, reach_x + 1, (1,), generator=gen)) if reach_x else 0
+        rolled = torch.roll(img01, shifts=(oy, ox), dims=(2, 3))
+        # 2. ascend: the gradient of the rolled image, rolled back (undoes the jitter)
+        g, score = self.gradient(objective, rolled)
+        g = torch.roll(g, shifts=(-oy, -ox), dims=(2, 3))
+        if cfg.blur > 0:
+            g = _gaussian_blur(g, cfg.blur)
+        # 3. normalise per image and clip the pixel range
+        scale = g.std(dim=(1, 2, 3), keepdim=True) if cfg.step_norm == "std" else g.abs().mean(dim=(1, 2, 3), keepdim=True)
+        img01 = (img01 + cfg.step_size * g / (scale + 1e-8)).clamp_(0.0, 1.0)
+        return img01, score
+
+    def run(self, images01: torch.Tensor, progress: Callable[[Progress], None] | None = None) -> torch.Tensor:
+        """Dream a batch of same-size images: (B, 3, H, W) in [0, 1] → same shape in [0, 1]."""
+        if images01.ndim != 4 or images01.shape[1] != 3:
+            raise DreamganError(f"expected images of shape (B, 3, H, W), got {tuple(images01.shape)}")
+        cfg = self.config
+        x01 = images01.detach().to(self.device, torch.float32).clamp(0, 1)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        objective = self.objective.prepare(self.net, x01)
+        h, w = x01.shape[-2:]
+        sizes = octave_sizes(h, w, cfg.octaves, cfg.octave_scale, self.min_side)
+        bases = [_resize(x01, s) for s in sizes]  # full size first
+        total, done = len(sizes) * cfg.steps, 0
+        detail = torch.zeros_like(bases[-1])
+        img = bases[-1]
+        for octave, base in enumerate(reversed(bases)):
+            # detail transfer: what the dream added so far, upscaled onto this octave's photo
+            img = (base + _resize(detail, base.shape[-2:])).clamp(0, 1)
+            for i in range(cfg.steps):
+                img, score = self.step(objective, img, gen)
+                done += 1
+                if progress is not None:
+                    last = i == cfg.steps - 1
+                    preview = _resize(img, (h, w)) if last else None
+                    progress(Progress(done, total, octave + 1, len(sizes), tuple(base.shape[-2:]), score, preview))
+            detail = img - base
+        return img
+
+    @torch.no_grad()
+    def score(self, images01: torch.Tensor) -> torch.Tensor:
+        """(B,) objective of images (prepared on the images themselves), for measurements."""
+        objective = self.objective.prepare(self.net, images01)
+        return self._score(objective, images01.to(self.device))
+
+
+def dream(images01: torch.Tensor, config: DreamConfig | None = None, *, backbone: Backbone | None = None,
+          objective: O.Objective | None = None, guide_x01: torch.Tensor | None = None,
+          progress: Callable[[Progress], None] | None = None) -> torch.Tensor:
+    """Dream a batch of images in one call.
+
+    Args:
+        images01: (B, 3, H, W) float in [0, 1], or (3, H, W) for one image.
+        config: the recipe (default `DreamConfig()`: the tutorial layers of inception-v3-tf).
+        backbone, objective, guide_x01, progress: see `DreamEngine` and `Progress`.
+
+    Returns:
+        The dreams, same shape as `images01`, float32 in [0, 1].
+    """
+    single = images01.ndim == 3
+    x = images01[None] if single else images01
+    out = DreamEngine(config or DreamConfig(), backbone=backbone, objective=objective, guide_x01=guide_x01).run(x, progress)
+    return out[0] if single else out
+
+
+def objective_layers(config: DreamConfig, backbone: Backbone) -> Sequence[str]:
+    """The backbone layers a config's objective reads."""
+    return build_objective(config, backbone).layers

@@ -1,0 +1,22 @@
+"""User-facing errors.
+
+Every error a user can cause (bad image, unknown layer, missing weights, unwritable
+directory) is a `DreamganError`. The CLI prints its message as one line and exits non-zero;
+anything else is a bug and keeps its traceback.
+"""
+
+
+class DreamganError(Exception):
+    """An error caused by input or environment, with a message that says what to do."""
+
+
+class ImageError(DreamganError):
+    """An image file that cannot be read, or is too small or too large to dream."""
+
+
+class BackboneError(DreamganError):
+    """An unknown backbone, layer or class, or weights that do not fit."""
+
+
+class WeightsNotFoundError(BackboneError):
+    """Weights are not on this machine; the message says where to put them."""

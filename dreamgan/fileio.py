@@ -1,0 +1,67 @@
+"""Atomic file writes: a reader never sees a half-written file, even after `kill -9`.
+
+Everything dreamgan writes (PNGs, JSON, checkpoints) goes through `atomic_path`: the data is
+written to a temporary file in the same directory, flushed, then renamed over the target
+with `os.replace`, which is atomic on POSIX filesystems.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from dreamgan.errors import DreamganError
+
+
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create `path` (and parents) if needed and check that files can be written there.
+
+    Raises:
+        DreamganError: if the directory cannot be created or written.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DreamganError(f"cannot create output directory {path}: {e.strerror or e}") from None
+    if not path.is_dir():
+        raise DreamganError(f"output path {path} exists and is not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DreamganError(f"output directory {path} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to `target`; on success rename it over `target`.
+
+    On any exception (including KeyboardInterrupt) the temporary file is removed and
+    `target` is left untouched.
+    """
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp_path, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `target` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json_atomic(target: str | os.PathLike, obj: Any) -> None:
+    """Write `obj` as indented JSON to `target` atomically."""
+    write_bytes_atomic(target, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
