@@ -23,6 +23,8 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
         DreamganError: if the directory cannot be created or written.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DreamganError(f"output path {path} exists and is not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -96,7 +96,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     except ImageError:
         raise
     except Image.DecompressionBombError as e:
-        raise ImageError(f"{path}: refused as a decompression bomb ({e})") from None
+        raise ImageError(f"{path}: refused by the decompression-bomb guard ({e}); downscale it first") from None
     except Image.UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file (or a format Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError) as e:

@@ -35,11 +35,13 @@ class BackboneInfo:
     name: str
     description: str
     weights: str
-    """'embedded', a local path, or 'missing: …' with what to do."""
+    """'embedded', 'local', or 'missing'."""
+    detail: str
+    """The weights path, or what to do when they are missing."""
 
     @property
     def available(self) -> bool:
-        return not self.weights.startswith("missing")
+        return self.weights != "missing"
 
 
 def backbone_names() -> list[str]:
@@ -59,14 +61,14 @@ def list_backbones() -> list[BackboneInfo]:
     for name in backbone_names():
         try:
             if name == "inception-v3-tf":
-                where = f"embedded ({inception_tf.torchscript_path()})"
+                status, detail = "embedded", str(inception_tf.torchscript_path())
             elif name == "efficientnet-lite0":
-                where = f"embedded ({efficientnet_lite.imagenet_weights_path()})"
+                status, detail = "embedded", str(efficientnet_lite.imagenet_weights_path())
             else:
-                where = str(zoo.find_weights(name))
+                status, detail = "local", str(zoo.find_weights(name))
         except WeightsNotFoundError as e:
-            where = f"missing: {e}"
-        out.append(BackboneInfo(name, _describe(name), where))
+            status, detail = "missing", str(e)
+        out.append(BackboneInfo(name, _describe(name), status, detail))
     return out
 
 

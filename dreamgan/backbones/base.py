@@ -45,7 +45,10 @@ class Backbone(nn.Module):
     ):
         super().__init__()
         self.name = name
-        self.stages = nn.ModuleDict(dict(stages))
+        self._names = [n for n, _ in stages]
+        if len(set(self._names)) != len(self._names):
+            raise ValueError(f"duplicate stage names in {self._names}")
+        self.stage_modules = nn.ModuleList([m for _, m in stages])  # ModuleDict forbids '.' in names
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
         self.class_names = list(class_names) if class_names is not None else None
@@ -59,7 +62,12 @@ class Backbone(nn.Module):
     # -- names ------------------------------------------------------------------------------
     @property
     def layer_names(self) -> list[str]:
-        return list(self.stages.keys())
+        return list(self._names)
+
+    @property
+    def stages(self) -> dict[str, nn.Module]:
+        """{layer name: module} in execution order."""
+        return dict(zip(self._names, self.stage_modules))
 
     def resolve_layer(self, layer: str) -> str:
         """The canonical name of `layer`, or a `BackboneError` listing the valid names."""

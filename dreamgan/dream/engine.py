@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +35,8 @@ REDUCTIONS = ("mean", "l2")
 STEP_NORMS = ("std", "mean_abs")
 PRECISIONS = ("fp32", "bf16")
 GUIDE_MODES = ("weights", "dot")
+TILE_ALIGN = 32
+"""Tile origins are multiples of this (≥ the total stride of any layer we dream with)."""
 
 
 @dataclass(frozen=True)
@@ -278,27 +280,37 @@ class DreamEngine:
         return score
 
     def gradient(self, objective: O.Objective, x01: torch.Tensor) -> tuple[torch.Tensor, float]:
-        """d objective / d x01, computed tile by tile; returns (grad like x01, mean objective)."""
+        """d objective / d x01, computed tile by tile; returns (grad like x01, mean objective).
+
+        Objectives average over positions, so each tile's gradient is weighted by the tile's
+        share of the image: the sum over tiles then matches the whole-image gradient.
+        """
         tile = self.config.tile
         h, w = x01.shape[-2:]
-        if tile == 0 or (h <= tile and w <= tile):
-            x = x01.detach().requires_grad_(True)
-            score = self._score(objective, x)
-            (g,) = torch.autograd.grad(score.sum(), x)
-            return g, float(score.detach().mean())
-        grad = torch.zeros_like(x01)
-        margin = max(8, tile // 16)
-        total = 0.0
-        for y0, y1 in _spans(h, tile):
-            for x0, x1 in _spans(w, tile):
-                # The tile plus a margin of context; only the core's gradient is kept.
-                ya, yb, xa, xb = max(0, y0 - margin), min(h, y1 + margin), max(0, x0 - margin), min(w, x1 + margin)
-                x = x01[..., ya:yb, xa:xb].detach().requires_grad_(True)
+        with torch.enable_grad():  # works even when the caller is in no_grad mode
+            if tile == 0 or (h <= tile and w <= tile):
+                x = x01.detach().requires_grad_(True)
                 score = self._score(objective, x)
                 (g,) = torch.autograd.grad(score.sum(), x)
-                grad[..., y0:y1, x0:x1] = g[..., y0 - ya: y1 - ya, x0 - xa: x1 - xa]
-                total += float(score.detach().mean())
-        return grad, total / (len(_spans(h, tile)) * len(_spans(w, tile)))
+                return g, float(score.detach().mean())
+            grad = torch.zeros_like(x01)
+            margin = max(8, tile // 16)
+            total = 0.0
+            for y0, y1 in _spans(h, tile):
+                for x0, x1 in _spans(w, tile):
+                    # The tile plus a margin of context; only the core's gradient is kept. The
+                    # context starts on a multiple of TILE_ALIGN so strided layers sample the same
+                    # grid as they would on the whole image.
+                    ya = max(0, (y0 - margin) // TILE_ALIGN * TILE_ALIGN)
+                    xa = max(0, (x0 - margin) // TILE_ALIGN * TILE_ALIGN)
+                    yb, xb = min(h, y1 + margin), min(w, x1 + margin)
+                    share = (yb - ya) * (xb - xa) / (h * w)
+                    x = x01[..., ya:yb, xa:xb].detach().requires_grad_(True)
+                    score = self._score(objective, x)
+                    (g,) = torch.autograd.grad(score.sum() * share, x)
+                    grad[..., y0:y1, x0:x1] = g[..., y0 - ya: y1 - ya, x0 - xa: x1 - xa]
+                    total += float(score.detach().mean()) * (y1 - y0) * (x1 - x0) / (h * w)
+            return grad, total
 
     def step(self, objective: O.Objective, img01: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, float]:
         """One normalised ascent step on (B, 3, H, W) in [0, 1]."""
@@ -348,6 +360,11 @@ class DreamEngine:
             detail = img - base
         return img
 
+    def total_steps(self, height: int, width: int) -> int:
+        """How many ascent steps `run` takes for an image of this size."""
+        cfg = self.config
+        return len(octave_sizes(height, width, cfg.octaves, cfg.octave_scale, self.min_side)) * cfg.steps
+
     @torch.no_grad()
     def score(self, images01: torch.Tensor) -> torch.Tensor:
         """(B,) objective of images (prepared on the images themselves), for measurements."""
@@ -372,8 +389,3 @@ def dream(images01: torch.Tensor, config: DreamConfig | None = None, *, backbone
     x = images01[None] if single else images01
     out = DreamEngine(config or DreamConfig(), backbone=backbone, objective=objective, guide_x01=guide_x01).run(x, progress)
     return out[0] if single else out
-
-
-def objective_layers(config: DreamConfig, backbone: Backbone) -> Sequence[str]:
-    """The backbone layers a config's objective reads."""
-    return build_objective(config, backbone).layers

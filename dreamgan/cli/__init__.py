@@ -1,0 +1,66 @@
+"""The `dreamgan` command line (Typer). One module per command group; commands stay thin.
+
+Errors a user can cause are printed as one line with a non-zero exit. Set DREAMGAN_DEBUG=1
+to see the traceback instead.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from dreamgan import __version__
+from dreamgan.errors import DreamganError
+
+app = typer.Typer(
+    name="dreamgan",
+    help="Fast DeepDream: classical dreams, paired dream datasets, and GANs that dream in one pass.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"dreamgan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")):
+    """Fast DeepDream."""
+
+
+from dreamgan.cli import backbones as _backbones  # noqa: E402,F401  (registers commands)
+from dreamgan.cli import dream as _dream  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: runs the app, turning user errors into one line + exit code 1."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)  # typer.Exit(code) is returned, not raised, outside standalone mode
+    except DreamganError as e:
+        if os.environ.get("DREAMGAN_DEBUG"):
+            raise
+        typer.secho(f"error: {e}", fg="red", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.secho("interrupted: finished outputs are complete, nothing half-written was kept", fg="yellow", err=True)
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.secho("aborted", fg="yellow", err=True)
+        sys.exit(130)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise

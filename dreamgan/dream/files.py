@@ -1,0 +1,89 @@
+"""Dream image files into a folder: the library call behind `dreamgan dream`.
+
+Each output is a PNG written atomically (a Ctrl-C or kill never leaves a torn file), with the
+recipe as JSON in the PNG text chunk `dreamgan.recipe`. A bad input file is reported and
+skipped; the others still complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from dreamgan import __version__
+from dreamgan.dream.engine import DreamConfig, DreamEngine, Progress
+from dreamgan.errors import ImageError
+from dreamgan.fileio import ensure_writable_dir
+from dreamgan.images import load_image, overlay_uint8, save_png, uint8_to_x01, x01_to_uint8
+
+RECIPE_KEY = "dreamgan.recipe"
+
+
+@dataclass
+class DreamFilesReport:
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def recipe_text(config: DreamConfig, source: str | None = None) -> dict[str, str]:
+    """PNG text metadata for a dream made with `config`."""
+    recipe = {"dreamgan_version": __version__, "config": config.to_dict()}
+    if source:
+        recipe["source"] = source
+    return {RECIPE_KEY: json.dumps(recipe, sort_keys=True), "Software": f"dreamgan {__version__}"}
+
+
+def output_names(paths: list[Path]) -> list[str]:
+    """Unique output stems: `photo`, or `photo-2` when two inputs share a stem."""
+    seen: dict[str, int] = {}
+    names = []
+    for p in paths:
+        n = seen.get(p.stem, 0) + 1
+        seen[p.stem] = n
+        names.append(p.stem if n == 1 else f"{p.stem}-{n}")
+    return names
+
+
+def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConfig, *, overlay: float | None = None,
+                engine: DreamEngine | None = None,
+                on_start: Callable[[Path, int], None] | None = None,
+                on_progress: Callable[[Progress], None] | None = None,
+                on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
+    """Dream each file of `paths` into `out_dir/<stem>.png` (and `<stem>.overlay.png`).
+
+    Args:
+        paths: image files (see `images.list_images` to expand folders).
+        out_dir: created if missing.
+        config: the recipe; the engine is built once (validating backbone, layers, class).
+        overlay: also write the dream blended over the original with this opacity in [0, 1].
+        on_start(path, total_steps), on_progress(Progress), on_done(path, output or None, error or None):
+            callbacks for a progress display.
+
+    Raises:
+        DreamganError: bad config, unknown layer/backbone/class, unwritable `out_dir`.
+        Per-file image errors are not raised: they are collected in the report.
+    """
+    out = ensure_writable_dir(out_dir)
+    engine = engine or DreamEngine(config)
+    report = DreamFilesReport()
+    for path, stem in zip(paths, output_names(paths)):
+        try:
+            uint8 = load_image(path)
+        except ImageError as e:
+            report.failed.append((path, str(e)))
+            if on_done:
+                on_done(path, None, str(e))
+            continue
+        if on_start:
+            on_start(path, engine.total_steps(*uint8.shape[:2]))
+        dream_uint8 = x01_to_uint8(engine.run(uint8_to_x01(uint8), on_progress))
+        text = recipe_text(config, source=path.name)
+        target = save_png(out / f"{stem}.png", dream_uint8, text)
+        if overlay is not None:
+            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream_uint8, overlay), text)
+        report.written.append(target)
+        if on_done:
+            on_done(path, target, None)
+    return report

@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny random backbones and small synthetic or bundled photos."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dreamgan.backbones.base import Backbone
+
+
+def tiny_backbone(num_classes: int = 5, seed: int = 0) -> Backbone:
+    """A 3-stage random CNN with logits, wrapped like every real backbone (fast on CPU)."""
+    torch.manual_seed(seed)
+    stages = [
+        ("conv1", nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())),
+        ("conv2", nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU())),
+        ("conv3", nn.Sequential(nn.Conv2d(16, 16, 3, stride=2), nn.ReLU())),
+        ("pool", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten(1)),
+        ("fc", nn.Linear(16, num_classes)),
+    ]
+    return Backbone("tiny", stages, mean=[0.5] * 3, std=[0.25] * 3,
+                    class_names=[f"class{i}" for i in range(num_classes)], logits_layer="fc")
+
+
+@pytest.fixture
+def tiny():
+    return tiny_backbone()
+
+
+@pytest.fixture
+def photo_uint8():
+    """A real photo (scikit-image's chelsea), centre-cropped and resized to 64×64."""
+    import skimage.data
+
+    from dreamgan.images import resize_uint8
+
+    img = skimage.data.chelsea()[:, 75:375]
+    return resize_uint8(img, (64, 64))
+
+
+@pytest.fixture
+def noise_x01():
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(2, 3, 48, 48, generator=g)
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    torch.set_num_threads(2)
+    np.random.seed(0)
