@@ -1,0 +1,126 @@
+"""CLI: options reach the library unchanged, errors are one line with a non-zero exit."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from dreamgan.cli import app, main
+from dreamgan.cli import dream as dream_cli
+from dreamgan.dream import DreamConfig
+from dreamgan.dream.files import RECIPE_KEY
+from dreamgan.images import read_png_text
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def photo_file(tmp_path, photo_uint8):
+    p = tmp_path / "cat.png"
+    Image.fromarray(photo_uint8).save(p)
+    return p
+
+
+def _capture(monkeypatch):
+    calls = {}
+
+    def fake(paths, out, config, overlay):
+        calls.update(paths=paths, out=out, config=config, overlay=overlay)
+        from dreamgan.dream.files import DreamFilesReport
+
+        return DreamFilesReport(written=list(paths))
+
+    monkeypatch.setattr(dream_cli, "run_dream_files", fake)
+    return calls
+
+
+def test_dream_options_reach_the_config(monkeypatch, photo_file, tmp_path):
+    calls = _capture(monkeypatch)
+    args = ["dream", str(photo_file), "-o", str(tmp_path / "o"), "--layers", "mixed_3,mixed_5:0.5", "--octaves", "3",
+            "--octave-scale", "1.5", "--steps", "7", "--step-size", "0.02", "--jitter", "16", "--tile", "256",
+            "--channels", "1,2", "--tv", "0.1", "--blur", "0.5", "--seed", "9", "--precision", "bf16",
+            "--reduction", "mean", "--step-norm", "mean_abs", "--overlay", "0.4", "--channels-last"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cfg = calls["config"]
+    assert cfg == DreamConfig(layers=("mixed_3", "mixed_5"), layer_weights=(1.0, 0.5), octaves=3, octave_scale=1.5,
+                              steps=7, step_size=0.02, jitter=16, tile=256, channels=(1, 2), tv=0.1, blur=0.5, seed=9,
+                              precision="bf16", reduction="mean", step_norm="mean_abs", channels_last=True)
+    assert calls["overlay"] == 0.4 and calls["paths"] == [photo_file]
+
+
+def test_targeted_options_and_presets(monkeypatch, photo_file, tmp_path):
+    calls = _capture(monkeypatch)
+    out = str(tmp_path / "o")
+    assert runner.invoke(app, ["dream", str(photo_file), "-o", out, "--preset", "deep", "--steps", "2"]).exit_code == 0
+    assert calls["config"].layers == ("mixed_7",) and calls["config"].steps == 2
+    assert runner.invoke(app, ["dream", str(photo_file), "-o", out, "--top-k", "4", "--least"]).exit_code == 0
+    assert calls["config"].top_k == 4 and calls["config"].top_k_mode == "least"
+    r = runner.invoke(app, ["dream", str(photo_file), "-o", out, "--backbone", "efficientnet-lite0", "--class", "tabby",
+                            "--guide", str(photo_file), "--guide-mode", "dot", "--neuron", "3,1,2"])
+    assert r.exit_code == 0, r.output
+    cfg = calls["config"]
+    assert (cfg.backbone, cfg.class_target, cfg.guide, cfg.guide_mode, cfg.neuron) == (
+        "efficientnet-lite0", "tabby", str(photo_file), "dot", (3, 1, 2))
+
+
+def _run_main(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    return e.value.code, capsys.readouterr()
+
+
+def test_user_errors_are_one_line_and_non_zero(photo_file, tmp_path, capsys):
+    code, cap = _run_main(["dream", str(photo_file), "-o", str(tmp_path / "o"), "--layers", "mixed33"], capsys)
+    assert code == 1
+    lines = [l for l in cap.err.strip().splitlines() if l.startswith("error")]
+    assert len(lines) == 1 and "valid layers: conv" in lines[0] and "Traceback" not in cap.err
+    code, cap = _run_main(["dream", str(photo_file), "--backbone", "alexnet"], capsys)
+    assert code == 1 and "valid backbones" in cap.err
+    code, cap = _run_main(["dream", str(photo_file), "--octave-scale", "0.5"], capsys)
+    assert code == 1 and "octave scale" in cap.err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, cap = _run_main(["dream", str(photo_file), "-o", str(blocker)], capsys)
+    assert code == 1 and "not a directory" in cap.err
+
+
+def test_real_dream_writes_png_with_recipe_and_survives_a_bad_file(photo_file, tmp_path, capsys):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    out = tmp_path / "dreams"
+    code, cap = _run_main(["dream", str(bad), str(photo_file), "-o", str(out), "--octaves", "1", "--steps", "2",
+                           "--layers", "mixed_1", "--overlay", "0.5", "--seed", "1"], capsys)
+    assert code == 1, "a failed file must give a non-zero exit"
+    assert "broken.jpg" in cap.err and "1 dream(s) written" in cap.out
+    dream_png = out / "cat.png"
+    assert dream_png.is_file() and (out / "cat.overlay.png").is_file()
+    recipe = json.loads(read_png_text(dream_png)[RECIPE_KEY])
+    assert recipe["config"]["layers"] == ["mixed_1"] and recipe["config"]["seed"] == 1
+    assert DreamConfig.from_dict(recipe["config"]).steps == 2
+    img = np.asarray(Image.open(dream_png))
+    assert img.shape == (64, 64, 3)
+    assert not any(p.name.endswith(".tmp") for p in out.iterdir())
+
+
+def test_listing_commands(capsys):
+    assert runner.invoke(app, ["backbones"]).exit_code == 0
+    r = runner.invoke(app, ["layers", "inception-v3-tf"])
+    assert r.exit_code == 0 and "mixed_10" in r.output and "768" in r.output
+    r = runner.invoke(app, ["classes", "efficientnet-lite0"])
+    assert r.exit_code == 0 and "285\tEgyptian cat" in r.output
+    code, cap = _run_main(["classes", "inception-v3-tf"], capsys)
+    assert code == 1 and "no class logits" in cap.err
+
+
+def test_samples_and_version(tmp_path):
+    r = runner.invoke(app, ["samples", "-o", str(tmp_path), "chelsea", "coffee"])
+    assert r.exit_code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["chelsea.png", "coffee.png"]
+    assert runner.invoke(app, ["samples", "-o", str(tmp_path), "nope"]).exit_code != 0
+    out = subprocess.run([sys.executable, "-m", "dreamgan", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("dreamgan ")
