@@ -141,12 +141,23 @@ class Backbone(nn.Module):
             kept.append((name, stage))
             if name == deepest:
                 break
+        return self._with_stages(kept)
+
+    def folded(self) -> "Backbone":
+        """A copy whose frozen conv + batch-norm pairs are folded into single convs (faster, same
+        function up to float rounding). The original is left untouched."""
+        from dreamgan.backbones.inception_tf import fold_batchnorm
+
+        return self._with_stages([(n, fold_batchnorm(m)) for n, m in self.stages.items()])
+
+    def _with_stages(self, stages: list[tuple[str, nn.Module]]) -> "Backbone":
+        names = {n for n, _ in stages}
         clone = Backbone(
-            self.name, kept, mean=self.mean.flatten().tolist(), std=self.std.flatten().tolist(),
-            class_names=self.class_names,
-            logits_layer=self.logits_layer if self.logits_layer in dict(kept) else None,
-            aliases={k: v for k, v in self.aliases.items() if v in dict(kept)}, weights_id=self.weights_id,
+            self.name, stages, mean=self.mean.flatten().tolist(), std=self.std.flatten().tolist(),
+            class_names=self.class_names, logits_layer=self.logits_layer if self.logits_layer in names else None,
+            aliases={k: v for k, v in self.aliases.items() if v in names}, weights_id=self.weights_id,
         )
+        clone._min_size = dict(self._min_size)
         return clone.to(self.mean.device)
 
     @torch.no_grad()
