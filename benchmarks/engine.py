@@ -117,19 +117,10 @@ def rss_child(size: int) -> None:
                       "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
 
 
-def timed(fn, repeats: int) -> tuple[float, torch.Tensor]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-bf16", action="store_true", help="bf16 is ~20x slower on CPUs without native bf16")
@@ -147,19 +138,30 @@ def main() -> None:
         "engine_contiguous": cfg.replace(channels_last=False),
         "engine_bf16": cfg.replace(precision="bf16"),
     }
+    if args.skip_bf16:
+        del variants["engine_bf16"]
     result: dict = {"recipe": cfg.to_dict(), "images": len(xs), "size": 299, "torch": torch.__version__,
                     "machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
 
-    # 1. the plain loop, one image at a time
-    plain_s, plain_out = timed(lambda: torch.cat([plain_dream(x, cfg) for x in xs]), args.repeats)
+    # 1. the plain loop and the engine variants, interleaved over the repeats so that machine
+    #    noise hits all of them alike; the best time of each counts.
+    engines = {name: DreamEngine(vcfg, backbone=backbone) for name, vcfg in variants.items()}
+    runs = {"plain": lambda: torch.cat([plain_dream(x, cfg) for x in xs])}
+    for name, engine in engines.items():
+        runs[name] = lambda engine=engine: torch.cat([engine.run(x) for x in xs])
+        runs[name + "/batched"] = lambda engine=engine: engine.run(batch)
+    best = {k: float("inf") for k in runs}
+    outs = {}
+    for _ in range(args.repeats):
+        for k, fn in runs.items():
+            t = time.perf_counter()
+            outs[k] = fn()
+            best[k] = min(best[k], time.perf_counter() - t)
+    plain_s, plain_out = best["plain"], outs["plain"]
+    result["repeats"] = args.repeats
     result["plain_seconds_per_image"] = plain_s / len(xs)
-    # 2. engine variants, one image at a time and as one batch
-    if args.skip_bf16:
-        del variants["engine_bf16"]
-    for name, vcfg in variants.items():
-        engine = DreamEngine(vcfg, backbone=backbone)
-        single_s, single_out = timed(lambda: torch.cat([engine.run(x) for x in xs]), args.repeats)
-        batch_s, _ = timed(lambda: engine.run(batch), args.repeats)
+    for name, engine in engines.items():
+        single_s, batch_s, single_out = best[name], best[name + "/batched"], outs[name]
         result[name] = {
             "seconds_per_image": single_s / len(xs),
             "seconds_per_image_batched": batch_s / len(xs),

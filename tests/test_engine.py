@@ -207,3 +207,21 @@ def test_class_target_raises_that_logit_on_efficientnet(photo_uint8):
         before = bb(x, ["logits"])["logits"][0, 1]
         after = bb(engine.run(x), ["logits"])["logits"][0, 1]
     assert after > before + 1.0, f"goldfish logit {before:.2f} -> {after:.2f}"
+
+
+def test_virtual_roll_equals_rolling_the_image(tiny):
+    x = torch.rand(1, 3, 150, 170, generator=torch.Generator().manual_seed(2))
+    engine = DreamEngine(_cfg(tile=64), backbone=tiny)
+    obj = engine.objective.prepare(engine.net, x)
+    shift = (37, -51)
+    g_virtual, s_virtual = engine.gradient(obj, x, shift)
+    g_rolled, s_rolled = engine.gradient(obj, torch.roll(x, shift, (2, 3)))
+    assert torch.allclose(g_virtual, torch.roll(g_rolled, (-shift[0], -shift[1]), (2, 3)), atol=1e-7)
+    assert abs(s_virtual - s_rolled) < 1e-6
+
+
+def test_the_callers_image_is_never_modified(tiny, noise_x01):
+    x = torch.rand(1, 3, 100, 90)
+    before = x.clone()
+    dream(x, _cfg(tile=64), backbone=tiny)
+    assert torch.equal(x, before)

@@ -70,6 +70,7 @@ class FoldedConv(nn.Module):
         self.bias = nn.Parameter(cbn.beta.detach() - cbn.mean * inv_std, requires_grad=False)
 
     def forward(self, x):
+        # (An in-place ReLU measured slower here with channels_last on CPU.)
         return F.relu(F.conv2d(x, self.weight, self.bias, self.stride, self.padding))
 
 

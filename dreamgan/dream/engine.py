@@ -282,20 +282,26 @@ class DreamEngine:
             score = score - self.config.tv * total_variation(x01)
         return score
 
-    def gradient(self, objective: O.Objective, x01: torch.Tensor) -> tuple[torch.Tensor, float]:
-        """d objective / d x01, computed tile by tile; returns (grad like x01, mean objective).
+    def gradient(self, objective: O.Objective, x01: torch.Tensor, shift: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, float]:
+        """Gradient of the objective of x01 rolled by `shift`, returned in x01's own coordinates.
 
+        The roll is virtual: each tile is gathered from x01 with wrapped indices and its
+        gradient scattered back the same way, so no full-size rolled copy is ever made.
         Objectives average over positions, so each tile's gradient is weighted by the tile's
-        share of the image: the sum over tiles then matches the whole-image gradient.
+        share of the image: the tiles together then give the whole-image gradient.
+
+        Returns:
+            (gradient like x01, mean objective over the tiles).
         """
         tile = self.config.tile
+        oy, ox = shift
         h, w = x01.shape[-2:]
         with torch.enable_grad():  # works even when the caller is in no_grad mode
             if tile == 0 or (h <= tile and w <= tile):
-                x = x01.detach().requires_grad_(True)
+                x = torch.roll(x01.detach(), shifts=(oy, ox), dims=(2, 3)).requires_grad_(True)
                 score = self._score(objective, x)
                 (g,) = torch.autograd.grad(score.sum(), x)
-                return g, float(score.detach().mean())
+                return torch.roll(g, shifts=(-oy, -ox), dims=(2, 3)), float(score.detach().mean())
             grad = torch.zeros_like(x01)
             margin = max(8, tile // 16)
             total = 0.0
@@ -307,16 +313,19 @@ class DreamEngine:
                     ya = max(0, (y0 - margin) // TILE_ALIGN * TILE_ALIGN)
                     xa = max(0, (x0 - margin) // TILE_ALIGN * TILE_ALIGN)
                     yb, xb = min(h, y1 + margin), min(w, x1 + margin)
+                    rows = (torch.arange(ya, yb, device=x01.device) - oy) % h  # rolled[i] = x01[(i - oy) % h]
+                    cols = (torch.arange(xa, xb, device=x01.device) - ox) % w
+                    x = x01.detach().index_select(2, rows).index_select(3, cols).requires_grad_(True)
                     share = (yb - ya) * (xb - xa) / (h * w)
-                    x = x01[..., ya:yb, xa:xb].detach().requires_grad_(True)
                     score = self._score(objective, x)
                     (g,) = torch.autograd.grad(score.sum() * share, x)
-                    grad[..., y0:y1, x0:x1] = g[..., y0 - ya: y1 - ya, x0 - xa: x1 - xa]
+                    core_rows, core_cols = rows[y0 - ya: y1 - ya], cols[x0 - xa: x1 - xa]
+                    grad[:, :, core_rows[:, None], core_cols[None, :]] = g[..., y0 - ya: y1 - ya, x0 - xa: x1 - xa]
                     total += float(score.detach().mean()) * (y1 - y0) * (x1 - x0) / (h * w)
             return grad, total
 
     def step(self, objective: O.Objective, img01: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, float]:
-        """One normalised ascent step on (B, 3, H, W) in [0, 1]."""
+        """One normalised ascent step on (B, 3, H, W) in [0, 1] (updated in place and returned)."""
         cfg = self.config
         h, w = img01.shape[-2:]
         # 1. jitter: a random roll (plus a random tile offset, so tile seams never stay put)
@@ -325,11 +334,8 @@ class DreamEngine:
             reach_y, reach_x = max(reach_y, min(h, cfg.tile) // 2), max(reach_x, min(w, cfg.tile) // 2)
         oy = int(torch.randint(-reach_y, reach_y + 1, (1,), generator=gen)) if reach_y else 0
         ox = int(torch.randint(-reach_x, reach_x + 1, (1,), generator=gen)) if reach_x else 0
-        rolled = torch.roll(img01, shifts=(oy, ox), dims=(2, 3))
-        # 2. ascend: the gradient of the rolled image, rolled back (undoes the jitter)
-        g, score = self.gradient(objective, rolled)
-        del rolled  # big images: keep at most a few full-size tensors alive
-        g = torch.roll(g, shifts=(-oy, -ox), dims=(2, 3))
+        # 2. ascend: the gradient of the rolled image, returned un-rolled (undoes the jitter)
+        g, score = self.gradient(objective, img01, (oy, ox))
         if cfg.blur > 0:
             g = _gaussian_blur(g, cfg.blur)
         # 3. normalise per image and clip the pixel range (in place: img01 is the engine's own)
@@ -343,7 +349,9 @@ class DreamEngine:
         if images01.ndim != 4 or images01.shape[1] != 3:
             raise DreamganError(f"expected images of shape (B, 3, H, W), got {tuple(images01.shape)}")
         cfg = self.config
-        x01 = images01.detach().to(self.device, torch.float32).clamp(0, 1)  # a copy: the caller's stays as is
+        x01 = images01.detach().to(self.device, torch.float32)  # read only: the caller's tensor is never changed
+        if float(x01.min()) < 0 or float(x01.max()) > 1:
+            x01 = x01.clamp(0, 1)
         gen = torch.Generator().manual_seed(cfg.seed)
         objective = self.objective.prepare(self.net, x01)
         h, w = x01.shape[-2:]
