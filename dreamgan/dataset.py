@@ -249,9 +249,15 @@ def pair_paths(out: Path, split: str, item_id: str) -> tuple[Path, Path]:
     return out / split / "natural" / f"{item_id}.png", out / split / "dream" / f"{item_id}.png"
 
 
-def _identity(recipe, size: int, seed: int, source: str, count: int | None, val: float, test: float) -> dict:
-    """What must match for a rerun to continue an existing dataset."""
-    return {"recipe": recipe.to_dict(), "size": size, "seed": seed, "source": source, "count": count,
+def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], val: float, test: float) -> dict:
+    """What must match for a rerun to continue an existing dataset.
+
+    `--count` is not part of it: a larger count plans a superset of the same views, so a rerun
+    with a larger count extends the dataset. The photo set is: a new photo would reshuffle the
+    by-photo split and could leak a held-out photo into training.
+    """
+    photo_set = hashlib.sha256("".join(sorted(p.sha256 for p in photos)).encode()).hexdigest()
+    return {"recipe": recipe.to_dict(), "size": size, "seed": seed, "source": source, "photos": photo_set,
             "val": val, "test": test}
 
 
@@ -288,7 +294,12 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         raise DreamganError(f"--batch must be ≥ 1, got {batch}")
     out = Path(out)
     source_id = EMBEDDED_SOURCE if source is None else str(Path(source).resolve())
-    identity = _identity(recipe, size, seed, source_id, count, val, test)
+
+    # 1. sources
+    photos, skipped, duplicates = scan_photos(find_sources(source))
+    if not photos:
+        raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
+    identity = _identity(recipe, size, seed, source_id, photos, val, test)
 
     # 0. an existing dataset must be the same one, unless --force
     meta_path = out / "dataset.json"
@@ -308,10 +319,7 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         _clear(out)
     ensure_writable_dir(out)
 
-    # 1. sources, 2. plan
-    photos, skipped, duplicates = scan_photos(find_sources(source))
-    if not photos:
-        raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
+    # 2. plan
     splits, warn = split_photos(photos, val, test, seed)
     views = plan_views(photos, splits, count, seed)
     small = [p for p in photos if min(p.height, p.width) < size]

@@ -164,3 +164,27 @@ def test_resume_after_kill_minus_9_gives_the_same_dataset(photo_dir, tmp_path):
     assert _files(out) == _files(ref), "resumed dataset must equal the uninterrupted one, byte for byte"
     for split in SPLITS:
         assert sorted(p.name for p in (out / split / "natural").iterdir()) == sorted(p.name for p in (out / split / "dream").iterdir())
+
+
+def test_larger_count_extends_and_new_photos_are_refused(photo_dir, tmp_path):
+    out = tmp_path / "ds"
+    make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0.25, test=0.25)
+    first = _files(out)
+    more = make_dataset(out, source=photo_dir, count=10, size=32, recipe=TINY, val=0.25, test=0.25)
+    assert more.already_done == 4 and more.made == 6
+    assert all(_files(out)[k] == v for k, v in first.items()), "extending must keep the existing pairs"
+    Image.fromarray(_photo(123)).save(photo_dir / "new.png")
+    with pytest.raises(DreamganError, match="changed: photos"):
+        make_dataset(out, source=photo_dir, count=10, size=32, recipe=TINY, val=0.25, test=0.25)
+
+
+def test_small_photos_are_upscaled_with_a_warning(tmp_path):
+    src = tmp_path / "small"
+    src.mkdir()
+    for i in range(3):
+        Image.fromarray(_photo(i, 40, 50)).save(src / f"s{i}.png")
+    with pytest.warns(UserWarning, match="smaller than 64 px and are upscaled"):
+        report = make_dataset(tmp_path / "ds", source=src, size=64, recipe=TINY, val=0, test=0)
+    assert report.made == 3
+    a = next((tmp_path / "ds" / "train" / "natural").iterdir())
+    assert np.asarray(Image.open(a)).shape == (64, 64, 3)
