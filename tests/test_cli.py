@@ -153,3 +153,23 @@ def test_make_dataset_options_reach_the_library(monkeypatch, tmp_path):
 def test_dataset_info_on_a_non_dataset_is_one_line(tmp_path, capsys):
     code, cap = _run_main(["dataset-info", str(tmp_path)], capsys)
     assert code == 1 and "not a dreamgan dataset" in cap.err
+
+
+def test_train_classifier_options_reach_the_library(monkeypatch, tmp_path):
+    import dreamgan.classifier as clf
+
+    seen = {}
+
+    def fake(cfg, resume=False, **kw):
+        seen.update(cfg=cfg, resume=resume)
+        return clf.ClassifierReport(tmp_path / "run", ["a", "b"], 0.9, [], [])
+
+    monkeypatch.setattr(clf, "train_classifier", fake)
+    r = runner.invoke(app, ["train-classifier", "--data", str(tmp_path), "--arch", "resnet34", "--init", "imagenet",
+                            "--color-jitter", "--epochs", "3", "--lr", "0.01", "--batch-size", "4", "--val", "0.3",
+                            "--image-size", "128", "--resume"])
+    assert r.exit_code == 0, r.output
+    cfg = seen["cfg"]
+    assert (cfg.arch, cfg.init, cfg.color_jitter, cfg.epochs, cfg.lr, cfg.batch_size, cfg.val, cfg.image_size) == (
+        "resnet34", "imagenet", True, 3, 0.01, 4, 0.3, 128)
+    assert seen["resume"] is True and "best val accuracy 0.900" in r.output

@@ -98,7 +98,7 @@ class Backbone(nn.Module):
         if text.lower() in lowered:
             return lowered.index(text.lower())
         if n <= 50:
-            valid = ", ".join(self.class_names)
+            valid = "valid classes: " + ", ".join(self.class_names)
         else:
             close = difflib.get_close_matches(text.lower(), lowered, n=5, cutoff=0.5)
             valid = (f"close matches: {', '.join(self.class_names[lowered.index(c)] for c in close)}; " if close else "")

@@ -1,0 +1,111 @@
+"""train-classifier: it really learns, resumes exactly, its checkpoint dreams, bad data is refused."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dreamgan.backbones import load_backbone
+from dreamgan.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier
+from dreamgan.dream import DreamConfig, DreamEngine
+from dreamgan.errors import DreamganError
+from shapes import make_shapes_folder, shape_image
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    return make_shapes_folder(tmp_path_factory.mktemp("shapes"), per_class=30, size=48)
+
+
+def test_resnet_from_scratch_learns_and_its_checkpoint_dreams(shapes, tmp_path):
+    cfg = ClassifierConfig(data=str(shapes), arch="resnet18", epochs=10, image_size=48, batch_size=8, lr=5e-4, seed=1,
+                           out=str(tmp_path))
+    report = train_classifier(cfg)
+    assert report.classes == ["dots", "rings", "stripes"]
+    assert report.best_val_acc >= 0.6, f"val accuracy {report.best_val_acc:.2f}; chance is 0.33"
+    run = report.run_dir
+    assert run.name == "00001-classifier-" + shapes.name + "-resnet18"
+    for name in ("config.json", "metrics.jsonl", "best.pt", "latest.pt", "curves.png", "confusion.png", "misclassified.html"):
+        assert (run / name).is_file(), name
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(10)) and {"train_loss", "val_acc", "lr"} <= set(rows[0])
+    # The checkpoint is a backbone: layers by their own names, classes by name.
+    bb = load_backbone(str(run / "best.pt"))
+    assert "layer3" in bb.layer_names and bb.class_names == report.classes
+    rng = np.random.default_rng(5)
+    x = torch.from_numpy(shape_image("dots", rng)).permute(2, 0, 1)[None].float() / 255
+    engine = DreamEngine(DreamConfig(backbone=str(run / "best.pt"), class_target="rings", octaves=1, steps=20, tile=0), backbone=bb)
+    with torch.no_grad():
+        before = bb(x, ["logits"])["logits"][0, 1]
+        after = bb(engine.run(x), ["logits"])["logits"][0, 1]
+    assert after > before + 0.5, f"'rings' logit {before:.2f} -> {after:.2f}"
+
+
+def test_efficientnet_imagenet_init_finetunes_fast(shapes, tmp_path):
+    cfg = ClassifierConfig(data=str(shapes), arch="efficientnet-lite0", init="imagenet", epochs=3, image_size=64,
+                           batch_size=16, out=str(tmp_path))
+    assert train_classifier(cfg).best_val_acc >= 0.8
+
+
+def _tiny_cfg(data, out, epochs):
+    return ClassifierConfig(data=str(data), arch="resnet18", epochs=epochs, image_size=32, batch_size=8, lr=1e-3,
+                            min_per_class=4, out=str(out))
+
+
+def test_resume_after_interrupt_equals_an_uninterrupted_run(tmp_path):
+    data = make_shapes_folder(tmp_path / "d", per_class=8, size=32)
+    full = train_classifier(_tiny_cfg(data, tmp_path / "a", 4))
+
+    def stop_after_two(r):
+        if r.epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(_tiny_cfg(data, tmp_path / "b", 4), on_epoch=stop_after_two)
+    resumed = train_classifier(_tiny_cfg(data, tmp_path / "b", 4), resume=True)
+    assert resumed.resumed_from == 2 and [e.epoch for e in resumed.epochs] == [2, 3]
+    a = torch.load(full.run_dir / "latest.pt", weights_only=True)
+    b = torch.load(resumed.run_dir / "latest.pt", weights_only=True)
+    for k in a["state_dict"]:
+        assert torch.allclose(a["state_dict"][k].float(), b["state_dict"][k].float(), atol=1e-6), k
+    lines = (resumed.run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(l)["epoch"] for l in lines] == [0, 1, 2, 3]
+
+
+def test_resume_refuses_a_run_with_other_classes(tmp_path):
+    data = make_shapes_folder(tmp_path / "d", per_class=6, size=32)
+    train_classifier(_tiny_cfg(data, tmp_path / "o", 1))
+    shutil.copytree(data / "dots", data / "blobs")
+    with pytest.raises(DreamganError, match="cannot resume .*class_names"):
+        train_classifier(_tiny_cfg(data, tmp_path / "o", 2), resume=True)
+    with pytest.raises(DreamganError, match="nothing to resume"):
+        train_classifier(_tiny_cfg(data, tmp_path / "empty", 2), resume=True)
+
+
+def test_bad_data_gets_clear_errors(tmp_path):
+    data = make_shapes_folder(tmp_path / "d", per_class=6, size=32)
+    (data / "stripes" / "broken.png").write_bytes(b"not a png")
+    scan = scan_image_folder(data, 4)
+    assert [s["path"].endswith("broken.png") for s in scan.skipped] == [True] and len(scan.items) == 18
+    (data / "empty").mkdir()
+    with pytest.raises(DreamganError, match=r"too few in: empty \(0\)"):
+        scan_image_folder(data, 4)
+    one = make_shapes_folder(tmp_path / "one", per_class=6, size=32, classes=("dots",))
+    with pytest.raises(DreamganError, match="at least two classes"):
+        scan_image_folder(one, 4)
+    with pytest.raises(DreamganError, match="does not exist"):
+        scan_image_folder(tmp_path / "missing")
+    with pytest.raises(DreamganError, match="unknown arch"):
+        ClassifierConfig(data=str(data), arch="alexnet")
+
+
+def test_val_split_is_stratified_and_deterministic(tmp_path):
+    items = [(f"/c{c}/img{i}.png", c) for c in range(3) for i in range(10)]
+    train, val = stratified_split(items, 0.2, seed=0)
+    assert sorted(c for _, c in val) == [0, 0, 1, 1, 2, 2] and len(train) == 24
+    assert stratified_split(list(reversed(items)), 0.2, seed=0)[1] == val or \
+        sorted(stratified_split(list(reversed(items)), 0.2, seed=0)[1]) == sorted(val)
