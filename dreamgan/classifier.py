@@ -233,6 +233,8 @@ class EpochResult:
     val_acc: float
     lr: float
     seconds: float
+    train_seconds: float
+    """Seconds of the training pass alone (the rest of `seconds` is validation and saving)."""
 
 
 @dataclass
@@ -372,10 +374,12 @@ def train_classifier(cfg: ClassifierConfig, *, resume: bool | str | os.PathLike 
             loss_sum += loss.item() * len(y)
             if on_batch:
                 on_batch(i + 1, len(loader))
+        train_seconds = time.perf_counter() - t0
         lr = opt.param_groups[0]["lr"]
         sched.step()
         val_loss, val_acc, labels, probs = evaluate(net, val_loader)
-        result = EpochResult(epoch, loss_sum / max(1, total), correct / max(1, total), val_loss, val_acc, lr, time.perf_counter() - t0)
+        result = EpochResult(epoch, loss_sum / max(1, total), correct / max(1, total), val_loss, val_acc, lr,
+                             time.perf_counter() - t0, train_seconds)
         results.append(result)
         append_jsonl(run / "metrics.jsonl", asdict(result))
         if val_acc > best:

@@ -109,3 +109,16 @@ def test_val_split_is_stratified_and_deterministic(tmp_path):
     assert sorted(c for _, c in val) == [0, 0, 1, 1, 2, 2] and len(train) == 24
     assert stratified_split(list(reversed(items)), 0.2, seed=0)[1] == val or \
         sorted(stratified_split(list(reversed(items)), 0.2, seed=0)[1]) == sorted(val)
+
+
+def test_checkpoint_drives_make_dataset(tmp_path):
+    from dreamgan.dataset import make_dataset
+
+    data = make_shapes_folder(tmp_path / "d", per_class=6, size=32)
+    report = train_classifier(_tiny_cfg(data, tmp_path / "runs", 1))
+    best = str(report.run_dir / "best.pt")
+    recipe = DreamConfig(backbone=best, layers=("layer2",), octaves=1, steps=2, tile=0)
+    made = make_dataset(tmp_path / "ds", source=data / "dots", size=32, recipe=recipe, val=0, test=0)
+    assert made.made == 6
+    meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert meta["backbone"] == best and meta["weights"] == "best.pt" and len(meta["weights_sha256"]) == 64
