@@ -122,3 +122,19 @@ def test_checkpoint_drives_make_dataset(tmp_path):
     assert made.made == 6
     meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
     assert meta["backbone"] == best and meta["weights"] == "best.pt" and len(meta["weights_sha256"]) == 64
+
+
+def test_imagenet_init_for_resnets_needs_a_local_file(tmp_path, monkeypatch):
+    from dreamgan.classifier import build_model
+    from dreamgan.errors import WeightsNotFoundError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cfg = ClassifierConfig(data=str(tmp_path), arch="resnet50", init="imagenet")
+    with pytest.raises(WeightsNotFoundError, match="never downloads.*resnet50-0676ba61.pth"):
+        build_model(cfg, 3)
+    from dreamgan.backbones import zoo
+
+    path = tmp_path / "r18.pth"
+    torch.save(zoo.build_arch("resnet18").state_dict(), path)
+    net = build_model(ClassifierConfig(data=str(tmp_path), arch="resnet18", init="imagenet", weights=str(path)), 3)
+    assert net.fc.out_features == 3
