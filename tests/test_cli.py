@@ -173,3 +173,20 @@ def test_train_classifier_options_reach_the_library(monkeypatch, tmp_path):
     assert (cfg.arch, cfg.init, cfg.color_jitter, cfg.epochs, cfg.lr, cfg.batch_size, cfg.val, cfg.image_size) == (
         "resnet34", "imagenet", True, 3, 0.01, 4, 0.3, 128)
     assert seen["resume"] is True and "best val accuracy 0.900" in r.output
+
+
+def test_fid_command_passes_folders_and_prints_json(monkeypatch, tmp_path):
+    import dreamgan.metrics as m
+
+    seen = {}
+
+    def fake(a, b, extractor, batch_size):
+        seen.update(a=a, b=b, extractor=extractor, batch_size=batch_size)
+        return {m.KEY_FID: 1.5, m.KEY_KID_MEAN: 0.01, m.KEY_KID_STD: 0.002, m.KEY_N: [3, 4], m.KEY_KID_SUBSET: 3, "extractor": extractor}
+
+    monkeypatch.setattr(m, "fid_kid", fake)
+    r = runner.invoke(app, ["fid", str(tmp_path / "x"), str(tmp_path / "y"), "--json", "--extractor", "efficientnet", "--batch-size", "8"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["fid"] == 1.5 and seen["extractor"] == m.EFFICIENTNET and seen["batch_size"] == 8
+    r = runner.invoke(app, ["fid", str(tmp_path / "x"), str(tmp_path / "y")])
+    assert "FID 1.500 (N = 3 vs 4)" in r.output

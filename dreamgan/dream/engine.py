@@ -382,9 +382,13 @@ class DreamEngine:
         return len(octave_sizes(height, width, cfg.octaves, cfg.octave_scale, self.min_side)) * cfg.steps
 
     @torch.no_grad()
-    def score(self, images01: torch.Tensor) -> torch.Tensor:
-        """(B,) objective of images (prepared on the images themselves), for measurements."""
-        objective = self.objective.prepare(self.net, images01)
+    def score(self, images01: torch.Tensor, reference01: torch.Tensor | None = None) -> torch.Tensor:
+        """(B,) objective J of images, for measurements.
+
+        Input-dependent objectives (top-k) are bound on `reference01` (default: the images), so
+        a photo, its true dream and a generated dream can be scored with one J.
+        """
+        objective = self.objective.prepare(self.net, (reference01 if reference01 is not None else images01).to(self.device))
         return self._score(objective, images01.to(self.device))
 
 

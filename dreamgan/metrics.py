@@ -1,0 +1,254 @@
+"""Metrics: FID/KID over the embedded TF Inception, and paired metrics that can see a dream.
+
+Distribution metrics go through torch-fidelity (Obukhov et al.) with our own feature
+extractors registered, so nothing is downloaded:
+
+  * `dreamgan-inception-v3-tf`: 2048-d pool3 features of the TF Inception-v3 that standard FID
+    uses (Heusel et al. 2017), input resized to 299 with TF1-compatible bilinear interpolation;
+  * `dreamgan-efficientnet-lite0`: 1280-d pooled features, a cross-network check so a score is
+    not only measured in the dreaming network's own feature space.
+
+FID/KID at small N cannot tell a photo from its dream, so `paired_dream_metrics` measures a
+generated dream against the true dream *of the same photo* (see its docstring).
+
+Result keys are the constants below.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dreamgan.errors import DreamganError
+
+KEY_FID = "fid"
+KEY_KID_MEAN = "kid_mean"
+KEY_KID_STD = "kid_std"
+KEY_N = "n"
+KEY_KID_SUBSET = "kid_subset_size"
+INCEPTION = "dreamgan-inception-v3-tf"
+EFFICIENTNET = "dreamgan-efficientnet-lite0"
+EXTRACTORS = {"inception": INCEPTION, "efficientnet": EFFICIENTNET}
+
+
+# -- 1. features ---------------------------------------------------------------------------------
+def _extractor_classes():
+    from torch_fidelity.feature_extractor_base import FeatureExtractorBase
+    from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    from dreamgan.backbones import load_backbone
+
+    class InceptionTF(FeatureExtractorBase):
+        """uint8 (B, 3, H, W) → (B, 2048) pool3 features of the embedded TF Inception."""
+
+        def __init__(self, name, features_list, **kwargs):
+            super().__init__(name, features_list)
+            self.net = load_backbone("inception-v3-tf").folded()
+
+        @staticmethod
+        def get_provided_features_list():
+            return ("2048",)
+
+        @staticmethod
+        def get_default_feature_layer_for_metric(metric):
+            return "2048"
+
+        @staticmethod
+        def can_be_compiled():
+            return False
+
+        @staticmethod
+        def get_dummy_input_for_compile():
+            return torch.zeros(1, 3, 299, 299, dtype=torch.uint8)
+
+        def forward(self, x):
+            x = interpolate_bilinear_2d_like_tensorflow1x(x.float(), size=(299, 299), align_corners=False)
+            return (self.net(x / 255.0, ["pool2"])["pool2"].flatten(1),)
+
+    class EfficientNetLite(FeatureExtractorBase):
+        """uint8 (B, 3, H, W) → (B, 1280) pooled features of EfficientNet-Lite0 at 224 px."""
+
+        def __init__(self, name, features_list, **kwargs):
+            super().__init__(name, features_list)
+            self.net = load_backbone("efficientnet-lite0")
+
+        @staticmethod
+        def get_provided_features_list():
+            return ("1280",)
+
+        @staticmethod
+        def get_default_feature_layer_for_metric(metric):
+            return "1280"
+
+        @staticmethod
+        def can_be_compiled():
+            return False
+
+        @staticmethod
+        def get_dummy_input_for_compile():
+            return torch.zeros(1, 3, 224, 224, dtype=torch.uint8)
+
+        def forward(self, x):
+            x = F.interpolate(x.float() / 255.0, size=(224, 224), mode="bilinear", align_corners=False, antialias=True)
+            return (self.net(x, ["flatten"])["flatten"],)
+
+    return {INCEPTION: InceptionTF, EFFICIENTNET: EfficientNetLite}
+
+
+def register_extractors() -> None:
+    """Register dreamgan's feature extractors with torch-fidelity (idempotent)."""
+    from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY, register_feature_extractor
+
+    for name, cls in _extractor_classes().items():
+        if name not in FEATURE_EXTRACTORS_REGISTRY:
+            register_feature_extractor(name, cls)
+
+
+class ImagesUint8(torch.utils.data.Dataset):
+    """Image files as uint8 (3, S, S) tensors, read with dreamgan's loader (any mode, EXIF).
+
+    Images are resized to S×S (Lanczos) unless already that size, so folders of mixed sizes
+    batch together; S = 299 matches the Inception input.
+    """
+
+    def __init__(self, paths: Sequence[str | os.PathLike], size: int = 299):
+        self.paths, self.size = [str(p) for p in paths], size
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        from dreamgan.images import load_image, resize_uint8
+
+        img = load_image(self.paths[i])
+        if img.shape[:2] != (self.size, self.size):
+            img = resize_uint8(img, (self.size, self.size))
+        return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1)
+
+
+class TensorUint8(torch.utils.data.Dataset):
+    def __init__(self, x: torch.Tensor):
+        self.x = x
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i]
+
+
+def as_dataset(source) -> torch.utils.data.Dataset:
+    """A folder, a list of image paths, a uint8 (N, 3, H, W) tensor, or a dataset, as a dataset.
+
+    Raises:
+        DreamganError: a missing folder or one without images.
+    """
+    if isinstance(source, torch.utils.data.Dataset):
+        return source
+    if torch.is_tensor(source):
+        if source.dtype != torch.uint8 or source.ndim != 4:
+            raise DreamganError(f"expected a uint8 (N, 3, H, W) tensor, got {source.dtype} {tuple(source.shape)}")
+        return TensorUint8(source)
+    if isinstance(source, (str, os.PathLike)):
+        from dreamgan.images import list_images
+
+        root = Path(source)
+        if not root.is_dir():
+            raise DreamganError(f"{root} is not a folder of images")
+        paths = list_images([root])
+        if not paths:
+            raise DreamganError(f"{root} holds no images")
+        return ImagesUint8(paths)
+    return ImagesUint8(list(source))
+
+
+def features(source, extractor: str = INCEPTION, batch_size: int = 32) -> np.ndarray:
+    """(N, D) float64 features of `source` (see `as_dataset`) from a registered extractor."""
+    register_extractors()
+    from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
+
+    fe = create_feature_extractor(extractor, list(_extractor_classes()[extractor].get_provided_features_list()),
+                                  cuda=False, verbose=False)
+    feats = get_featuresdict_from_dataset(as_dataset(source), fe, batch_size, False, True, False)
+    return next(iter(feats.values())).double().numpy()
+
+
+# -- 2. distribution metrics ---------------------------------------------------------------------
+def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int = 32) -> dict:
+    """FID and KID (mean ± std) between two image sets, via torch-fidelity.
+
+    KID's subset size follows N (min(1000, N_a, N_b)); N is always reported next to FID.
+
+    Returns:
+        {fid, kid_mean, kid_std, n: [N_a, N_b], kid_subset_size, extractor}
+
+    Raises:
+        DreamganError: fewer than 2 images on a side, or unreadable inputs.
+    """
+    register_extractors()
+    import torch_fidelity
+
+    a, b = as_dataset(source_a), as_dataset(source_b)
+    n = min(len(a), len(b))
+    if n < 2:
+        raise DreamganError(f"FID/KID need at least 2 images per set; got {len(a)} and {len(b)}")
+    subset = min(1000, n)
+    out = torch_fidelity.calculate_metrics(
+        input1=a, input2=b, fid=True, kid=True, feature_extractor=extractor, cuda=False, verbose=False,
+        kid_subset_size=subset, batch_size=batch_size, save_cpu_ram=True, cache=False)
+    return {KEY_FID: float(out["frechet_inception_distance"]), KEY_KID_MEAN: float(out["kernel_inception_distance_mean"]),
+            KEY_KID_STD: float(out["kernel_inception_distance_std"]), KEY_N: [len(a), len(b)], KEY_KID_SUBSET: subset,
+            "extractor": extractor}
+
+
+# -- 3. paired dream metrics ---------------------------------------------------------------------
+@torch.no_grad()
+def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, recipe=None, *,
+                         engine=None) -> dict:
+    """Metrics of a generated dream against the true dream of the same photo.
+
+    Args:
+        real_a, real_b, fake_b: (N, 3, H, W) in [0, 1]: photos, their true dreams, generated dreams.
+        recipe: the `DreamConfig` the true dreams were made with (its layers and weighting
+            define J and the dream features); or pass a ready `engine`.
+
+    Returns (per-image arrays under `per_image`, and their means):
+        attainment: (J(fake_b) - J(real_a)) / (J(real_b) - J(real_a)); 1 = as strong as the true dream.
+        feature_ratio: d(fake_b, real_b) / d(real_a, real_b), d the distance of dream-layer
+            activations, each layer normalised by the true dream's mean square; < 1 = closer than the photo.
+        alignment: cosine of (fake_b - real_a) and (real_b - real_a); 1 = same change as the true dream.
+        l1, psnr: pixel error against real_b (PSNR in dB, peak 1).
+    """
+    from dreamgan.dream.engine import DreamEngine
+
+    engine = engine or DreamEngine(recipe)
+    # one J for all three, bound on the photo
+    j = {k: engine.score(x, reference01=real_a).double() for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
+    attainment = (j["f"] - j["a"]) / (j["b"] - j["a"]).where((j["b"] - j["a"]).abs() > 1e-12, torch.full_like(j["a"], 1e-12))
+    layers = engine.objective.layers
+    acts = {k: engine.net(x, layers) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
+
+    def dist(x: dict, y: dict) -> torch.Tensor:
+        total = 0.0
+        for layer in layers:
+            scale = acts["b"][layer].double().pow(2).flatten(1).mean(1) + 1e-12
+            total = total + (x[layer].double() - y[layer].double()).pow(2).flatten(1).mean(1) / scale
+        return total / len(layers)
+
+    ratio = dist(acts["f"], acts["b"]) / (dist(acts["a"], acts["b"]) + 1e-12)
+    r_fake, r_true = (fake_b - real_a).flatten(1).double(), (real_b - real_a).flatten(1).double()
+    norms = r_fake.norm(dim=1) * r_true.norm(dim=1)
+    alignment = torch.where(norms > 1e-12, (r_fake * r_true).sum(1) / norms.clamp_min(1e-12), torch.zeros_like(norms))
+    l1 = (fake_b - real_b).abs().flatten(1).double().mean(1)
+    mse = (fake_b - real_b).pow(2).flatten(1).double().mean(1)
+    psnr = 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+    per_image = {"attainment": attainment, "feature_ratio": ratio, "alignment": alignment, "l1": l1, "psnr": psnr}
+    out = {k: float(v.mean()) for k, v in per_image.items()}
+    out["alignment_std"] = float(alignment.std()) if len(alignment) > 1 else 0.0
+    out["n"] = int(real_a.shape[0])
+    out["per_image"] = {k: v.tolist() for k, v in per_image.items()}
+    return out

@@ -1,0 +1,126 @@
+"""Metrics: FID of a set with itself ≈ 0 and equal to a scipy reference; paired metrics' anchors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from PIL import Image
+
+from dreamgan.dream import DreamConfig, dream
+from dreamgan.errors import DreamganError
+from dreamgan.metrics import EFFICIENTNET, KEY_FID, KEY_KID_MEAN, KEY_N, features, fid_kid, paired_dream_metrics
+
+
+def _images(n, seed, size=64, stripes=False):
+    """Smooth colour blobs, or (stripes=True) a structurally different set of striped images."""
+    g = torch.Generator().manual_seed(seed)
+    small = torch.randint(0, 256, (n, 3, 4, 4), generator=g, dtype=torch.uint8).float()
+    x = torch.nn.functional.interpolate(small, size=(size, size), mode="bilinear")
+    if stripes:
+        x = x * (torch.arange(size).view(1, 1, 1, -1) // 4 % 2)
+    return x.round().byte()
+
+
+def _scipy_fid(f1: np.ndarray, f2: np.ndarray) -> float:
+    """FID with scipy, written independently of torch-fidelity.
+
+    With N < D the covariances have rank < N, and the non-zero eigenvalues of S1·S2 equal those of
+    the N×N matrix (X1 X2ᵀ)(X1 X2ᵀ)ᵀ / (N-1)² (X centred), so Tr sqrt(S1·S2) is computed there.
+    """
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    x1, x2 = f1 - mu1, f2 - mu2
+    n1, n2 = len(f1) - 1, len(f2) - 1
+    c = x1 @ x2.T
+    tr_covmean = np.trace(scipy.linalg.sqrtm(c @ c.T / (n1 * n2)).real)
+    tr1, tr2 = (x1 ** 2).sum() / n1, (x2 ** 2).sum() / n2
+    return float(((mu1 - mu2) ** 2).sum() + tr1 + tr2 - 2 * tr_covmean)
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return _images(10, 0), _images(10, 1, stripes=True)
+
+
+@pytest.fixture(scope="module")
+def fid_ab(sets):
+    a, b = sets
+    return fid_kid(a, b, batch_size=5)
+
+
+def test_fid_of_a_set_with_itself_is_zero(sets, fid_ab):
+    a, _ = sets
+    out = fid_kid(a, a.clone())
+    assert abs(out[KEY_FID]) < 1e-3 and out[KEY_N] == [10, 10] and out["kid_subset_size"] == 10
+    # KID's unbiased estimator fluctuates around 0 at this N; it must be far below a real difference.
+    assert abs(out[KEY_KID_MEAN]) < 0.2 * fid_ab[KEY_KID_MEAN], (out[KEY_KID_MEAN], fid_ab[KEY_KID_MEAN])
+
+
+def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_ab):
+    a, b = sets
+    fa, fb = features(a, batch_size=5), features(b)
+    ref = _scipy_fid(fa, fb)
+    assert fid_ab[KEY_FID] > 1.0
+    assert abs(fid_ab[KEY_FID] - ref) < 1e-3 * max(1.0, ref), f"{fid_ab[KEY_FID]} vs scipy {ref}"
+    assert np.allclose(fa, features(a, batch_size=10), atol=1e-4), "features must not depend on the batch size"
+
+
+def test_features_are_the_ported_inceptions_pool3(sets):
+    from dreamgan.backbones.inception_tf import load_torchscript
+    from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    a, _ = sets
+    x = interpolate_bilinear_2d_like_tensorflow1x(a[:3].float(), size=(299, 299), align_corners=False)
+    with torch.no_grad():
+        ref = load_torchscript()((x - 128) / 128).double().numpy()
+    assert np.allclose(features(a[:3]), ref, atol=1e-3)
+
+
+def test_cross_network_extractor_and_folders(tmp_path, sets):
+    a, b = sets
+    for name, batch in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        for i, img in enumerate(batch):
+            Image.fromarray(img.permute(1, 2, 0).numpy()).save(tmp_path / name / f"{i}.png")
+    out = fid_kid(tmp_path / "a", tmp_path / "b", extractor=EFFICIENTNET)  # folders, cross-network features
+    assert out["extractor"] == EFFICIENTNET and out[KEY_FID] > 0
+    with pytest.raises(DreamganError, match="at least 2"):
+        fid_kid(a[:1], b)
+    with pytest.raises(DreamganError, match="not a folder"):
+        fid_kid(tmp_path / "missing", tmp_path / "a")
+
+
+@pytest.fixture(scope="module")
+def dream_triplet():
+    import skimage.data
+
+    from dreamgan.images import resize_uint8, uint8_to_x01
+
+    photos = [resize_uint8(getattr(skimage.data, n)()[:300, :300], (64, 64)) for n in ("chelsea", "coffee")]
+    real_a = torch.cat([uint8_to_x01(p) for p in photos])
+    recipe = DreamConfig(layers=("mixed_3",), octaves=1, steps=6, tile=0)
+    return real_a, dream(real_a, recipe), recipe
+
+
+def test_paired_metrics_of_a_perfect_replica(dream_triplet):
+    real_a, real_b, recipe = dream_triplet
+    m = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)
+    assert m["attainment"] == pytest.approx(1.0, abs=1e-6)
+    assert m["feature_ratio"] == pytest.approx(0.0, abs=1e-9)
+    assert m["alignment"] == pytest.approx(1.0, abs=1e-6) and m["l1"] == 0 and m["psnr"] >= 99
+
+
+def test_paired_metrics_of_the_identity_baseline(dream_triplet):
+    real_a, real_b, recipe = dream_triplet
+    m = paired_dream_metrics(real_a, real_b, real_a.clone(), recipe)
+    assert m["attainment"] == pytest.approx(0.0, abs=1e-6)
+    assert m["feature_ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert m["alignment"] == pytest.approx(0.0, abs=1e-9)
+    assert m["l1"] == pytest.approx(float((real_a - real_b).abs().mean()), rel=1e-5)
+
+
+def test_paired_metrics_rank_a_half_dream_between(dream_triplet):
+    real_a, real_b, recipe = dream_triplet
+    half = real_a + 0.5 * (real_b - real_a)
+    m = paired_dream_metrics(real_a, real_b, half, recipe)
+    assert 0 < m["attainment"] < 1 and 0 < m["feature_ratio"] < 1 and m["alignment"] == pytest.approx(1.0, abs=1e-5)
