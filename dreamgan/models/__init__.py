@@ -1,0 +1,1 @@
+"""GAN networks: pix2pix (photo → dream) and DCGAN (noise → dream)."""

@@ -1,0 +1,123 @@
+"""pix2pix networks for photo → dream (Isola et al., "Image-to-Image Translation with
+Conditional Adversarial Networks", 2017; reference: junyanz/pytorch-CycleGAN-and-pix2pix).
+
+Built for the problem: a dream is a small, high-frequency change of the photo (≈0.016 mean L1).
+A plain U-Net spends its capacity relearning the photo and returns a blurred, colour-shifted
+copy. So the generator here is *residual* and starts as the identity:
+
+    fake_b = clamp(real_a + G(real_a), 0, 1),   G's last conv zero-initialised → G ≡ 0 at init
+
+and all its capacity goes to the dream pattern. It upsamples by resize-conv (nearest + 3×3
+conv: no checkerboards, Odena et al. 2016) and reflect-pads any input to a multiple of
+2^depth, cropping back, so 299×299 and odd sizes work.
+
+The discriminator is the 70×70 PatchGAN conditioned on the photo: it sees (real_a, b) and
+judges each 70×70 patch, which is what demands dream *texture* where L1 would average it away.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _norm(c: int) -> nn.Module:
+    return nn.InstanceNorm2d(c, affine=True)
+
+
+class Down(nn.Module):
+    """4×4 stride-2 conv → norm → LeakyReLU(0.2): halves the size."""
+
+    def __init__(self, c_in: int, c_out: int, norm: bool = True):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1, padding_mode="reflect"),
+                                   _norm(c_out) if norm else nn.Identity(), nn.LeakyReLU(0.2))
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class Up(nn.Module):
+    """Resize-conv: nearest ×2 → 3×3 conv → norm → ReLU, then concat the skip."""
+
+    def __init__(self, c_in: int, c_skip: int, c_out: int):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(c_in, c_out, 3, 1, 1, padding_mode="reflect"), _norm(c_out), nn.ReLU())
+        self.c_out = c_out + c_skip
+
+    def forward(self, x, skip):
+        x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
+        return torch.cat([self.block(x), skip], 1)
+
+
+class ResidualUNet(nn.Module):
+    """U-Net generator that predicts the dream *residual* of a photo.
+
+    Args:
+        ngf: channels of the first level (doubling per level, capped at 8·ngf).
+        depth: number of stride-2 levels; inputs are reflect-padded to a multiple of 2**depth.
+
+    forward: real_a (B, 3, H, W) in [0, 1] → fake_b (B, 3, H, W) in [0, 1], any H, W ≥ 2.
+    """
+
+    def __init__(self, ngf: int = 32, depth: int = 5):
+        super().__init__()
+        if depth < 1:
+            raise ValueError("depth must be ≥ 1")
+        self.depth = depth
+        widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
+        self.downs = nn.ModuleList(Down(widths[i], widths[i + 1], norm=i > 0) for i in range(depth))
+        ups, c = [], widths[depth]
+        for i in reversed(range(depth)):
+            up = Up(c, widths[i], widths[i])
+            ups.append(up)
+            c = up.c_out
+        self.ups = nn.ModuleList(ups)
+        self.head = nn.Conv2d(c, 3, 3, 1, 1, padding_mode="reflect")
+        nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
+        nn.init.zeros_(self.head.bias)
+
+    def residual(self, real_a: torch.Tensor) -> torch.Tensor:
+        """The predicted change (B, 3, H, W), unbounded."""
+        h, w = real_a.shape[-2:]
+        m = 2 ** self.depth
+        ph, pw = (-h) % m, (-w) % m
+        x = real_a * 2 - 1
+        if ph or pw:  # reflect needs pad < size: pad in steps for tiny inputs
+            while ph or pw:
+                sh, sw = min(ph, x.shape[-2] - 1), min(pw, x.shape[-1] - 1)
+                x = F.pad(x, (0, sw, 0, sh), mode="reflect")
+                ph, pw = ph - sh, pw - sw
+        skips = [self.stem(x)]
+        for down in self.downs:
+            skips.append(down(skips[-1]))
+        y = skips.pop()
+        for up in self.ups:
+            y = up(y, skips.pop())
+        return self.head(y)[..., :h, :w]
+
+    def forward(self, real_a: torch.Tensor) -> torch.Tensor:
+        return (real_a + self.residual(real_a)).clamp(0, 1)
+
+
+class PatchGAN(nn.Module):
+    """70×70 PatchGAN on (real_a, b): (B, 6, H, W) → (B, 1, h, w) patch logits.
+
+    C64-C128-C256-C512 (4×4 convs, strides 2, 2, 2, 1) then a 1-channel 4×4 conv, as in
+    pix2pix; no norm on the first layer. Inputs in [0, 1] are mapped to [-1, 1].
+    """
+
+    def __init__(self, ndf: int = 64):
+        super().__init__()
+        c = [ndf, ndf * 2, ndf * 4, ndf * 8]
+        self.net = nn.Sequential(
+            nn.Conv2d(6, c[0], 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(c[0], c[1], 4, 2, 1), _norm(c[1]), nn.LeakyReLU(0.2),
+            nn.Conv2d(c[1], c[2], 4, 2, 1), _norm(c[2]), nn.LeakyReLU(0.2),
+            nn.Conv2d(c[2], c[3], 4, 1, 1), _norm(c[3]), nn.LeakyReLU(0.2),
+            nn.Conv2d(c[3], 1, 4, 1, 1),
+        )
+
+    def forward(self, real_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([real_a, b], 1) * 2 - 1)

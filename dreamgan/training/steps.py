@@ -1,0 +1,52 @@
+"""One optimisation step of each GAN: the core the training loop repeats.
+
+Order as in pix2pix: update D on (real, fake.detach()), then G against the updated D.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from dreamgan.training.losses import GANLoss
+
+
+def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
+                 lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0) -> dict[str, float]:
+    """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats."""
+    # 1. generate
+    fake_b = g(real_a)
+    # 2. discriminator: real pairs → real, generated pairs → fake
+    opt_d.zero_grad(set_to_none=True)
+    loss_d_real = gan_loss(d(real_a, real_b), True)
+    loss_d_fake = gan_loss(d(real_a, fake_b.detach()), False)
+    ((loss_d_real + loss_d_fake) * 0.5).backward()
+    opt_d.step()
+    # 3. generator: fool D, stay close to the true dream in pixels and in dream-layer features
+    opt_g.zero_grad(set_to_none=True)
+    loss_g_gan = gan_loss(d(real_a, fake_b), True, for_discriminator=False)
+    loss_g_l1 = F.l1_loss(fake_b, real_b)
+    loss_g = lambda_gan * loss_g_gan + lambda_l1 * loss_g_l1
+    losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan, "loss_g_l1": loss_g_l1}
+    if feature_loss is not None and lambda_feat > 0:
+        loss_g_feat = feature_loss(fake_b, real_b)
+        loss_g = loss_g + lambda_feat * loss_g_feat
+        losses["loss_g_feat"] = loss_g_feat
+    loss_g.backward()
+    opt_g.step()
+    return {k: float(v.detach()) for k, v in losses.items()}
+
+
+def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None) -> dict[str, float]:
+    """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats."""
+    z = torch.randn(real_b.shape[0], g.z_dim, generator=generator).to(real_b.device)
+    fake_b = g(z)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d_real = gan_loss(d(real_b), True)
+    loss_d_fake = gan_loss(d(fake_b.detach()), False)
+    ((loss_d_real + loss_d_fake) * 0.5).backward()
+    opt_d.step()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g_gan = gan_loss(d(fake_b), True, for_discriminator=False)
+    loss_g_gan.backward()
+    opt_g.step()
+    return {"loss_d_real": float(loss_d_real), "loss_d_fake": float(loss_d_fake), "loss_g_gan": float(loss_g_gan)}

@@ -1,0 +1,114 @@
+"""GAN networks, losses and one training step: shapes, identity at init, real parameter updates."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
+from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
+from dreamgan.training.losses import GANLoss, DreamFeatureLoss
+from dreamgan.training.steps import dcgan_step, pix2pix_step
+
+
+@pytest.mark.parametrize("size", [(299, 299), (64, 64), (77, 131), (20, 33)])
+def test_residual_unet_is_the_identity_at_init_for_any_size(size):
+    g = ResidualUNet(ngf=8, depth=4)
+    x = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        y = g(x)
+    assert y.shape == x.shape
+    assert torch.equal(y, x), "zero-initialised head: fake_b must equal real_a before training"
+
+
+def test_residual_unet_output_stays_in_range_and_depends_on_input():
+    torch.manual_seed(0)
+    g = ResidualUNet(ngf=8, depth=3)
+    torch.nn.init.normal_(g.head.weight, 0, 0.5)
+    x = torch.rand(1, 3, 40, 40)
+    with torch.no_grad():
+        y = g(x)
+        y2 = g(x.flip(-1))
+    assert 0 <= float(y.min()) and float(y.max()) <= 1 and not torch.equal(y, x)
+    assert not torch.allclose(y.flip(-1), y2), "the residual must depend on the content"
+
+
+def test_patchgan_is_70x70():
+    d = PatchGAN(ndf=8)
+    # Instance norm couples every output to the whole image through its statistics; the
+    # receptive field is a property of the convolutions, so measure it without the norms.
+    for i, m in enumerate(d.net):
+        if isinstance(m, torch.nn.InstanceNorm2d):
+            d.net[i] = torch.nn.Identity()
+    a = torch.rand(1, 3, 256, 256)
+    b = torch.rand(1, 3, 256, 256, requires_grad=True)
+    out = d(a, b)
+    assert out.shape == (1, 1, 30, 30)
+    out[0, 0, 15, 15].backward()
+    cols = (b.grad.abs().sum((0, 1, 2)) > 0).nonzero().flatten()
+    assert int(cols.max() - cols.min() + 1) == 70
+
+
+def test_gan_losses():
+    big = torch.full((4,), 10.0)
+    assert GANLoss("vanilla")(big, True) < 1e-3 and GANLoss("vanilla")(big, False) > 5
+    assert GANLoss("lsgan")(torch.ones(3), True) == 0 and GANLoss("lsgan")(torch.zeros(3), False) == 0
+    h = GANLoss("hinge")
+    assert h(torch.full((2,), 2.0), True) == 0 and h(torch.full((2,), -2.0), False) == 0
+    assert h(torch.full((2,), 3.0), True, for_discriminator=False) == -3
+    with pytest.raises(ValueError):
+        GANLoss("wgan")
+
+
+def test_dream_feature_loss_is_zero_for_the_true_dream_and_differentiable(tiny):
+    loss = DreamFeatureLoss(tiny, ["conv1", "conv2"])
+    real = torch.rand(2, 3, 32, 32)
+    assert float(loss(real, real)) == pytest.approx(0.0, abs=1e-7)
+    fake = (real + 0.1 * torch.randn_like(real)).requires_grad_(True)
+    value = loss(fake, real)
+    value.backward()
+    assert value.item() > 0 and fake.grad is not None and fake.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("mode", ["vanilla", "lsgan", "hinge"])
+def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
+    torch.manual_seed(0)
+    g, d = ResidualUNet(ngf=8, depth=3), PatchGAN(ndf=8)
+    opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
+    g0 = {k: v.clone() for k, v in g.state_dict().items()}
+    d0 = {k: v.clone() for k, v in d.state_dict().items()}
+    real_a = torch.rand(2, 3, 48, 48)
+    real_b = (real_a + 0.05 * torch.randn_like(real_a)).clamp(0, 1)
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode),
+                          feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0)
+    assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert any(not torch.equal(g0[k], v) for k, v in g.state_dict().items()), "G did not change"
+    assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "D did not change"
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_dcgan_shapes_and_one_step(size):
+    torch.manual_seed(0)
+    g, d = DCGANGenerator(size, z_dim=16, ngf=8), DCGANDiscriminator(size, ndf=8)
+    z = torch.randn(3, 16)
+    x = g(z)
+    assert x.shape == (3, 3, size, size) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert d(x).shape == (3,)
+    opt_g, opt_d = torch.optim.Adam(g.parameters(), 2e-4), torch.optim.Adam(d.parameters(), 2e-4)
+    g0 = [p.clone() for p in g.parameters()]
+    d0 = [p.clone() for p in d.parameters()]
+    losses = dcgan_step(g, d, opt_g, opt_d, torch.rand(3, 3, size, size), gan_loss=GANLoss("vanilla"),
+                        generator=torch.Generator().manual_seed(1))
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert any(not torch.equal(a, b) for a, b in zip(g0, g.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, d.parameters()))
+    with pytest.raises(ValueError, match="size must be one of"):
+        DCGANGenerator(96)
+
+
+def test_latent_interpolation_ends_at_the_endpoints():
+    z0, z1 = torch.randn(16), torch.randn(16)
+    path = interpolate_latents(z0, z1, 5)
+    assert path.shape == (5, 16)
+    assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
