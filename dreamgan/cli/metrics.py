@@ -24,7 +24,10 @@ def fid_command(
 
     if extractor not in EXTRACTORS:
         raise DreamganError(f"unknown extractor {extractor!r}; valid: {', '.join(EXTRACTORS)}")
-    out = fid_kid(dir_a, dir_b, extractor=EXTRACTORS[extractor], batch_size=batch_size)
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"computing features of {dir_a} and {dir_b} ({extractor}) …"):
+        out = fid_kid(dir_a, dir_b, extractor=EXTRACTORS[extractor], batch_size=batch_size)
     if as_json:
         typer.echo(json.dumps(out, indent=2))
     else:
