@@ -412,6 +412,25 @@ class DatasetInfo:
     sheet: Path | None
 
 
+def read_dataset_meta(root: str | os.PathLike) -> dict:
+    """dataset.json of a dataset made by `dreamgan make-dataset`.
+
+    Raises:
+        DreamganError: missing or malformed dataset.
+    """
+    path = Path(root) / "dataset.json"
+    if not path.is_file():
+        raise DreamganError(f"{root} is not a dreamgan dataset (no dataset.json); make one with `dreamgan make-dataset`")
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise DreamganError(f"{path} is malformed ({e})") from None
+    for key in ("recipe", "size"):
+        if key not in meta:
+            raise DreamganError(f"{path} is malformed: no {key!r}")
+    return meta
+
+
 def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInfo:
     """Counts and recipe of a dataset, and a contact sheet (natural | dream rows) PNG.
 
@@ -419,13 +438,7 @@ def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInf
         DreamganError: not a dreamgan dataset.
     """
     path = Path(path)
-    meta_path = path / "dataset.json"
-    if not meta_path.is_file():
-        raise DreamganError(f"{path} is not a dreamgan dataset (no dataset.json); make one with `dreamgan make-dataset`")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as e:
-        raise DreamganError(f"{meta_path} is corrupt ({e})") from None
+    meta = read_dataset_meta(path)
     done = read_manifest(path)
     counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
     rows = []

@@ -190,3 +190,23 @@ def test_fid_command_passes_folders_and_prints_json(monkeypatch, tmp_path):
     assert json.loads(r.output)["fid"] == 1.5 and seen["extractor"] == m.EFFICIENTNET and seen["batch_size"] == 8
     r = runner.invoke(app, ["fid", str(tmp_path / "x"), str(tmp_path / "y")])
     assert "FID 1.500 (N = 3 vs 4)" in r.output
+
+
+def test_train_options_reach_the_library(monkeypatch, tmp_path):
+    import dreamgan.training.gan as gan
+
+    seen = {}
+
+    def fake(cfg, resume=False, **kw):
+        seen.update(cfg=cfg, resume=resume)
+        return gan.TrainReport(tmp_path / "run", cfg.steps, {}, [])
+
+    monkeypatch.setattr(gan, "train_gan", fake)
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--steps", "50", "--image-size", "128", "--batch-size", "3",
+                            "--gan-mode", "hinge", "--lambda-l1", "10", "--lambda-feat", "2", "--eval-every", "25",
+                            "--no-fid", "--seed", "4", "--resume", "--preset", "gpu"])
+    assert r.exit_code == 0, r.output
+    cfg = seen["cfg"]
+    assert (cfg.steps, cfg.image_size, cfg.batch_size, cfg.gan_mode, cfg.lambda_l1, cfg.lambda_feat, cfg.eval_every,
+            cfg.eval_fid, cfg.seed, cfg.ngf, cfg.depth) == (50, 128, 3, "hinge", 10.0, 2.0, 25, False, 4, 64, 6)
+    assert seen["resume"] is True

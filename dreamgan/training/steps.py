@@ -49,4 +49,4 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     loss_g_gan = gan_loss(d(fake_b), True, for_discriminator=False)
     loss_g_gan.backward()
     opt_g.step()
-    return {"loss_d_real": float(loss_d_real), "loss_d_fake": float(loss_d_fake), "loss_g_gan": float(loss_g_gan)}
+    return {"loss_d_real": loss_d_real.item(), "loss_d_fake": loss_d_fake.item(), "loss_g_gan": loss_g_gan.item()}

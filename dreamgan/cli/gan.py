@@ -1,0 +1,101 @@
+"""`dreamgan train` and `dreamgan sample`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dreamgan.cli import app
+from dreamgan.errors import DreamganError
+
+Opt = typer.Option
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[Path, Opt(help="Dataset made by `dreamgan make-dataset` (data/NAME).")],
+    arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
+    out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
+    preset: Annotated[str, Opt(help="Network/batch sizes: cpu or gpu.")] = "cpu",
+    steps: Annotated[int, Opt()] = 2000,
+    image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
+    batch_size: Annotated[Optional[int], Opt()] = None,
+    ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
+    depth: Annotated[Optional[int], Opt(help="U-Net depth (overrides the preset).")] = None,
+    lr: Annotated[float, Opt()] = 2e-4,
+    gan_mode: Annotated[str, Opt(help="vanilla, lsgan or hinge.")] = "lsgan",
+    lambda_l1: Annotated[float, Opt()] = 100.0,
+    lambda_feat: Annotated[float, Opt(help="Weight of the dream-layer feature loss.")] = 10.0,
+    eval_every: Annotated[int, Opt()] = 250,
+    no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
+    seed: Annotated[int, Opt()] = 0,
+    resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
+    run: Annotated[Optional[Path], Opt(help="With --resume: the run directory to continue.")] = None,
+    device: Annotated[str, Opt(help="auto, cpu or cuda.")] = "auto",
+):
+    """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
+    import torch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from dreamgan.training.gan import PRESETS, TrainConfig, train_gan
+
+    if preset not in PRESETS:
+        raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise DreamganError("--device cuda, but no CUDA device is available")
+    sizes = dict(PRESETS[preset])
+    if arch == "dcgan":
+        sizes.update(image_size=64, depth=5)
+    if image_size is not None:
+        sizes["image_size"] = image_size
+    for key, value in (("batch_size", batch_size), ("ngf", ngf), ("depth", depth)):
+        if value is not None:
+            sizes[key] = value
+    cfg = TrainConfig(data=str(data), arch=arch, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
+                      lambda_feat=lambda_feat, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device="cpu", **sizes)
+    columns = (TextColumn("steps"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("steps", total=cfg.steps, info="")
+
+        def on_step(step, losses):
+            bar.update(task, completed=step, info=f"G {losses.get('loss_g_gan', 0):.3f} D {losses.get('loss_d_fake', 0):.3f}")
+
+        def on_eval(step, m):
+            shown = {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
+            bar.console.print(f"eval @ {step}: {shown}")
+
+        report = train_gan(cfg, resume=(run if run else True) if resume else False, on_step=on_step, on_eval=on_eval)
+    state = "interrupted; saved latest.pt" if report.interrupted else "done"
+    typer.echo(f"{report.run_dir}: {state} at step {report.step}")
+
+
+@app.command("sample")
+def sample_command(
+    images: Annotated[Optional[list[Path]], typer.Argument(help="Photos (pix2pix).")] = None,
+    checkpoint: Annotated[Path, Opt("--checkpoint", "-c", help="Run directory or .pt file.")] = Path("checkpoints"),
+    out: Annotated[Path, Opt("--out", "-o")] = Path("fast_dreams"),
+    overlay: Annotated[Optional[float], Opt(help="Also write the dream over the photo at this opacity.")] = None,
+    refine: Annotated[int, Opt(help="Classical steps on top of the generator output (hybrid fast dream).")] = 0,
+    n: Annotated[int, Opt("-n", help="dcgan: number of dreams from noise.")] = 8,
+    interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
+    seed: Annotated[int, Opt()] = 0,
+):
+    """Fast dreams in one forward pass of a trained generator."""
+    from dreamgan.images import list_images
+    from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
+
+    _, cfg, _ = load_generator(checkpoint)
+    if cfg.arch == "dcgan":
+        written = sample_dcgan(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
+        typer.echo(f"{len(written)} file(s) written to {out}")
+        return
+    if not images:
+        raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
+    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine)
+    for _, message in failed:
+        typer.secho(f"error: {message}", fg="red", err=True)
+    typer.echo(f"{len(written)} fast dream(s) written to {out}" + (f", {len(failed)} failed" if failed else ""))
+    if failed:
+        raise typer.Exit(1)

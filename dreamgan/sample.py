@@ -1,0 +1,76 @@
+"""Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on top)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dreamgan.errors import DreamganError, ImageError
+from dreamgan.fileio import ensure_writable_dir
+from dreamgan.images import load_image, overlay_uint8, save_png, uint8_to_x01, x01_to_uint8
+
+
+def load_generator(checkpoint: str | os.PathLike):
+    """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file."""
+    from dreamgan.training.gan import generator_from_checkpoint, load_gan_checkpoint
+
+    ckpt = load_gan_checkpoint(checkpoint)
+    g, cfg = generator_from_checkpoint(ckpt)
+    return g, cfg, ckpt
+
+
+@torch.no_grad()
+def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None) -> torch.Tensor:
+    """pix2pix generator on (B, 3, H, W) in [0, 1]; with `refine` K > 0, K classical steps on top."""
+    out = g(x01)
+    if refine > 0:
+        from dreamgan.dream.engine import DreamConfig, DreamEngine
+
+        if recipe is None:
+            raise DreamganError("--refine needs the dataset recipe stored in the checkpoint")
+        cfg = DreamConfig.from_dict(recipe).replace(octaves=1, steps=refine)
+        out = DreamEngine(cfg).run(out)
+    return out
+
+
+def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Fast-dream image files into out_dir/<stem>.png; returns (written, failed with reasons)."""
+    from dreamgan.dream.files import output_names
+
+    g, cfg, ckpt = load_generator(checkpoint)
+    if cfg.arch != "pix2pix":
+        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
+    out = ensure_writable_dir(out_dir)
+    written, failed = [], []
+    for path, stem in zip(paths, output_names(paths)):
+        try:
+            uint8 = load_image(path)
+        except ImageError as e:
+            failed.append((path, str(e)))
+            continue
+        dream = x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe")))
+        written.append(save_png(out / f"{stem}.png", dream, {"dreamgan.generator": str(ckpt["path"])}))
+        if overlay is not None:
+            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream, overlay))
+    return written, failed
+
+
+@torch.no_grad()
+def sample_dcgan(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0) -> list[Path]:
+    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs."""
+    from dreamgan.models.dcgan import interpolate_latents
+
+    g, cfg, ckpt = load_generator(checkpoint)
+    if cfg.arch != "dcgan":
+        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
+    out = ensure_writable_dir(out_dir)
+    gen = torch.Generator().manual_seed(seed)
+    images = g(torch.randn(n, cfg.z_dim, generator=gen))
+    written = [save_png(out / f"sample-{i:04d}.png", x01_to_uint8(images[i])) for i in range(n)]
+    if interpolate > 1:
+        z = interpolate_latents(torch.randn(cfg.z_dim, generator=gen), torch.randn(cfg.z_dim, generator=gen), interpolate)
+        strip = np.concatenate([x01_to_uint8(x) for x in g(z)], 1)
+        written.append(save_png(out / "interpolation.png", strip))
+    return written

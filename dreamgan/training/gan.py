@@ -1,0 +1,305 @@
+"""The GAN training loop: pix2pix (photo → dream) and DCGAN (noise → dream).
+
+Run directory (StyleGAN2-ADA style), `checkpoints/NNNNN-ARCH-NAME/`:
+    config.json     every option, the dataset hash, the dreamgan version
+    metrics.jsonl   step, losses, lr, seconds; on eval steps the paired dream metrics and FID/KID
+    latest.pt       written every eval and on Ctrl-C; best.pt by the paired metrics (atomic)
+    samples/step-XXXXXX.png   natural | true dream | fake dream (pix2pix) or a grid (dcgan)
+    curves.png      losses and metrics over steps
+
+Checkpoints are self-describing (arch, config, the dataset's recipe, state dicts of G, D,
+optimisers and schedulers, step) and load with `weights_only=True`. Each step draws its batch
+from a generator seeded by (seed, step), so `--resume` continues exactly.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from dreamgan import __version__
+from dreamgan.errors import DreamganError
+from dreamgan.fileio import atomic_path, ensure_writable_dir, write_json_atomic
+from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, GANLoss
+from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
+from dreamgan.training.plots import line_chart
+from dreamgan.training.rundir import append_jsonl, latest_run_dir, new_run_dir, read_jsonl
+from dreamgan.training.steps import dcgan_step, pix2pix_step
+
+GAN_FORMAT = "dreamgan-gan/1"
+ARCHS = ("pix2pix", "dcgan")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every option of a GAN run (saved in config.json and in each checkpoint)."""
+
+    data: str
+    arch: str = "pix2pix"
+    out: str = "checkpoints"
+    steps: int = 2000
+    image_size: int = 128
+    """Training crop (pix2pix) or output size (dcgan: 64 or 128)."""
+    batch_size: int = 4
+    lr: float = 2e-4
+    beta1: float = 0.5
+    ngf: int = 32
+    depth: int = 5
+    ndf: int = 64
+    z_dim: int = 100
+    gan_mode: str = "lsgan"
+    lambda_gan: float = 1.0
+    lambda_l1: float = 100.0
+    lambda_feat: float = 10.0
+    eval_every: int = 250
+    eval_fid: bool = True
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self):
+        checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
+                  (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
+                  (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
+                  (self.image_size >= 16, "--image-size must be ≥ 16"),
+                  (self.arch != "pix2pix" or self.image_size >= 2 ** (self.depth + 1),
+                   f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ {2 ** (self.depth + 1)} or a smaller --depth")]
+        for ok, message in checks:
+            if not ok:
+                raise DreamganError(message)
+
+
+PRESETS = {
+    # Fits a 2-core CPU budget (≈30 min for the default pipeline).
+    "cpu": dict(ngf=32, depth=5, ndf=64, batch_size=4, image_size=128),
+    # A larger generator for a GPU.
+    "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
+}
+
+
+def build_networks(cfg: TrainConfig):
+    """(G, D) for the config's arch and sizes."""
+    if cfg.arch == "pix2pix":
+        from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
+
+        return ResidualUNet(cfg.ngf, cfg.depth), PatchGAN(cfg.ndf)
+    from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+    return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
+
+
+def _linear_decay(total: int):
+    """lr factor: 1 for the first half, then linearly to 0 (pix2pix's schedule)."""
+    half = total / 2
+    return lambda step: 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(1.0, total - half))
+
+
+@dataclass
+class TrainReport:
+    run_dir: Path
+    step: int
+    last_losses: dict
+    evals: list[dict]
+    interrupted: bool = False
+
+
+def load_gan_checkpoint(path: str | os.PathLike) -> dict:
+    """A dreamgan GAN checkpoint (`weights_only=True`), or a `DreamganError` saying what it is."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "best.pt" if (path / "best.pt").is_file() else path / "latest.pt"
+    if not path.is_file():
+        raise DreamganError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise DreamganError(f"{path}: cannot read as a safe torch checkpoint ({type(e).__name__})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != GAN_FORMAT:
+        raise DreamganError(f"{path}: not a dreamgan GAN checkpoint (expected format {GAN_FORMAT})")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def generator_from_checkpoint(ckpt: dict):
+    """(G in eval mode, TrainConfig) from a loaded checkpoint."""
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    g, _ = build_networks(cfg)
+    g.load_state_dict(ckpt["g"])
+    return g.eval(), cfg
+
+
+def _save(path: Path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict, recipe: dict) -> None:
+    payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
+               "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+               "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
+               "dreamgan_version": __version__}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+@torch.no_grad()
+def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True) -> dict:
+    """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones."""
+    from dreamgan.metrics import fid_kid, paired_dream_metrics
+
+    g.eval()
+    real_a, real_b = val.all_x01()
+    if cfg.arch == "pix2pix":
+        fake_b = torch.cat([g(real_a[i:i + 4]) for i in range(0, len(real_a), 4)])
+        out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
+    else:
+        z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
+        fake_b = g(z)
+        out = {"n": len(real_b)}
+    if fid and len(real_b) >= 2:
+        scores = fid_kid((fake_b * 255).round().byte(), (real_b * 255).round().byte())
+        out.update(fid=scores["fid"], kid_mean=scores["kid_mean"], kid_std=scores["kid_std"], fid_n=scores["n"][0])
+    g.train()
+    return out
+
+
+def _is_better(new: dict, best: dict) -> bool:
+    """best.pt is chosen by the paired metrics (feature ratio, then attainment), not by FID at small N."""
+    if "feature_ratio" in new:
+        return not best or new["feature_ratio"] < best.get("feature_ratio", math.inf)
+    return not best or new.get("fid", math.inf) < best.get("fid", math.inf)
+
+
+def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
+    with torch.no_grad():
+        g.eval()
+        if cfg.arch == "pix2pix":
+            real_a, real_b = val.all_x01()
+            real_a, real_b = real_a[:n], real_b[:n]
+            fake_b = g(real_a)
+            rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
+        else:
+            fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)))
+            rows = [np.concatenate([x01_to_uint8(fake[i * n + j]) for j in range(n)], 1) for i in range(2)]
+        g.train()
+    save_png(path, np.concatenate(rows, 0))
+
+
+def _plot(run: Path) -> None:
+    rows = read_jsonl(run / "metrics.jsonl")
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_d_real", "loss_d_fake")}
+    evals = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("attainment", "feature_ratio", "alignment")}
+    line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
+    if any(evals.values()):
+        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics", xlabel="step")
+
+
+def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
+              on_step: Callable[[int, dict], None] | None = None,
+              on_eval: Callable[[int, dict], None] | None = None) -> TrainReport:
+    """Train (or resume) a GAN on a dataset made by `make-dataset`.
+
+    Raises:
+        DreamganError: malformed dataset, too few pairs, nothing to resume, a checkpoint of
+            another arch or size, a NaN loss (the last good checkpoint is kept and named).
+    """
+    from dreamgan.backbones import load_backbone
+    from dreamgan.dream.engine import DreamConfig, DreamEngine
+
+    meta = read_dataset_meta(cfg.data)
+    recipe = DreamConfig.from_dict(meta["recipe"])
+    train = PairedDreams(cfg.data, "train", min_pairs=2)
+    try:
+        val = PairedDreams(cfg.data, "val", min_pairs=1)
+    except DreamganError:
+        val = train  # tiny datasets: evaluate on train, and say so in config.json
+    torch.manual_seed(cfg.seed)
+    g, d = build_networks(cfg)
+    opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
+    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps))
+    name = Path(cfg.data).resolve().name
+    start, best = 0, {}
+    if resume:
+        run = latest_run_dir(cfg.out, cfg.arch, name) if resume is True else Path(resume)
+        if run is None or not (run / "latest.pt").is_file():
+            raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
+        ckpt = load_gan_checkpoint(run / "latest.pt")
+        for key in ("arch", "image_size", "ngf", "depth", "ndf", "z_dim"):
+            if ckpt["config"].get(key) != getattr(cfg, key):
+                raise DreamganError(f"cannot resume {run}: its {key} is {ckpt['config'].get(key)!r}, this run's is {getattr(cfg, key)!r}")
+        g.load_state_dict(ckpt["g"])
+        d.load_state_dict(ckpt["d"])
+        opt_g.load_state_dict(ckpt["opt_g"])
+        opt_d.load_state_dict(ckpt["opt_d"])
+        sched_g.load_state_dict(ckpt["sched_g"])
+        sched_d.load_state_dict(ckpt["sched_d"])
+        start, best = int(ckpt["step"]), dict(ckpt["best"])
+    else:
+        run = new_run_dir(cfg.out, cfg.arch, name)
+    ensure_writable_dir(run / "samples")
+    write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": dataset_hash(cfg.data), "dataset_recipe": recipe.to_dict(),
+                                            "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
+                                            "dreamgan_version": __version__})
+    gan_loss = GANLoss(cfg.gan_mode)
+    backbone = load_backbone(recipe.backbone, weights=recipe.weights)
+    feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
+    engine = DreamEngine(recipe, backbone=backbone) if cfg.arch == "pix2pix" else None
+    evals, losses, step = [], {}, start
+    save = lambda path: _save(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
+    if start == 0:
+        # reference rows, once per run: the identity baseline (the photo as the "fake")
+        if cfg.arch == "pix2pix":
+            from dreamgan.metrics import paired_dream_metrics
+
+            real_a, real_b = val.all_x01()
+            ident = {k: v for k, v in paired_dream_metrics(real_a, real_b, real_a, recipe, engine=engine).items() if k != "per_image"}
+            append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
+    t0 = time.perf_counter()
+    g.train()
+    d.train()
+    try:
+        while step < cfg.steps:
+            gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            if cfg.arch == "pix2pix":
+                real_a, real_b = train.batch(cfg.batch_size, cfg.image_size, gen)
+                losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
+                                      lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat)
+            else:
+                _, real_b = train.batch(cfg.batch_size, 10 ** 6, gen)
+                real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
+                losses = dcgan_step(g, d, opt_g, opt_d, real_b, gan_loss=gan_loss, generator=gen)
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
+                                    f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
+            sched_g.step()
+            sched_d.step()
+            step += 1
+            row = {"step": step, **losses, "lr": opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
+            if step % 10 == 0 or step == cfg.steps:
+                append_jsonl(run / "metrics.jsonl", row)
+            if on_step:
+                on_step(step, losses)
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid)
+                evals.append({"step": step, **scores})
+                append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", **scores})
+                if _is_better(scores, best):
+                    best = {"step": step, **scores}
+                    save(run / "best.pt")
+                save(run / "latest.pt")
+                _sample_sheet(run / "samples" / f"step-{step:06d}.png", g, cfg, val)
+                _plot(run)
+                if on_eval:
+                    on_eval(step, scores)
+    except KeyboardInterrupt:
+        save(run / "latest.pt")  # Ctrl-C: keep everything up to the last finished step
+        return TrainReport(run, step, losses, evals, interrupted=True)
+    return TrainReport(run, step, losses, evals)
+
+
+__all__ = ["ARCHS", "PRESETS", "TrainConfig", "TrainReport", "evaluate_generator", "generator_from_checkpoint",
+           "load_gan_checkpoint", "train_gan"]

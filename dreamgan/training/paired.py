@@ -1,0 +1,78 @@
+"""A made dataset's pairs in memory, with paired augmentation (same crop and flip on a and b)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dreamgan.errors import DreamganError
+from dreamgan.dataset import read_dataset_meta
+from dreamgan.images import load_image
+
+
+def dataset_hash(root: str | os.PathLike) -> str:
+    """sha256 of a dataset's identity and finished pair ids (what a run was trained on)."""
+    from dreamgan.dataset import read_manifest
+
+    meta = read_dataset_meta(root)
+    ids = sorted(read_manifest(Path(root)))
+    return hashlib.sha256(json.dumps([meta.get("identity", meta["recipe"]), ids], sort_keys=True).encode()).hexdigest()
+
+
+class PairedDreams:
+    """All (natural, dream) pairs of one split, as uint8 tensors (N, 3, S, S).
+
+    Args:
+        root: dataset folder.
+        split: train, val or test.
+        min_pairs: fewest pairs accepted.
+
+    Raises:
+        DreamganError: malformed dataset, too few pairs, unreadable pair files.
+    """
+
+    def __init__(self, root: str | os.PathLike, split: str, min_pairs: int = 1):
+        from dreamgan.dataset import pair_paths, read_manifest
+
+        root = Path(root)
+        self.meta = read_dataset_meta(root)
+        rows = [r for r in read_manifest(root).values() if r["split"] == split]
+        rows.sort(key=lambda r: r["id"])
+        if len(rows) < min_pairs:
+            raise DreamganError(f"{root} has {len(rows)} {split} pair(s); at least {min_pairs} needed")
+        a, b = [], []
+        for r in rows:
+            pa, pb = pair_paths(root, split, r["id"])
+            a.append(load_image(pa))
+            b.append(load_image(pb))
+        self.ids = [r["id"] for r in rows]
+        self.real_a = torch.from_numpy(np.stack(a)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S) uint8
+        self.real_b = torch.from_numpy(np.stack(b)).permute(0, 3, 1, 2).contiguous()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batch(self, batch_size: int, crop: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random batch with paired augmentation: (real_a, real_b), float (B, 3, crop, crop) in [0, 1]."""
+        n, size = len(self), self.real_a.shape[-1]
+        crop = min(crop, size)
+        idx = torch.randint(0, n, (batch_size,), generator=gen)
+        ys = torch.randint(0, size - crop + 1, (batch_size,), generator=gen)
+        xs = torch.randint(0, size - crop + 1, (batch_size,), generator=gen)
+        flips = torch.rand(batch_size, generator=gen) < 0.5
+        a, b = [], []
+        for i, y, x, f in zip(idx.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
+            pa = self.real_a[i, :, y:y + crop, x:x + crop]
+            pb = self.real_b[i, :, y:y + crop, x:x + crop]
+            if f:
+                pa, pb = pa.flip(-1), pb.flip(-1)
+            a.append(pa)
+            b.append(pb)
+        return torch.stack(a).float() / 255, torch.stack(b).float() / 255
+
+    def all_x01(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.real_a.float() / 255, self.real_b.float() / 255

@@ -1,0 +1,102 @@
+"""GAN training loop and fast sampling: run dir, exact resume, refusals, samplers."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dreamgan.dataset import make_dataset
+from dreamgan.dream import DreamConfig
+from dreamgan.errors import DreamganError
+from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
+from dreamgan.training.gan import TrainConfig, load_gan_checkpoint, train_gan
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gan")
+    src = root / "photos"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((64, 64), Image.Resampling.BICUBIC).save(src / f"p{i}.png")
+    out = root / "data" / "tiny"
+    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(layers=("mixed_1",), octaves=1, steps=3, tile=0),
+                 val=0.2, test=0.2, seed=0)
+    return out
+
+
+def _cfg(data, out, **kw):
+    base = dict(data=str(data), out=str(out), steps=6, image_size=32, batch_size=2, ngf=8, depth=3, ndf=8,
+                eval_every=3, eval_fid=False, lambda_feat=1.0)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
+    report = train_gan(_cfg(dataset, tmp_path, eval_fid=True))
+    run = report.run_dir
+    assert run.name == "00001-pix2pix-tiny" and report.step == 6
+    for name in ("config.json", "metrics.jsonl", "latest.pt", "best.pt", "curves.png", "samples/step-000006.png"):
+        assert (run / name).is_file(), name
+    config = json.loads((run / "config.json").read_text())
+    assert len(config["dataset_hash"]) == 64 and config["dataset_recipe"]["layers"] == ["mixed_1"]
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    identity = [r for r in rows if r.get("reference") == "identity"][0]
+    assert identity["attainment"] == pytest.approx(0.0, abs=1e-6) and identity["feature_ratio"] == pytest.approx(1.0, abs=1e-6)
+    evals = [r for r in rows if r.get("eval") == "val"]
+    assert [r["step"] for r in evals] == [3, 6] and all("fid" in r and "feature_ratio" in r for r in evals)
+    ckpt = load_gan_checkpoint(run)  # best.pt, weights_only
+    assert ckpt["arch"] == "pix2pix" and ckpt["recipe"]["layers"] == ["mixed_1"]
+
+
+def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
+    full = train_gan(_cfg(dataset, tmp_path / "a"))
+
+    def stop_at_4(step, losses):
+        if step == 4:
+            raise KeyboardInterrupt
+
+    cut = train_gan(_cfg(dataset, tmp_path / "b"), on_step=stop_at_4)
+    assert cut.interrupted and cut.step == 4 and load_gan_checkpoint(cut.run_dir / "latest.pt")["step"] == 4
+    resumed = train_gan(_cfg(dataset, tmp_path / "b"), resume=True)
+    assert resumed.run_dir == cut.run_dir and resumed.step == 6
+    a, b = load_gan_checkpoint(full.run_dir / "latest.pt"), load_gan_checkpoint(resumed.run_dir / "latest.pt")
+    for k in a["g"]:
+        assert torch.allclose(a["g"][k].float(), b["g"][k].float(), atol=1e-6), k
+    assert a["opt_g"]["state"][0]["step"] == b["opt_g"]["state"][0]["step"]
+
+
+def test_resume_refuses_another_arch_or_size_and_bad_datasets(dataset, tmp_path):
+    train_gan(_cfg(dataset, tmp_path, steps=3))
+    with pytest.raises(DreamganError, match="cannot resume .*ngf"):
+        train_gan(_cfg(dataset, tmp_path, steps=6, ngf=16), resume=True)
+    with pytest.raises(DreamganError, match="nothing to resume"):
+        train_gan(_cfg(dataset, tmp_path / "none"), resume=True)
+    with pytest.raises(DreamganError, match="not a dreamgan dataset"):
+        train_gan(_cfg(tmp_path / "nowhere", tmp_path))
+    with pytest.raises(DreamganError, match="too small for a depth-4"):
+        _cfg(dataset, tmp_path, image_size=16, depth=4)
+
+
+def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
+    p2p = train_gan(_cfg(dataset, tmp_path, steps=3))
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    written, failed = sample_pix2pix(p2p.run_dir, [photo, tmp_path / "bad.png"], tmp_path / "fast", overlay=0.5)
+    assert [p.name for p in written] == ["photo.png"] and len(failed) == 1
+    assert np.asarray(Image.open(written[0])).shape == photo_uint8.shape
+    g, cfg, _ = load_generator(p2p.run_dir)
+    with torch.no_grad():
+        x = torch.rand(1, 3, 41, 57)
+        assert torch.equal(g(x), load_generator(p2p.run_dir)[0](x)), "save -> load gives identical outputs"
+    dc = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=3))
+    files = sample_dcgan(dc.run_dir, tmp_path / "noise", n=3, interpolate=4)
+    assert [p.name for p in files] == ["sample-0000.png", "sample-0001.png", "sample-0002.png", "interpolation.png"]
+    assert np.asarray(Image.open(files[-1])).shape == (64, 4 * 64, 3)
+    with pytest.raises(DreamganError, match="from noise"):
+        sample_pix2pix(dc.run_dir, [photo], tmp_path / "x")
