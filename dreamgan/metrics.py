@@ -230,7 +230,7 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     j = {k: engine.score(x, reference01=real_a).double() for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
     attainment = (j["f"] - j["a"]) / (j["b"] - j["a"]).where((j["b"] - j["a"]).abs() > 1e-12, torch.full_like(j["a"], 1e-12))
     layers = engine.objective.layers
-    acts = {k: engine.net(x, layers) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
+    acts = {k: engine.activations(x) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
 
     def dist(x: dict, y: dict) -> torch.Tensor:
         total = 0.0

@@ -210,3 +210,23 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     assert (cfg.steps, cfg.image_size, cfg.batch_size, cfg.gan_mode, cfg.lambda_l1, cfg.lambda_feat, cfg.eval_every,
             cfg.eval_fid, cfg.seed, cfg.ngf, cfg.depth) == (50, 128, 3, "hinge", 10.0, 2.0, 25, False, 4, 64, 6)
     assert seen["resume"] is True
+
+
+def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_path):
+    import dreamgan.evaluate as ev
+    import dreamgan.pipeline as pl
+
+    seen = {}
+    monkeypatch.setattr(pl, "run_pipeline", lambda file, start, dry_run, echo: seen.update(file=file, start=start, dry_run=dry_run))
+    r = runner.invoke(app, ["pipeline", "run", str(tmp_path / "p.toml"), "--from", "evaluate", "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert seen == {"file": tmp_path / "p.toml", "start": "evaluate", "dry_run": True}
+
+    def fake_eval(run, split, data, fid, jitter_floor):
+        seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor)
+        return {"split": split, "n": 1, "checkpoint": str(run), "rows": {"generator": {"l1": 0.5}}, "sheet": "s.png"}
+
+    monkeypatch.setattr(ev, "evaluate_run", fake_eval)
+    r = runner.invoke(app, ["evaluate", str(tmp_path), "--split", "val", "--no-fid", "--no-jitter-floor"])
+    assert r.exit_code == 0, r.output
+    assert (seen["split"], seen["fid"], seen["jitter_floor"]) == ("val", False, False) and "generator" in r.output

@@ -41,6 +41,7 @@ from dreamgan.cli import dataset as _dataset  # noqa: E402,F401
 from dreamgan.cli import classifier as _classifier  # noqa: E402,F401
 from dreamgan.cli import metrics as _metrics  # noqa: E402,F401
 from dreamgan.cli import gan as _gan  # noqa: E402,F401
+from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -99,3 +99,24 @@ def sample_command(
     typer.echo(f"{len(written)} fast dream(s) written to {out}" + (f", {len(failed)} failed" if failed else ""))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    run: Annotated[Path, typer.Argument(help="Run directory or checkpoint .pt.")],
+    split: Annotated[str, Opt(help="train, val or test.")] = "test",
+    data: Annotated[Optional[Path], Opt(help="Dataset (default: the one the run trained on).")] = None,
+    no_fid: Annotated[bool, Opt("--no-fid", help="Paired metrics only.")] = False,
+    no_jitter_floor: Annotated[bool, Opt("--no-jitter-floor", help="Skip the second true dream (saves a classical dream per photo).")] = False,
+    as_json: Annotated[bool, Opt("--json")] = False,
+):
+    """Fast dreams of the split's photos vs their true dreams, with identity, equal-time classical and floor rows."""
+    import json
+
+    from rich.console import Console
+
+    from dreamgan.evaluate import evaluate_run, format_report
+
+    with Console(stderr=True).status(f"evaluating {run} on the {split} split …"):
+        report = evaluate_run(run, split=split, data=str(data) if data else None, fid=not no_fid, jitter_floor=not no_jitter_floor)
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

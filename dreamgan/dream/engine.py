@@ -186,6 +186,15 @@ def octave_sizes(height: int, width: int, octaves: int, scale: float, min_side: 
     return sizes
 
 
+def fit_min_size(x01: torch.Tensor, min_side: int) -> torch.Tensor:
+    """Upsample (bilinear, differentiable) so the short side is at least `min_side`."""
+    h, w = x01.shape[-2:]
+    if min(h, w) >= min_side:
+        return x01
+    f = min_side / min(h, w)
+    return F.interpolate(x01, size=(math.ceil(h * f), math.ceil(w * f)), mode="bilinear", align_corners=False)
+
+
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
@@ -267,12 +276,13 @@ class DreamEngine:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def activations(self, x01: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Activations of the objective's layers (inputs below the backbone minimum are upsampled)."""
+        return self.net(fit_min_size(x01, self.min_side), self.objective.layers)
+
     def _score(self, objective: O.Objective, x01: torch.Tensor) -> torch.Tensor:
         """(B,) objective of x01, upsampling inputs below the backbone's minimum size."""
-        h, w = x01.shape[-2:]
-        if min(h, w) < self.min_side:
-            f = self.min_side / min(h, w)
-            x01 = F.interpolate(x01, size=(math.ceil(h * f), math.ceil(w * f)), mode="bilinear", align_corners=False)
+        x01 = fit_min_size(x01, self.min_side)
         if self.config.channels_last:
             x01 = x01.contiguous(memory_format=torch.channels_last)
         with self._autocast():

@@ -48,12 +48,15 @@ class DreamFeatureLoss(nn.Module):
         super().__init__()
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.weights = list(weights) if weights is not None else [1.0] * len(self.layers)
+        self.min_side = backbone.min_size(backbone.deepest(self.layers))
         self.net = backbone.truncated(self.layers).folded()
 
     def forward(self, fake_b: torch.Tensor, real_b: torch.Tensor) -> torch.Tensor:
+        from dreamgan.dream.engine import fit_min_size
+
         with torch.no_grad():
-            target = self.net(real_b, self.layers)
-        acts = self.net(fake_b, self.layers)
+            target = self.net(fit_min_size(real_b, self.min_side), self.layers)
+        acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
         total = 0.0
         for layer, w in zip(self.layers, self.weights):
             scale = target[layer].pow(2).mean() + 1e-8

@@ -1,0 +1,118 @@
+"""Pipelines: a TOML recipe that runs the stages end to end.
+
+    [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
+    [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
+    [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks cpu/gpu sizes)
+    [evaluate]   split, fid, jitter_floor
+    [sample]     images (paths, or "samples" for the embedded photos), out, overlay
+
+Stages run in the order dataset → train → evaluate → sample; `--from STAGE` starts later
+(earlier stages' outputs are found on disk), `--dry-run` prints the plan and runs nothing.
+Each stage is resumable on its own (make-dataset and train resume), so rerunning a pipeline
+continues where it stopped.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+from dreamgan.errors import DreamganError
+
+STAGES = ("dataset", "train", "evaluate", "sample")
+
+
+def load_pipeline(path: str | os.PathLike) -> dict:
+    """The parsed TOML, with unknown sections refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise DreamganError(f"pipeline file {path} does not exist")
+    try:
+        spec = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise DreamganError(f"{path}: not valid TOML ({e})") from None
+    unknown = set(spec) - set(STAGES) - {"pipeline"}
+    if unknown:
+        raise DreamganError(f"{path}: unknown sections {sorted(unknown)}; valid: {', '.join(STAGES)}")
+    return spec
+
+
+def plan(spec: dict) -> dict:
+    """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
+    from dreamgan.dream.engine import DreamConfig
+    from dreamgan.training.gan import PRESETS, TrainConfig
+
+    ds = dict(spec.get("dataset", {}))
+    recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
+    ds.setdefault("out", "data/default")
+    allowed = {"out", "source", "count", "size", "val", "test", "seed", "batch"}
+    if set(ds) - allowed:
+        raise DreamganError(f"unknown [dataset] keys {sorted(set(ds) - allowed)}; valid: {sorted(allowed)}")
+    tr = dict(spec.get("train", {}))
+    preset = tr.pop("preset", "cpu")
+    if preset not in PRESETS:
+        raise DreamganError(f"unknown train preset {preset!r}; valid: {', '.join(PRESETS)}")
+    try:
+        train = TrainConfig(**{**PRESETS[preset], **tr, "data": ds["out"]})
+    except TypeError as e:
+        raise DreamganError(f"bad [train] keys: {e}") from None
+    ev = {"split": "test", "fid": True, "jitter_floor": True, **spec.get("evaluate", {})}
+    sa = {"images": "samples", "out": None, "overlay": 0.5, **spec.get("sample", {})}
+    return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa}
+
+
+def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bool = False,
+                 echo: Callable[[str], None] = print) -> dict:
+    """Run the stages of a pipeline file from `start`; returns what each stage produced."""
+    from dreamgan.dataset import make_dataset
+    from dreamgan.evaluate import evaluate_run, format_report
+    from dreamgan.images import list_images
+    from dreamgan.sample import sample_pix2pix
+    from dreamgan.samples import write_samples
+    from dreamgan.training.gan import train_gan
+    from dreamgan.training.rundir import latest_run_dir
+
+    if start not in STAGES:
+        raise DreamganError(f"unknown stage {start!r}; stages: {', '.join(STAGES)}")
+    stages = plan(load_pipeline(path))
+    todo = STAGES[STAGES.index(start):]
+    if dry_run:
+        for name in STAGES:
+            cfg = stages[name]
+            shown = asdict(cfg) if hasattr(cfg, "__dataclass_fields__") else {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in cfg.items()}
+            echo(f"[{name}]{'' if name in todo else ' (skipped: --from ' + start + ')'} {shown}")
+        return {"dry_run": True, "stages": list(todo)}
+    results: dict = {}
+    ds = stages["dataset"]
+    if "dataset" in todo:
+        echo(f"[dataset] dreaming into {ds['out']} …")
+        report = make_dataset(ds["out"], **{k: v for k, v in ds.items() if k != "out"})
+        results["dataset"] = {"made": report.made, "already_done": report.already_done, "planned": report.planned}
+        echo(f"[dataset] {report.made} made, {report.already_done} already done {report.planned}")
+    train_cfg = stages["train"]
+    if "train" in todo:
+        echo(f"[train] {train_cfg.arch}, {train_cfg.steps} steps …")
+        resume = latest_run_dir(train_cfg.out, train_cfg.arch, Path(train_cfg.data).resolve().name) is not None
+        report = train_gan(train_cfg, resume=resume)
+        results["train"] = {"run": str(report.run_dir), "step": report.step}
+        echo(f"[train] {report.run_dir} at step {report.step}")
+    run = latest_run_dir(train_cfg.out, train_cfg.arch, Path(train_cfg.data).resolve().name)
+    if run is None and ({"evaluate", "sample"} & set(todo)):
+        raise DreamganError(f"no trained {train_cfg.arch} run of {train_cfg.data} in {train_cfg.out}; run the train stage first")
+    if "evaluate" in todo:
+        ev = stages["evaluate"]
+        report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"])
+        results["evaluate"] = report
+        echo(format_report(report))
+    if "sample" in todo:
+        sa = stages["sample"]
+        images = sa["images"]
+        if images == "samples":
+            images = write_samples(run / "photos")
+        out = sa["out"] or run / "fast_dreams"
+        written, failed = sample_pix2pix(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"])
+        results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
+        echo(f"[sample] {len(written)} fast dream(s) in {out}")
+    return results
