@@ -5,6 +5,7 @@ Rows of the report (all on the same split, usually `test`):
   * identity              the photo itself as the "dream" (what doing nothing scores);
   * equal-time classical  the classical engine cut down (1 octave, k steps) to the
                           generator's per-image time;
+  * hybrid (optional)     the generator plus K classical steps (`--refine K`);
   * jitter floor          a second true dream of the photo with another jitter seed: how close
                           two true dreams are to each other (the best a replica can hope for).
 
@@ -37,7 +38,7 @@ def _batched(fn, x: torch.Tensor, n: int = 4) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None, fid: bool = True,
-                 jitter_floor: bool = True, out_dir: str | os.PathLike | None = None) -> dict:
+                 jitter_floor: bool = True, refine: tuple[int, ...] = (), out_dir: str | os.PathLike | None = None) -> dict:
     """Evaluate a generator checkpoint on a dataset split; writes evaluate-<split>.json and a sheet.
 
     Raises:
@@ -74,6 +75,12 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         "identity": (real_a, 0.0),
         f"equal-time classical (1 octave, {k} step{'s' if k > 1 else ''})": (classical_b, classical_s / n),
     }
+    # hybrid fast dreams: K classical steps on top of the generator (a product choice, own rows)
+    from dreamgan.sample import fast_dream
+
+    for k_refine in refine:
+        hybrid, hybrid_s = _timed(lambda: fast_dream(g, real_a, refine=k_refine, recipe=ckpt["recipe"]))
+        rows[f"hybrid (generator + {k_refine} classical step{'s' if k_refine > 1 else ''})"] = (hybrid, hybrid_s / n)
     # 3. the jitter floor: another true dream of the same photos, other jitter seed
     if jitter_floor:
         second, second_s = _timed(lambda: DreamEngine(recipe.replace(seed=recipe.seed + 1)).run(real_a))

@@ -58,7 +58,7 @@ def plan(spec: dict) -> dict:
         train = TrainConfig(**{**PRESETS[preset], **tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
-    ev = {"split": "test", "fid": True, "jitter_floor": True, **spec.get("evaluate", {})}
+    ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
     sa = {"images": "samples", "out": None, "overlay": 0.5, **spec.get("sample", {})}
     return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa}
 
@@ -103,7 +103,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         raise DreamganError(f"no trained {train_cfg.arch} run of {train_cfg.data} in {train_cfg.out}; run the train stage first")
     if "evaluate" in todo:
         ev = stages["evaluate"]
-        report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"])
+        report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"], refine=tuple(ev["refine"]))
         results["evaluate"] = report
         echo(format_report(report))
     if "sample" in todo:

@@ -222,11 +222,12 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert r.exit_code == 0, r.output
     assert seen == {"file": tmp_path / "p.toml", "start": "evaluate", "dry_run": True}
 
-    def fake_eval(run, split, data, fid, jitter_floor):
-        seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor)
+    def fake_eval(run, split, data, fid, jitter_floor, refine):
+        seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine)
         return {"split": split, "n": 1, "checkpoint": str(run), "rows": {"generator": {"l1": 0.5}}, "sheet": "s.png"}
 
     monkeypatch.setattr(ev, "evaluate_run", fake_eval)
-    r = runner.invoke(app, ["evaluate", str(tmp_path), "--split", "val", "--no-fid", "--no-jitter-floor"])
+    r = runner.invoke(app, ["evaluate", str(tmp_path), "--split", "val", "--no-fid", "--no-jitter-floor", "--refine", "1,3"])
     assert r.exit_code == 0, r.output
-    assert (seen["split"], seen["fid"], seen["jitter_floor"]) == ("val", False, False) and "generator" in r.output
+    assert (seen["split"], seen["fid"], seen["jitter_floor"], seen["refine"]) == ("val", False, False, (1, 3))
+    assert "generator" in r.output

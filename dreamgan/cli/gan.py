@@ -108,6 +108,7 @@ def evaluate_command(
     data: Annotated[Optional[Path], Opt(help="Dataset (default: the one the run trained on).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Paired metrics only.")] = False,
     no_jitter_floor: Annotated[bool, Opt("--no-jitter-floor", help="Skip the second true dream (saves a classical dream per photo).")] = False,
+    refine: Annotated[Optional[str], Opt(help="Hybrid rows: generator + K classical steps, e.g. 1,3")] = None,
     as_json: Annotated[bool, Opt("--json")] = False,
 ):
     """Fast dreams of the split's photos vs their true dreams, with identity, equal-time classical and floor rows."""
@@ -118,5 +119,9 @@ def evaluate_command(
     from dreamgan.evaluate import evaluate_run, format_report
 
     with Console(stderr=True).status(f"evaluating {run} on the {split} split …"):
-        report = evaluate_run(run, split=split, data=str(data) if data else None, fid=not no_fid, jitter_floor=not no_jitter_floor)
+        from dreamgan.cli.options import parse_ints
+
+        ks = parse_ints(refine, "refine") if refine else ()
+        report = evaluate_run(run, split=split, data=str(data) if data else None, fid=not no_fid,
+                              jitter_floor=not no_jitter_floor, refine=ks)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -1,0 +1,92 @@
+"""Benchmark: fast dreams (one generator pass) against the classical engine, side by side.
+
+Prints one JSON object, measured in one run on 299×299 photos:
+  * speed: classical default-recipe seconds per image vs the generator's batch-1 latency and
+    batched throughput, with the ratios (target ≥ 100×); also the hybrid `--refine K` rows;
+  * quality (with --checkpoint): the `evaluate` report on the test split — generator, identity,
+    equal-time classical and jitter floor rows with the paired dream metrics and FID/KID.
+
+Usage:
+  python benchmarks/fast_vs_classical.py                         # speed only, CPU-preset generator
+  python benchmarks/fast_vs_classical.py --checkpoint checkpoints/00001-pix2pix-default [--refine 1,3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from dreamgan.dream import DreamConfig, DreamEngine
+from dreamgan.images import resize_uint8, uint8_to_x01
+from dreamgan.samples import sample_photo
+
+
+def photos(n: int = 4, size: int = 299) -> torch.Tensor:
+    names = ["chelsea", "astronaut", "coffee", "rocket"]
+    out = []
+    for i in range(n):
+        img = sample_photo(names[i % len(names)])
+        s = min(img.shape[:2])
+        out.append(uint8_to_x01(resize_uint8(img[:s, :s], (size, size))))
+    return torch.cat(out)
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@torch.no_grad()
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--refine", default="1,3", help="comma-separated K for hybrid rows")
+    ap.add_argument("--images", type=int, default=4)
+    ap.add_argument("--no-fid", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    x = photos(args.images)
+    if args.checkpoint:
+        from dreamgan.sample import load_generator
+
+        g, cfg, ckpt = load_generator(args.checkpoint)
+        recipe = DreamConfig.from_dict(ckpt["recipe"])
+    else:
+        from dreamgan.training.gan import PRESETS, TrainConfig, build_networks
+
+        cfg = TrainConfig(data="-", **PRESETS["cpu"])
+        g = build_networks(cfg)[0].eval()
+        recipe = DreamConfig()
+    classical = DreamEngine(recipe)
+    classical_s = best_of(lambda: classical.run(x[:1]), repeats=1)
+    latency = best_of(lambda: g(x[:1]))
+    batched = best_of(lambda: g(x)) / len(x)
+    result = {
+        "size": 299, "threads": torch.get_num_threads(), "generator": {"ngf": cfg.ngf, "depth": cfg.depth,
+                                                                        "params": sum(p.numel() for p in g.parameters())},
+        "classical_seconds_per_image": classical_s, "recipe": recipe.to_dict(),
+        "generator_latency_batch1_s": latency, "generator_seconds_per_image_batched": batched,
+        "speedup_batch1": classical_s / latency, "speedup_batched": classical_s / batched,
+        "hybrid": {},
+    }
+    from dreamgan.sample import fast_dream
+
+    for k in (int(v) for v in args.refine.split(",") if v):
+        s = best_of(lambda: fast_dream(g, x[:1], refine=k, recipe=recipe.to_dict()), repeats=1)
+        result["hybrid"][f"refine_{k}"] = {"seconds_per_image": s, "speedup_vs_classical": classical_s / s}
+    if args.checkpoint:
+        from dreamgan.evaluate import evaluate_run
+
+        result["quality_test_split"] = evaluate_run(args.checkpoint, split="test", fid=not args.no_fid)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
