@@ -100,3 +100,16 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     assert np.asarray(Image.open(files[-1])).shape == (64, 4 * 64, 3)
     with pytest.raises(DreamganError, match="from noise"):
         sample_pix2pix(dc.run_dir, [photo], tmp_path / "x")
+
+
+def test_backbone_generator_trains_saves_small_checkpoints_and_samples(dataset, tmp_path, photo_uint8):
+    report = train_gan(_cfg(dataset, tmp_path, generator="backbone", ngf=8, steps=3))
+    ckpt = load_gan_checkpoint(report.run_dir / "latest.pt")
+    assert ckpt["config"]["generator"] == "backbone"
+    assert sum(v.numel() for v in ckpt["g"].values()) < 200_000, "the frozen backbone must not be in the checkpoint"
+    g, cfg, _ = load_generator(report.run_dir)
+    with torch.no_grad():
+        x = torch.rand(1, 3, 48, 48)
+        assert g(x).shape == x.shape
+    with pytest.raises(DreamganError, match="cannot resume .*generator"):
+        train_gan(_cfg(dataset, tmp_path, steps=6), resume=report.run_dir)

@@ -112,3 +112,38 @@ def test_latent_interpolation_ends_at_the_endpoints():
     path = interpolate_latents(z0, z1, 5)
     assert path.shape == (5, 16)
     assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def inception():
+    from dreamgan.backbones import load_backbone
+
+    return load_backbone("inception-v3-tf")
+
+
+@pytest.mark.parametrize("size", [(299, 299), (64, 64), (40, 57)])
+def test_backbone_unet_is_the_identity_at_init_and_keeps_the_backbone_out_of_checkpoints(inception, size):
+    from dreamgan.models.pix2pix import BackboneUNet
+
+    g = BackboneUNet(inception, ["conv_2", "conv_4", "mixed_2", "mixed_3"], ngf=8)
+    x = torch.rand(1, 3, *size)
+    with torch.no_grad():
+        assert torch.equal(g(x), x)
+    assert not any(k.startswith("_backbone") or "stage_modules" in k for k in g.state_dict())
+    assert sum(p.numel() for p in g.parameters()) < 200_000, "only the decoder is trained"
+
+
+def test_backbone_unet_trains_its_decoder_only(inception):
+    from dreamgan.models.pix2pix import BackboneUNet
+
+    torch.manual_seed(0)
+    g, d = BackboneUNet(inception, ["conv_4", "mixed_3"], ngf=8), PatchGAN(ndf=8)
+    frozen = [p.clone() for p in g._backbone.parameters()][:3]
+    opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-3), torch.optim.Adam(d.parameters(), 1e-3)
+    real_a = torch.rand(2, 3, 64, 64)
+    real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
+    head0 = g.head.weight.clone()
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"))
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert not torch.equal(head0, g.head.weight)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, list(g._backbone.parameters())[:3]))

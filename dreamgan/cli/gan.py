@@ -16,6 +16,7 @@ Opt = typer.Option
 def train_command(
     data: Annotated[Path, Opt(help="Dataset made by `dreamgan make-dataset` (data/NAME).")],
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
+    generator: Annotated[str, Opt(help="pix2pix generator: unet, or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
     preset: Annotated[str, Opt(help="Network/batch sizes: cpu or gpu.")] = "cpu",
     steps: Annotated[int, Opt()] = 2000,
@@ -52,7 +53,7 @@ def train_command(
     for key, value in (("batch_size", batch_size), ("ngf", ngf), ("depth", depth)):
         if value is not None:
             sizes[key] = value
-    cfg = TrainConfig(data=str(data), arch=arch, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
+    cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
                       lambda_feat=lambda_feat, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device="cpu", **sizes)
     columns = (TextColumn("steps"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())

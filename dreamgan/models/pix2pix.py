@@ -25,6 +25,11 @@ def _norm(c: int) -> nn.Module:
     return nn.InstanceNorm2d(c, affine=True)
 
 
+def _group_norm(c: int) -> nn.Module:
+    """GroupNorm also normalises over channels, so it works on the 1×1 maps of small inputs."""
+    return nn.GroupNorm(8 if c % 8 == 0 else 1, c)
+
+
 class Down(nn.Module):
     """4×4 stride-2 conv → norm → LeakyReLU(0.2): halves the size."""
 
@@ -121,3 +126,66 @@ class PatchGAN(nn.Module):
 
     def forward(self, real_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([real_a, b], 1) * 2 - 1)
+
+
+class BackboneUNet(nn.Module):
+    """A generator that sees what causes the motifs: the *frozen* dreaming network is its encoder.
+
+    The dream ascent amplifies what the backbone's dream layers already detect, so the features
+    of those layers (and a few shallower ones, for position) are the natural input to predict
+    where eyes and swirls grow. A learned decoder (resize-conv, skip connections from each
+    tapped layer and from the photo itself) turns them into the dream residual:
+
+        fake_b = clamp(real_a + D(φ_taps(real_a), real_a)),   D's last conv zero-initialised.
+
+    The backbone is not a registered submodule: its weights stay frozen, out of the optimiser
+    and out of checkpoints (it is rebuilt from the embedded weights).
+
+    Args:
+        backbone: a `Backbone` (e.g. `load_backbone("inception-v3-tf")`).
+        taps: layer names, shallow to deep (e.g. conv_2, conv_4, mixed_2, mixed_5).
+        ngf: decoder width.
+    """
+
+    def __init__(self, backbone, taps, ngf: int = 32):
+        super().__init__()
+        self.taps = [backbone.resolve_layer(t) for t in taps]
+        order = {n: i for i, n in enumerate(backbone.layer_names)}
+        self.taps.sort(key=order.__getitem__)
+        self.min_side = backbone.min_size(self.taps[-1])
+        net = backbone.truncated(self.taps).folded().eval()
+        with torch.no_grad():
+            probe = net(torch.zeros(1, 3, max(self.min_side, 96), max(self.min_side, 96)), self.taps)
+        channels = [probe[t].shape[1] for t in self.taps]
+        object.__setattr__(self, "_backbone", net)  # hidden from state_dict / parameters()
+        width = lambda i: ngf * min(4, 2 ** i)  # noqa: E731
+        self.reduce = nn.ModuleList(nn.Sequential(nn.Conv2d(c, width(i), 1), nn.LeakyReLU(0.2)) for i, c in enumerate(channels))
+        self.fuse = nn.ModuleList(
+            # replicate padding: deep maps of small inputs can be 1×1, where reflect is undefined
+            nn.Sequential(nn.Conv2d(width(i) + width(i + 1), width(i), 3, 1, 1, padding_mode="replicate"), _group_norm(width(i)), nn.ReLU())
+            for i in range(len(channels) - 1))
+        self.photo = nn.Sequential(nn.Conv2d(3, ngf, 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
+        self.final = nn.Sequential(nn.Conv2d(width(0) + ngf, ngf, 3, 1, 1, padding_mode="reflect"), _group_norm(ngf), nn.ReLU())
+        self.head = nn.Conv2d(ngf, 3, 3, 1, 1, padding_mode="reflect")
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def residual(self, real_a: torch.Tensor) -> torch.Tensor:
+        from dreamgan.dream.engine import fit_min_size
+
+        net = self._backbone
+        if net.mean.device != real_a.device:
+            net.to(real_a.device)
+        with torch.no_grad():  # the encoder is frozen: its features are inputs
+            feats = net(fit_min_size(real_a, self.min_side), self.taps)
+        y = self.reduce[-1](feats[self.taps[-1]])
+        for i in reversed(range(len(self.taps) - 1)):
+            skip = self.reduce[i](feats[self.taps[i]])
+            y = F.interpolate(y, size=skip.shape[-2:], mode="nearest")
+            y = self.fuse[i](torch.cat([y, skip], 1))
+        photo = self.photo(real_a * 2 - 1)
+        y = F.interpolate(y, size=photo.shape[-2:], mode="bilinear", align_corners=False)
+        return self.head(self.final(torch.cat([y, photo], 1)))
+
+    def forward(self, real_a: torch.Tensor) -> torch.Tensor:
+        return (real_a + self.residual(real_a)).clamp(0, 1)

@@ -43,6 +43,10 @@ class TrainConfig:
 
     data: str
     arch: str = "pix2pix"
+    generator: str = "unet"
+    """pix2pix generator: 'unet' (residual U-Net) or 'backbone' (frozen dreaming network as encoder)."""
+    taps: tuple[str, ...] = ("conv_2", "conv_4", "mixed_2")
+    """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
     out: str = "checkpoints"
     steps: int = 2000
     image_size: int = 128
@@ -64,11 +68,14 @@ class TrainConfig:
     device: str = "cpu"
 
     def __post_init__(self):
-        checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
+        if not isinstance(self.taps, tuple):
+            object.__setattr__(self, "taps", tuple(self.taps))
+        checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
+                  (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
-                  (self.arch != "pix2pix" or self.image_size >= 2 ** (self.depth + 1),
+                  (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1),
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ {2 ** (self.depth + 1)} or a smaller --depth")]
         for ok, message in checks:
             if not ok:
@@ -83,11 +90,19 @@ PRESETS = {
 }
 
 
-def build_networks(cfg: TrainConfig):
-    """(G, D) for the config's arch and sizes."""
+def build_networks(cfg: TrainConfig, recipe: dict | None = None):
+    """(G, D) for the config's arch and sizes; the backbone generator also needs the dataset recipe."""
     if cfg.arch == "pix2pix":
-        from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
+        from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
 
+        if cfg.generator == "backbone":
+            from dreamgan.backbones import load_backbone
+
+            if recipe is None:
+                recipe = read_dataset_meta(cfg.data)["recipe"]
+            backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
+            taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
+            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf)
         return ResidualUNet(cfg.ngf, cfg.depth), PatchGAN(cfg.ndf)
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
@@ -130,7 +145,7 @@ def generator_from_checkpoint(ckpt: dict):
     """(G in eval mode, TrainConfig) from a loaded checkpoint."""
     known = {f.name for f in fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
-    g, _ = build_networks(cfg)
+    g, _ = build_networks(cfg, ckpt.get("recipe"))
     g.load_state_dict(ckpt["g"])
     return g.eval(), cfg
 
@@ -216,7 +231,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
     torch.manual_seed(cfg.seed)
-    g, d = build_networks(cfg)
+    g, d = build_networks(cfg, recipe.to_dict())
     opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
@@ -228,9 +243,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         if run is None or not (run / "latest.pt").is_file():
             raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
         ckpt = load_gan_checkpoint(run / "latest.pt")
-        for key in ("arch", "image_size", "ngf", "depth", "ndf", "z_dim"):
-            if ckpt["config"].get(key) != getattr(cfg, key):
-                raise DreamganError(f"cannot resume {run}: its {key} is {ckpt['config'].get(key)!r}, this run's is {getattr(cfg, key)!r}")
+        defaults = {f.name: f.default for f in fields(TrainConfig)}
+        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "ndf", "z_dim"):
+            theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
+            if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
+                raise DreamganError(f"cannot resume {run}: its {key} is {theirs!r}, this run's is {ours!r}")
         g.load_state_dict(ckpt["g"])
         d.load_state_dict(ckpt["d"])
         opt_g.load_state_dict(ckpt["opt_g"])
