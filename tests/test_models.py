@@ -92,7 +92,8 @@ def test_dcgan_shapes_and_one_step(size):
     torch.manual_seed(0)
     g, d = DCGANGenerator(size, z_dim=16, ngf=8), DCGANDiscriminator(size, ndf=8)
     z = torch.randn(3, 16)
-    x = g(z)
+    with torch.no_grad():
+        x = g(z)
     assert x.shape == (3, 3, size, size) and 0 <= float(x.min()) and float(x.max()) <= 1
     assert d(x).shape == (3,)
     opt_g, opt_d = torch.optim.Adam(g.parameters(), 2e-4), torch.optim.Adam(d.parameters(), 2e-4)
