@@ -42,59 +42,55 @@ def _extractor_classes():
 
     from dreamgan.backbones import load_backbone
 
-    class InceptionTF(FeatureExtractorBase):
+    class _Extractor(FeatureExtractorBase):
+        """One named feature vector per image; subclasses set FEATURE, SIZE and `features`."""
+
+        FEATURE, SIZE = "", 0
+
+        @classmethod
+        def get_provided_features_list(cls):
+            return (cls.FEATURE,)
+
+        @classmethod
+        def get_default_feature_layer_for_metric(cls, metric):
+            return cls.FEATURE
+
+        @staticmethod
+        def can_be_compiled():
+            return False
+
+        @classmethod
+        def get_dummy_input_for_compile(cls):
+            return torch.zeros(1, 3, cls.SIZE, cls.SIZE, dtype=torch.uint8)
+
+        def forward(self, x):
+            return (self.features(x),)
+
+    class InceptionTF(_Extractor):
         """uint8 (B, 3, H, W) → (B, 2048) pool3 features of the embedded TF Inception."""
+
+        FEATURE, SIZE = "2048", 299
 
         def __init__(self, name, features_list, **kwargs):
             super().__init__(name, features_list)
             self.net = load_backbone("inception-v3-tf").folded()
 
-        @staticmethod
-        def get_provided_features_list():
-            return ("2048",)
-
-        @staticmethod
-        def get_default_feature_layer_for_metric(metric):
-            return "2048"
-
-        @staticmethod
-        def can_be_compiled():
-            return False
-
-        @staticmethod
-        def get_dummy_input_for_compile():
-            return torch.zeros(1, 3, 299, 299, dtype=torch.uint8)
-
-        def forward(self, x):
+        def features(self, x):
             x = interpolate_bilinear_2d_like_tensorflow1x(x.float(), size=(299, 299), align_corners=False)
-            return (self.net(x / 255.0, ["pool2"])["pool2"].flatten(1),)
+            return self.net(x / 255.0, ["pool2"])["pool2"].flatten(1)
 
-    class EfficientNetLite(FeatureExtractorBase):
+    class EfficientNetLite(_Extractor):
         """uint8 (B, 3, H, W) → (B, 1280) pooled features of EfficientNet-Lite0 at 224 px."""
+
+        FEATURE, SIZE = "1280", 224
 
         def __init__(self, name, features_list, **kwargs):
             super().__init__(name, features_list)
             self.net = load_backbone("efficientnet-lite0")
 
-        @staticmethod
-        def get_provided_features_list():
-            return ("1280",)
-
-        @staticmethod
-        def get_default_feature_layer_for_metric(metric):
-            return "1280"
-
-        @staticmethod
-        def can_be_compiled():
-            return False
-
-        @staticmethod
-        def get_dummy_input_for_compile():
-            return torch.zeros(1, 3, 224, 224, dtype=torch.uint8)
-
-        def forward(self, x):
+        def features(self, x):
             x = F.interpolate(x.float() / 255.0, size=(224, 224), mode="bilinear", align_corners=False, antialias=True)
-            return (self.net(x, ["flatten"])["flatten"],)
+            return self.net(x, ["flatten"])["flatten"]
 
     return {INCEPTION: InceptionTF, EFFICIENTNET: EfficientNetLite}
 
