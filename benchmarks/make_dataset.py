@@ -14,7 +14,6 @@ import json
 import tempfile
 import time
 
-import numpy as np
 import torch
 
 from dreamgan.dataset import make_dataset

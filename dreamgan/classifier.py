@@ -35,10 +35,10 @@ from dreamgan import __version__
 from dreamgan.backbones import CLASSIFIER_ARCHS, CLASSIFIER_FORMAT, build_classifier, save_classifier_checkpoint
 from dreamgan.backbones import efficientnet_lite, zoo
 from dreamgan.errors import DreamganError, ImageError
-from dreamgan.fileio import write_json_atomic
-from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png
+from dreamgan.fileio import append_jsonl, read_jsonl, write_json_atomic
+from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8
 from dreamgan.training.plots import confusion_matrix_png, line_chart
-from dreamgan.training.rundir import append_jsonl, latest_run_dir, new_run_dir, read_jsonl
+from dreamgan.training.rundir import latest_run_dir, new_run_dir
 
 MEAN, STD = zoo.IMAGENET_MEAN, zoo.IMAGENET_STD
 CACHE_LIMIT = 4000

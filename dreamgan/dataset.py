@@ -37,8 +37,8 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError, ImageError
-from dreamgan.fileio import ensure_writable_dir, write_json_atomic
-from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
+from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png, x01_to_uint8_tensor
 
 SPLITS = ("train", "val", "test")
 FORMAT_VERSION = 1
@@ -226,23 +226,7 @@ def render_view(img: np.ndarray, view: View, size: int) -> np.ndarray:
 # -- 3. the dataset on disk -----------------------------------------------------------------------
 def read_manifest(out: Path) -> dict[str, dict]:
     """Finished pairs by id (a torn last line from a kill is ignored)."""
-    done = {}
-    path = out / "manifest.jsonl"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            done[row["id"]] = row
-    return done
-
-
-def _append_jsonl(path: Path, row: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(row, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    return {row["id"]: row for row in read_jsonl(Path(out) / "manifest.jsonl")}
 
 
 def pair_paths(out: Path, split: str, item_id: str) -> tuple[Path, Path]:
@@ -284,6 +268,8 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         DreamganError: missing/empty source, no readable photo, a dataset of another recipe in
             `out` without `force`, bad arguments.
     """
+    import torch
+
     from dreamgan.backbones import weights_file
     from dreamgan.dream.engine import DreamConfig, DreamEngine
 
@@ -356,12 +342,10 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         todo = [v for v in chunk if v.id not in done]
         if not todo:
             continue
-        naturals = np.stack([render_view(_pixels(cache, v.source), v, size) for v in chunk])
+        naturals = np.stack([render_view(_pixels(cache, v.source), v, size) for v in chunk])  # (B, S, S, 3)
         t0 = time.perf_counter()
-        import torch
-
         x01 = torch.from_numpy(naturals).permute(0, 3, 1, 2).float().div_(255.0)
-        dreams = (engine.run(x01).clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy())
+        dreams = x01_to_uint8_tensor(engine.run(x01)).permute(0, 2, 3, 1).numpy()  # (B, S, S, 3)
         seconds = (time.perf_counter() - t0) / len(chunk)
         for v, natural, dream_uint8 in zip(chunk, naturals, dreams):
             if v.id in done:
@@ -371,7 +355,7 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
             save_png(b_path, np.ascontiguousarray(dream_uint8))
             row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
                    "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe.seed}
-            _append_jsonl(out / "manifest.jsonl", row)
+            append_jsonl(out / "manifest.jsonl", row)
             done[v.id] = row
             report.made += 1
             if on_pair:

@@ -32,10 +32,6 @@ def _timed(fn):
     return out, time.perf_counter() - t
 
 
-def _batched(fn, x: torch.Tensor, n: int = 4) -> torch.Tensor:
-    return torch.cat([fn(x[i:i + n]) for i in range(0, len(x), n)])
-
-
 @torch.no_grad()
 def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None, fid: bool = True,
                  jitter_floor: bool = True, refine: tuple[int, ...] = (), out_dir: str | os.PathLike | None = None) -> dict:
@@ -45,8 +41,8 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         DreamganError: not a pix2pix checkpoint, or a split without pairs.
     """
     from dreamgan.dream.engine import DreamConfig, DreamEngine
-    from dreamgan.metrics import fid_kid, paired_dream_metrics
-    from dreamgan.sample import load_generator
+    from dreamgan.metrics import dream_scores, fid_kid_x01
+    from dreamgan.sample import fast_dream, load_generator
     from dreamgan.training.paired import PairedDreams
 
     g, cfg, ckpt = load_generator(checkpoint)
@@ -61,7 +57,7 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
 
     # 1. the generator, timed per image (after a warm-up)
     g(real_a[:1])
-    fake_b, gen_s = _timed(lambda: _batched(g, real_a))
+    fake_b, gen_s = _timed(lambda: fast_dream(g, real_a))
     gen_per_image = gen_s / n
     # 2. the equal-time classical baseline: one octave, as many steps as fit in the generator's time
     one = DreamEngine(recipe.replace(octaves=1, steps=1))
@@ -76,8 +72,6 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         f"equal-time classical (1 octave, {k} step{'s' if k > 1 else ''})": (classical_b, classical_s / n),
     }
     # hybrid fast dreams: K classical steps on top of the generator (a product choice, own rows)
-    from dreamgan.sample import fast_dream
-
     for k_refine in refine:
         hybrid, hybrid_s = _timed(lambda: fast_dream(g, real_a, refine=k_refine, recipe=ckpt["recipe"]))
         rows[f"hybrid (generator + {k_refine} classical step{'s' if k_refine > 1 else ''})"] = (hybrid, hybrid_s / n)
@@ -87,16 +81,11 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         rows["jitter floor (2nd true dream)"] = (second, second_s / n)
     report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": n, "rows": {}}
     for name, (images, seconds) in rows.items():
-        m = {k: v for k, v in paired_dream_metrics(real_a, real_b, images, recipe, engine=engine).items() if k != "per_image"}
-        m["seconds_per_image"] = seconds
-        if fid and n >= 2:
-            s = fid_kid((images * 255).round().byte(), (real_b * 255).round().byte())
-            m.update(fid=s["fid"], kid_mean=s["kid_mean"], kid_std=s["kid_std"], fid_n=s["n"][0])
-        report["rows"][name] = m
+        report["rows"][name] = {**dream_scores(real_a, real_b, images, recipe, engine=engine, fid=fid), "seconds_per_image": seconds}
     if fid and n >= 4:
         half = n // 2
-        s = fid_kid((real_b[:half] * 255).round().byte(), (real_b[half:2 * half] * 255).round().byte())
-        report["fid_floor_halves"] = {"fid": s["fid"], "kid_mean": s["kid_mean"], "n": s["n"]}
+        s = fid_kid_x01(real_b[:half], real_b[half:2 * half])
+        report["fid_floor_halves"] = {"fid": s["fid"], "kid_mean": s["kid_mean"], "n": [half, half]}
     # 4. a sheet: photo | true dream | fast dream | equal-time classical
     out = Path(out_dir) if out_dir else Path(ckpt["path"]).parent
     sheet_rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b, classical_b)], 1) for i in range(min(6, n))]

@@ -64,6 +64,26 @@ def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def append_jsonl(path: str | os.PathLike, row: dict) -> None:
+    """Append one JSON line and fsync, so logs and manifests survive a kill."""
+    with open(path, "a") as f:
+        f.write(json.dumps(row, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """All complete JSON lines of `path`, or [] if it does not exist (a torn last line is skipped)."""
+    rows = []
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
 def write_json_atomic(target: str | os.PathLike, obj: Any) -> None:
     """Write `obj` as indented JSON to `target` atomically."""
     write_bytes_atomic(target, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())

@@ -122,6 +122,11 @@ def x01_to_uint8(x01) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def x01_to_uint8_tensor(x01):
+    """(B, 3, H, W) float in [0, 1] → (B, 3, H, W) uint8 tensor (values are clamped)."""
+    return x01.detach().clamp(0, 1).mul(255.0).round().byte()
+
+
 def to_minus_one_one(x01):
     """[0, 1] → [-1, 1]."""
     return x01 * 2.0 - 1.0

@@ -248,3 +248,20 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     out["n"] = int(real_a.shape[0])
     out["per_image"] = {k: v.tolist() for k, v in per_image.items()}
     return out
+
+
+def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor) -> dict:
+    """FID/KID of two (N, 3, H, W) [0, 1] batches: {fid, kid_mean, kid_std, fid_n}."""
+    from dreamgan.images import x01_to_uint8_tensor
+
+    s = fid_kid(x01_to_uint8_tensor(fake01), x01_to_uint8_tensor(real01))
+    return {"fid": s[KEY_FID], "kid_mean": s[KEY_KID_MEAN], "kid_std": s[KEY_KID_STD], "fid_n": s[KEY_N][0]}
+
+
+def dream_scores(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, recipe=None, *, engine=None,
+                 fid: bool = True) -> dict:
+    """The paired dream metrics' means and, with fid and N ≥ 2, FID/KID of fake_b against real_b."""
+    out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
+    if fid and len(real_b) >= 2:
+        out.update(fid_kid_x01(fake_b, real_b))
+    return out

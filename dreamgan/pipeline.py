@@ -92,13 +92,14 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         results["dataset"] = {"made": report.made, "already_done": report.already_done, "planned": report.planned}
         echo(f"[dataset] {report.made} made, {report.already_done} already done {report.planned}")
     train_cfg = stages["train"]
+    run_name = Path(train_cfg.data).resolve().name
     if "train" in todo:
         echo(f"[train] {train_cfg.arch}, {train_cfg.steps} steps …")
-        resume = latest_run_dir(train_cfg.out, train_cfg.arch, Path(train_cfg.data).resolve().name) is not None
+        resume = latest_run_dir(train_cfg.out, train_cfg.arch, run_name) is not None
         report = train_gan(train_cfg, resume=resume)
         results["train"] = {"run": str(report.run_dir), "step": report.step}
         echo(f"[train] {report.run_dir} at step {report.step}")
-    run = latest_run_dir(train_cfg.out, train_cfg.arch, Path(train_cfg.data).resolve().name)
+    run = latest_run_dir(train_cfg.out, train_cfg.arch, run_name)
     if run is None and ({"evaluate", "sample"} & set(todo)):
         raise DreamganError(f"no trained {train_cfg.arch} run of {train_cfg.data} in {train_cfg.out}; run the train stage first")
     if "evaluate" in todo:

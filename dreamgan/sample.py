@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dreamgan.errors import DreamganError, ImageError
+from dreamgan.errors import DreamganError
 from dreamgan.fileio import ensure_writable_dir
-from dreamgan.images import load_image, overlay_uint8, save_png, uint8_to_x01, x01_to_uint8
+from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
 
 
 def load_generator(checkpoint: str | os.PathLike):
@@ -22,9 +22,10 @@ def load_generator(checkpoint: str | os.PathLike):
 
 
 @torch.no_grad()
-def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None) -> torch.Tensor:
-    """pix2pix generator on (B, 3, H, W) in [0, 1]; with `refine` K > 0, K classical steps on top."""
-    out = g(x01)
+def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int = 4) -> torch.Tensor:
+    """pix2pix generator on (B, 3, H, W) in [0, 1], `chunk` images at a time; with `refine`
+    K > 0, K classical steps on top."""
+    out = torch.cat([g(x01[i:i + chunk]) for i in range(0, len(x01), chunk)])
     if refine > 0:
         from dreamgan.dream.engine import DreamConfig, DreamEngine
 
@@ -37,24 +38,17 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None) -> torch.T
 
 def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Fast-dream image files into out_dir/<stem>.png; returns (written, failed with reasons)."""
-    from dreamgan.dream.files import output_names
+    from dreamgan.dream.files import write_dreams
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch != "pix2pix":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
-    out = ensure_writable_dir(out_dir)
-    written, failed = [], []
-    for path, stem in zip(paths, output_names(paths)):
-        try:
-            uint8 = load_image(path)
-        except ImageError as e:
-            failed.append((path, str(e)))
-            continue
-        dream = x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe")))
-        written.append(save_png(out / f"{stem}.png", dream, {"dreamgan.generator": str(ckpt["path"])}))
-        if overlay is not None:
-            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream, overlay))
-    return written, failed
+
+    def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
+        return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe")))
+
+    report = write_dreams(paths, out_dir, dream_one, text=lambda path: {"dreamgan.generator": str(ckpt["path"])}, overlay=overlay)
+    return report.written, report.failed
 
 
 @torch.no_grad()

@@ -1,7 +1,6 @@
 """Backbones: the ports equal their references, names are the networks' own, nothing downloads."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

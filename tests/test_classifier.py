@@ -7,7 +7,6 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from dreamgan.backbones import load_backbone
 from dreamgan.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from dreamgan.cli import app
 from dreamgan.cli.options import BackboneOpt, SeedOpt, WeightsOpt, parse_ints, parse_layers
 from dreamgan.errors import DreamganError
+
+if TYPE_CHECKING:
+    from dreamgan.dream.engine import DreamConfig
 
 Opt = typer.Option
 

@@ -368,13 +368,11 @@ class DreamEngine:
         sizes = octave_sizes(h, w, cfg.octaves, cfg.octave_scale, self.min_side)
         bases = [_resize(x01, s) for s in sizes]  # full size first
         total, done = len(sizes) * cfg.steps, 0
-        detail = torch.zeros_like(bases[-1])
-        img = bases[-1]
+        detail = None
         for octave, base in enumerate(reversed(bases)):
             # detail transfer: what the dream added so far, upscaled onto this octave's photo
-            img = _resize(detail, base.shape[-2:])
-            img = (img if img is not detail else img.clone()).add_(base).clamp_(0, 1)
-            del detail
+            img = base.clone() if detail is None else _resize(detail, base.shape[-2:]).add_(base).clamp_(0, 1)
+            detail = None  # big images: free it while this octave ascends
             for i in range(cfg.steps):
                 img, score = self.step(objective, img, gen)
                 done += 1

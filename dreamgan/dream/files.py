@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from dreamgan import __version__
 from dreamgan.dream.engine import DreamConfig, DreamEngine, Progress
 from dreamgan.errors import ImageError
@@ -46,27 +48,21 @@ def output_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConfig, *, overlay: float | None = None,
-                engine: DreamEngine | None = None,
-                on_start: Callable[[Path, int], None] | None = None,
-                on_progress: Callable[[Progress], None] | None = None,
-                on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
-    """Dream each file of `paths` into `out_dir/<stem>.png` (and `<stem>.overlay.png`).
+def write_dreams(paths: list[Path], out_dir: str | os.PathLike, dream_fn: Callable[[Path, np.ndarray], np.ndarray], *,
+                 text: Callable[[Path], dict[str, str]], overlay: float | None = None,
+                 on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
+    """Dream each file into out_dir/<stem>.png (and <stem>.overlay.png): the loop shared by the
+    classical engine and the fast generators.
 
     Args:
-        paths: image files (see `images.list_images` to expand folders).
-        out_dir: created if missing.
-        config: the recipe; the engine is built once (validating backbone, layers, class).
-        overlay: also write the dream blended over the original with this opacity in [0, 1].
-        on_start(path, total_steps), on_progress(Progress), on_done(path, output or None, error or None):
-            callbacks for a progress display.
+        dream_fn(path, uint8 photo) -> uint8 dream, both (H, W, 3).
+        text(path): PNG text metadata of that file's outputs.
+        overlay: also write the dream blended over the photo with this opacity in [0, 1].
+        on_done(path, output or None, error or None): after each file.
 
-    Raises:
-        DreamganError: bad config, unknown layer/backbone/class, unwritable `out_dir`.
-        Per-file image errors are not raised: they are collected in the report.
+    Unreadable files are collected in the report (and passed to on_done), never raised.
     """
     out = ensure_writable_dir(out_dir)
-    engine = engine or DreamEngine(config)
     report = DreamFilesReport()
     for path, stem in zip(paths, output_names(paths)):
         try:
@@ -76,14 +72,44 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
             if on_done:
                 on_done(path, None, str(e))
             continue
-        if on_start:
-            on_start(path, engine.total_steps(*uint8.shape[:2]))
-        dream_uint8 = x01_to_uint8(engine.run(uint8_to_x01(uint8), on_progress))
-        text = recipe_text(config, source=path.name)
-        target = save_png(out / f"{stem}.png", dream_uint8, text)
+        dream_uint8 = dream_fn(path, uint8)
+        meta = text(path)
+        target = save_png(out / f"{stem}.png", dream_uint8, meta)
         if overlay is not None:
-            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream_uint8, overlay), text)
+            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream_uint8, overlay), meta)
         report.written.append(target)
         if on_done:
             on_done(path, target, None)
     return report
+
+
+def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConfig, *, overlay: float | None = None,
+                engine: DreamEngine | None = None,
+                on_start: Callable[[Path, int], None] | None = None,
+                on_progress: Callable[[Progress], None] | None = None,
+                on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
+    """Dream each file of `paths` with the classical engine into `out_dir/<stem>.png`.
+
+    Args:
+        paths: image files (see `images.list_images` to expand folders).
+        out_dir: created if missing.
+        config: the recipe (stored in each PNG); the engine is built once (validating backbone,
+            layers, class).
+        overlay: also write the dream blended over the original with this opacity in [0, 1].
+        on_start(path, total_steps), on_progress(Progress), on_done(path, output or None, error or None):
+            callbacks for a progress display.
+
+    Raises:
+        DreamganError: bad config, unknown layer/backbone/class, unwritable `out_dir`.
+        Per-file image errors are not raised: they are collected in the report.
+    """
+    ensure_writable_dir(out_dir)  # before the (slower) engine, so a bad folder fails first
+    engine = engine or DreamEngine(config)
+
+    def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
+        if on_start:
+            on_start(path, engine.total_steps(*uint8.shape[:2]))
+        return x01_to_uint8(engine.run(uint8_to_x01(uint8), on_progress))
+
+    return write_dreams(paths, out_dir, dream_one, text=lambda path: recipe_text(config, source=path.name),
+                        overlay=overlay, on_done=on_done)

@@ -25,12 +25,12 @@ import torch
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import atomic_path, ensure_writable_dir, write_json_atomic
+from dreamgan.fileio import append_jsonl, atomic_path, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
 from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, GANLoss
 from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
 from dreamgan.training.plots import line_chart
-from dreamgan.training.rundir import append_jsonl, latest_run_dir, new_run_dir, read_jsonl
+from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 GAN_FORMAT = "dreamgan-gan/1"
@@ -162,20 +162,16 @@ def _save(path: Path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best
 @torch.no_grad()
 def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True) -> dict:
     """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones."""
-    from dreamgan.metrics import fid_kid, paired_dream_metrics
+    from dreamgan.metrics import dream_scores, fid_kid_x01
+    from dreamgan.sample import fast_dream
 
     g.eval()
     real_a, real_b = val.all_x01()
     if cfg.arch == "pix2pix":
-        fake_b = torch.cat([g(real_a[i:i + 4]) for i in range(0, len(real_a), 4)])
-        out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
+        out = dream_scores(real_a, real_b, fast_dream(g, real_a), recipe, engine=engine, fid=fid)
     else:
         z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
-        fake_b = g(z)
-        out = {"n": len(real_b)}
-    if fid and len(real_b) >= 2:
-        scores = fid_kid((fake_b * 255).round().byte(), (real_b * 255).round().byte())
-        out.update(fid=scores["fid"], kid_mean=scores["kid_mean"], kid_std=scores["kid_std"], fid_n=scores["n"][0])
+        out = {"n": len(real_b), **(fid_kid_x01(g(z), real_b) if fid and len(real_b) >= 2 else {})}
     g.train()
     return out
 
@@ -270,10 +266,10 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     if start == 0:
         # reference rows, once per run: the identity baseline (the photo as the "fake")
         if cfg.arch == "pix2pix":
-            from dreamgan.metrics import paired_dream_metrics
+            from dreamgan.metrics import dream_scores
 
             real_a, real_b = val.all_x01()
-            ident = {k: v for k, v in paired_dream_metrics(real_a, real_b, real_a, recipe, engine=engine).items() if k != "per_image"}
+            ident = dream_scores(real_a, real_b, real_a, recipe, engine=engine, fid=False)
             append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
     t0 = time.perf_counter()
     g.train()

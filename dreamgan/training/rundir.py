@@ -1,7 +1,6 @@
 """Auto-numbered run directories, as in StyleGAN2-ADA: `checkpoints/00003-classifier-NAME/`."""
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -38,23 +37,3 @@ def latest_run_dir(root: str | os.PathLike, kind: str, name: str) -> Path | None
     runs = [(int(m.group(1)), p) for p in root.iterdir()
             if (m := _RUN.match(p.name)) and m.group(2) == _safe(kind) and m.group(3) == _safe(name) and (p / "latest.pt").is_file()]
     return max(runs)[1] if runs else None
-
-
-def append_jsonl(path: str | os.PathLike, row: dict) -> None:
-    """Append one JSON line and fsync (metrics logs survive a kill)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(row, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """All complete JSON lines of `path` (a torn last line is skipped)."""
-    rows = []
-    if Path(path).exists():
-        for line in Path(path).read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
