@@ -65,6 +65,26 @@ def _to_rgb_uint8(img: Image.Image) -> np.ndarray:
     return np.asarray(img)
 
 
+def _decode(source, label: str, max_pixels: int) -> np.ndarray:
+    """The one decoder behind `load_image` and `decode_image_bytes` (same guards, same errors)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                _check_size(label, img.width, img.height, max_pixels)  # header only: no decode yet
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                return np.ascontiguousarray(_to_rgb_uint8(img))
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{label}: refused by the decompression-bomb guard ({e}); downscale it first") from None
+    except Image.UnidentifiedImageError:
+        raise ImageError(f"{label}: not an image file (or a format Pillow cannot read)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"{label}: corrupt or truncated image ({e})") from None
+
+
 def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as RGB.
 
@@ -85,22 +105,21 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
         raise ImageError(f"{path}: no such file")
     if os.path.isdir(path):
         raise ImageError(f"{path}: is a directory, not an image")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                _check_size(path, img.width, img.height, max_pixels)  # header only: no decode yet
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                return np.ascontiguousarray(_to_rgb_uint8(img))
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as e:
-        raise ImageError(f"{path}: refused by the decompression-bomb guard ({e}); downscale it first") from None
-    except Image.UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file (or a format Pillow cannot read)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{path}: corrupt or truncated image ({e})") from None
+    return _decode(path, path, max_pixels)
+
+
+def decode_image_bytes(data: bytes, *, label: str = "upload", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """`load_image` for an encoded image held in memory (e.g. an upload): same guards and errors.
+
+    Returns:
+        (H, W, 3) uint8 array in [0, 255].
+
+    Raises:
+        ImageError: empty, corrupt, truncated, non-image, too small or too large (`label` names it).
+    """
+    if not data:
+        raise ImageError(f"{label}: empty file")
+    return _decode(io.BytesIO(data), label, max_pixels)
 
 
 def uint8_to_x01(uint8: np.ndarray):
@@ -145,6 +164,15 @@ def load_image_x01(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS):
 def resize_uint8(uint8: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize (H, W, 3) uint8 to `size` = (width, height) with a Lanczos filter."""
     return np.asarray(Image.fromarray(uint8).resize(size, Image.Resampling.LANCZOS))
+
+
+def fit_longest_side(uint8: np.ndarray, side: int) -> np.ndarray:
+    """Shrink (H, W, 3) uint8 so its longest side is at most `side` px (aspect kept; never enlarged)."""
+    h, w = uint8.shape[:2]
+    if max(h, w) <= side:
+        return uint8
+    scale = side / max(h, w)
+    return resize_uint8(uint8, (max(1, round(w * scale)), max(1, round(h * scale))))
 
 
 def overlay_uint8(original: np.ndarray, dream: np.ndarray, alpha: float = 0.5) -> np.ndarray:

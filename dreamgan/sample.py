@@ -1,6 +1,7 @@
 """Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on top)."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,6 +20,26 @@ def load_generator(checkpoint: str | os.PathLike):
     ckpt = load_gan_checkpoint(checkpoint)
     g, cfg = generator_from_checkpoint(ckpt)
     return g, cfg, ckpt
+
+
+def generator_text(ckpt: dict, refine: int = 0) -> dict[str, str]:
+    """PNG text metadata for a fast dream: the generator, its training step, the refine steps
+    and the recipe of the dataset it learnt from."""
+    from dreamgan import __version__
+    from dreamgan.dream.files import RECIPE_KEY
+
+    recipe = {"dreamgan_version": __version__, "generator": str(ckpt["path"]), "step": ckpt.get("step"),
+              "refine": refine, "dataset_recipe": ckpt.get("recipe")}
+    return {RECIPE_KEY: json.dumps(recipe, sort_keys=True), "dreamgan.generator": str(ckpt["path"]),
+            "Software": f"dreamgan {__version__}"}
+
+
+def load_pix2pix(checkpoint: str | os.PathLike):
+    """(G, checkpoint dict) of a pix2pix run dir or .pt; a clear error for any other generator."""
+    g, cfg, ckpt = load_generator(checkpoint)
+    if cfg.arch != "pix2pix":
+        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
+    return g, ckpt
 
 
 @torch.no_grad()
@@ -40,14 +61,12 @@ def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | N
     """Fast-dream image files into out_dir/<stem>.png; returns (written, failed with reasons)."""
     from dreamgan.dream.files import write_dreams
 
-    g, cfg, ckpt = load_generator(checkpoint)
-    if cfg.arch != "pix2pix":
-        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
+    g, ckpt = load_pix2pix(checkpoint)
 
     def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
         return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe")))
 
-    report = write_dreams(paths, out_dir, dream_one, text=lambda path: {"dreamgan.generator": str(ckpt["path"])}, overlay=overlay)
+    report = write_dreams(paths, out_dir, dream_one, text=lambda path: generator_text(ckpt, refine), overlay=overlay)
     return report.written, report.failed
 
 

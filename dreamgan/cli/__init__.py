@@ -42,6 +42,7 @@ from dreamgan.cli import classifier as _classifier  # noqa: E402,F401
 from dreamgan.cli import metrics as _metrics  # noqa: E402,F401
 from dreamgan.cli import gan as _gan  # noqa: E402,F401
 from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
+from dreamgan.cli import serve as _serve  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

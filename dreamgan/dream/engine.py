@@ -148,7 +148,8 @@ def build_objective(config: DreamConfig, backbone: Backbone, guide_x01: torch.Te
         DreamganError: a guide mode without a guide image, or similar.
     """
     if config.class_target is not None:
-        return O.ClassLogit(backbone.logits_layer or backbone.resolve_layer("logits"), backbone.resolve_class(config.class_target))
+        index = backbone.resolve_class(config.class_target)  # first: says plainly when there are no logits
+        return O.ClassLogit(backbone.logits_layer or backbone.resolve_layer("logits"), index)
     layers = [backbone.resolve_layer(l) for l in config.layers]
     weights = config.layer_weights or (1.0,) * len(layers)
     if config.neuron is not None:
@@ -242,7 +243,8 @@ class Progress:
     size: tuple[int, int]
     objective: float
     image01: torch.Tensor | None = field(default=None, repr=False)
-    """The current full-size preview (B, 3, H, W), only on the last step of each octave."""
+    """The current full-size preview (B, 3, H, W): on the last step of each octave (and every
+    `preview_every` steps when `DreamEngine.run` is asked for more)."""
 
 
 class DreamEngine:
@@ -354,8 +356,14 @@ class DreamEngine:
         img01.add_(g).clamp_(0.0, 1.0)
         return img01, score
 
-    def run(self, images01: torch.Tensor, progress: Callable[[Progress], None] | None = None) -> torch.Tensor:
-        """Dream a batch of same-size images: (B, 3, H, W) in [0, 1] → same shape in [0, 1]."""
+    def run(self, images01: torch.Tensor, progress: Callable[[Progress], None] | None = None, *,
+            preview_every: int = 0) -> torch.Tensor:
+        """Dream a batch of same-size images: (B, 3, H, W) in [0, 1] → same shape in [0, 1].
+
+        `progress` gets a `Progress` after every step, with a full-size preview at the end of
+        each octave and, if `preview_every` > 0, also every that many steps. An exception it
+        raises (e.g. a cancel) stops the dream.
+        """
         if images01.ndim != 4 or images01.shape[1] != 3:
             raise DreamganError(f"expected images of shape (B, 3, H, W), got {tuple(images01.shape)}")
         cfg = self.config
@@ -377,8 +385,8 @@ class DreamEngine:
                 img, score = self.step(objective, img, gen)
                 done += 1
                 if progress is not None:
-                    last = i == cfg.steps - 1
-                    preview = _resize(img, (h, w)) if last else None
+                    show = i == cfg.steps - 1 or (preview_every > 0 and done % preview_every == 0)
+                    preview = _resize(img, (h, w)) if show else None
                     progress(Progress(done, total, octave + 1, len(sizes), tuple(base.shape[-2:]), score, preview))
             if octave < len(sizes) - 1:
                 detail = img - base

@@ -1,0 +1,28 @@
+"""`dreamgan serve`: the dream studio in the browser."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dreamgan.cli import app
+from dreamgan.studio.server import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+
+Opt = typer.Option
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, Opt(help="Address to listen on. The default is this machine only; 0.0.0.0 opens it to the network.")] = DEFAULT_HOST,
+    port: Annotated[int, Opt(help="Port to listen on.")] = DEFAULT_PORT,
+    checkpoint: Annotated[Optional[Path], Opt(help="A pix2pix run dir or .pt: enables fast dreams in the page.")] = None,
+):
+    """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
+    from dreamgan.studio.server import run_server
+
+    if not is_loopback(host):
+        typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "
+                    "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
+    typer.echo(f"dreamgan studio on http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}  (Ctrl-C to stop)")
+    run_server(str(checkpoint) if checkpoint else None, host=host, port=port)

@@ -1,0 +1,351 @@
+"""The studio's HTTP API and page: FastAPI over the same engine and sampler as the CLI.
+
+Endpoints (JSON unless noted; every error is `{"error": "<one line>"}` with a 4xx status):
+
+  GET  /                          the page (static HTML/JS/CSS shipped in the package; no CDN)
+  GET  /api/info                  backbones, samples, defaults, limits, the loaded checkpoint
+  GET  /api/backbones/{name}      layers (with depth hints and channel counts), classes
+  POST /api/images                body = the image file's bytes → {id, width, height}
+  POST /api/samples/{name}        a bundled photo → {id, width, height}
+  GET  /api/images/{id}.png       a stored image (PNG); `.json`: its id, size and source
+  POST /api/dreams                a classical dream job (DreamRequest) → 202 + the job
+  POST /api/fast                  a fast dream job from the checkpoint (FastRequest) → 202 + the job
+  GET  /api/jobs                  this session's jobs, oldest first (the history strip)
+  GET  /api/jobs/{id}             state, queue position, progress (octave, step, ETA), recipe
+  POST /api/jobs/{id}/cancel      cancel a queued or running job
+  GET  /api/jobs/{id}/preview.png the latest intermediate image
+  GET  /api/jobs/{id}/dream.png   the result, recipe in its PNG text (`?download=1`: as a file)
+  GET  /api/jobs/{id}/photo.png   the photo at the dream's size (for the overlay)
+  GET  /api/jobs/{id}/overlay.png?alpha=A   the dream blended over the photo
+
+Uploads are raw bodies, never multipart: no client file name ever reaches the server, and
+the size cap is enforced while the body streams in.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dreamgan import __version__
+from dreamgan.errors import DreamganError, ImageError
+from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
+from dreamgan.sample import load_pix2pix
+from dreamgan.studio import catalogue, dreams
+from dreamgan.studio.jobs import DONE, Job, JobQueue
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 30_000_000
+MAX_STORED_SIDE = 2048
+"""Uploads are kept at most this big (px, longest side): the largest working size a dream may ask for."""
+STORE_SIZE = 32
+"""How many uploaded images the server remembers (the oldest are forgotten first)."""
+PREVIEW_EVERY = 2
+"""Steps between intermediate images."""
+
+
+# -- requests ------------------------------------------------------------------------------------
+class DreamRequest(BaseModel):
+    """A classical dream. Ranges are the studio's (interactive) limits; the CLI allows more."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str = Field(description="image id from POST /api/images or /api/samples")
+    backbone: str = "inception-v3-tf"
+    layers: list[str] = Field(default=["mixed_3", "mixed_5"], max_length=8)
+    octaves: int = Field(4, ge=1, le=8)
+    octave_scale: float = Field(1.4, gt=1.0, le=2.0)
+    steps: int = Field(10, ge=1, le=100)
+    step_size: float = Field(0.012, gt=0.0, le=0.1)
+    jitter: int = Field(32, ge=0, le=128)
+    channels: list[int] | None = Field(None, max_length=512)
+    top_k: int | None = Field(None, ge=1, le=2048)
+    top_k_mode: Literal["most", "least"] = "most"
+    guide: str | None = Field(None, description="image id of a guide image")
+    class_target: str | None = Field(None, max_length=100)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE, description="working size: the photo is shrunk to fit")
+
+
+class FastRequest(BaseModel):
+    """A fast dream: one generator pass, plus `refine` classical steps."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str
+    refine: int = Field(0, ge=0, le=10)
+    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE)
+
+
+class StudioError(Exception):
+    """A request the studio refuses: `status` and a one-line message for the page."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+# -- state ---------------------------------------------------------------------------------------
+@dataclass
+class StoredImage:
+    id: str
+    uint8: np.ndarray  # (H, W, 3), longest side ≤ MAX_STORED_SIDE
+    source: str  # "upload" or the sample photo's name
+    width: int  # as uploaded
+    height: int
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "width": self.width, "height": self.height, "source": self.source,
+                "url": f"/api/images/{self.id}.png"}
+
+
+class ImageStore:
+    """Uploaded and sample images by server-made id, the newest `size` kept."""
+
+    def __init__(self, size: int = STORE_SIZE):
+        self._items: OrderedDict[str, StoredImage] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._size = size
+
+    def add(self, uint8: np.ndarray, source: str) -> StoredImage:
+        h, w = uint8.shape[:2]
+        with self._lock:
+            item = StoredImage(f"img{next(self._ids):04d}", fit_longest_side(uint8, MAX_STORED_SIDE), source, w, h)
+            self._items[item.id] = item
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+            return item
+
+    def get(self, image_id: str) -> StoredImage:
+        with self._lock:
+            item = self._items.get(image_id)
+        if item is None:
+            raise StudioError(404, f"no image {image_id!r} on the server (it may have been forgotten); upload it again")
+        return item
+
+
+@dataclass
+class Studio:
+    """What the app holds: the job queue, the images and the optional generator."""
+
+    queue: JobQueue
+    images: ImageStore
+    generator: object | None = None
+    checkpoint: dict | None = None
+
+
+# -- app -----------------------------------------------------------------------------------------
+def create_app(checkpoint: str | None = None) -> FastAPI:
+    """The studio app. With `checkpoint` (a pix2pix run dir or .pt) fast dreams are on.
+
+    Raises:
+        DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
+    """
+    studio = Studio(queue=JobQueue(), images=ImageStore())
+    if checkpoint is not None:
+        studio.generator, studio.checkpoint = load_pix2pix(checkpoint)
+    app = FastAPI(title="dreamgan studio", version=__version__, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.studio = studio
+    static = resources.files("dreamgan.studio") / "static"
+
+    # -- errors: one line, a 4xx, never a traceback ---------------------------------------------
+    @app.exception_handler(StudioError)
+    async def _studio_error(request, exc: StudioError):
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(ImageError)
+    async def _image_error(request, exc: ImageError):
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(DreamganError)
+    async def _dreamgan_error(request, exc: DreamganError):
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request, exc: RequestValidationError):
+        return JSONResponse({"error": validation_message(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc: StarletteHTTPException):
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    # -- page ----------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(str(static / "index.html"), media_type="text/html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static_file(name: str):
+        types = {"studio.js": "text/javascript", "studio.css": "text/css"}
+        if name not in types:  # a fixed list: no path from the client touches the file system
+            raise StudioError(404, f"no static file {name!r}")
+        return FileResponse(str(static / name), media_type=types[name])
+
+    # -- catalogue -----------------------------------------------------------------------------
+    @app.get("/api/info")
+    def info():
+        return catalogue.studio_info(studio.checkpoint)
+
+    @app.get("/api/backbones/{name}")
+    def backbone(name: str):
+        return catalogue.backbone_info(name)
+
+    # -- images --------------------------------------------------------------------------------
+    @app.post("/api/images", status_code=201)
+    async def upload(request: Request):
+        data = await _read_capped(request, MAX_UPLOAD_BYTES)
+        uint8 = await _in_thread(_decode_upload, data)
+        return studio.images.add(uint8, "upload").to_json()
+
+    @app.post("/api/samples/{name}", status_code=201)
+    def sample(name: str):
+        from dreamgan.samples import sample_photo
+
+        return studio.images.add(sample_photo(name), name).to_json()
+
+    @app.get("/api/images/{image_id}.json")
+    def image_json(image_id: str):
+        return studio.images.get(image_id).to_json()
+
+    @app.get("/api/images/{image_id}.png")
+    def image_png(image_id: str):
+        return _png(png_bytes(studio.images.get(image_id).uint8))
+
+    # -- jobs ----------------------------------------------------------------------------------
+    @app.post("/api/dreams", status_code=202)
+    def start_dream(req: DreamRequest):
+        photo = studio.images.get(req.image)
+        guide = studio.images.get(req.guide) if req.guide else None
+        run = dreams.classical_job(req, photo, guide, preview_every=PREVIEW_EVERY)  # validates before queueing
+        return _job_json(studio, studio.queue.submit("classical", req.model_dump(), run))
+
+    @app.post("/api/fast", status_code=202)
+    def start_fast(req: FastRequest):
+        if studio.generator is None:
+            raise StudioError(409, "no generator loaded: start the studio with `dreamgan serve --checkpoint RUN`")
+        photo = studio.images.get(req.image)
+        run = dreams.fast_job(studio.generator, studio.checkpoint, req, photo)
+        return _job_json(studio, studio.queue.submit("fast", req.model_dump(), run))
+
+    @app.get("/api/jobs")
+    def jobs():
+        return [_job_json(studio, j) for j in studio.queue.jobs()]
+
+    @app.get("/api/jobs/{job_id}")
+    def job(job_id: str):
+        return _job_json(studio, _get_job(studio, job_id))
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    def cancel(job_id: str):
+        _get_job(studio, job_id)
+        return _job_json(studio, studio.queue.cancel(job_id))
+
+    @app.get("/api/jobs/{job_id}/preview.png")
+    def preview(job_id: str):
+        job = _get_job(studio, job_id)
+        if job.state == DONE:
+            return _png(job.result.dream_png)
+        if job.preview is None:
+            raise StudioError(404, f"job {job_id} has no intermediate image yet")
+        return _png(job.preview)
+
+    @app.get("/api/jobs/{job_id}/dream.png")
+    def dream_png(job_id: str, download: bool = False):
+        result = _result(studio, job_id)
+        headers = {"Content-Disposition": f'attachment; filename="dream-{job_id}.png"'} if download else None
+        return _png(result.dream_png, headers)
+
+    @app.get("/api/jobs/{job_id}/photo.png")
+    def photo_png(job_id: str):
+        return _png(png_bytes(_result(studio, job_id).photo_uint8))
+
+    @app.get("/api/jobs/{job_id}/overlay.png")
+    def overlay_png(job_id: str, alpha: float = 0.5, download: bool = False):
+        if not 0.0 <= alpha <= 1.0:
+            raise StudioError(422, f"alpha must be in [0, 1], got {alpha}")
+        result = _result(studio, job_id)
+        headers = {"Content-Disposition": f'attachment; filename="overlay-{job_id}.png"'} if download else None
+        return _png(result.overlay_png(alpha), headers)
+
+    @app.on_event("shutdown")
+    def _stop():
+        studio.queue.close()
+
+    return app
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _png(data: bytes, headers: dict | None = None) -> Response:
+    return Response(content=data, media_type="image/png", headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+async def _read_capped(request: Request, cap: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `cap` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise StudioError(413, f"upload is {int(declared) / 2**20:.1f} MB; the limit is {cap / 2**20:.0f} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise StudioError(413, f"upload is over the limit of {cap / 2**20:.0f} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode_upload(data: bytes) -> np.ndarray:
+    return decode_image_bytes(data, label="upload", max_pixels=MAX_UPLOAD_PIXELS)
+
+
+def validation_message(errors: list[dict]) -> str:
+    """One line from pydantic's errors: `steps: Input should be ≤ 100 (got 500); …`."""
+    parts = []
+    for e in errors:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "request"
+        got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], (dict, list)) else ""
+        parts.append(f"{where}: {e.get('msg', 'invalid')}{got}")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _in_thread(fn, *args):
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def _get_job(studio: Studio, job_id: str) -> Job:
+    job = studio.queue.get(job_id)
+    if job is None:
+        raise StudioError(404, f"no job {job_id!r} (the server forgets old jobs and all jobs on restart)")
+    return job
+
+
+def _result(studio: Studio, job_id: str):
+    job = _get_job(studio, job_id)
+    if job.state != DONE:
+        raise StudioError(409, f"job {job_id} is {job.state}; its dream is not ready")
+    return job.result
+
+
+def _job_json(studio: Studio, job: Job) -> dict:
+    out = {
+        "id": job.id, "kind": job.kind, "state": job.state, "params": job.params,
+        "position": studio.queue.position(job), "fraction": round(job.fraction, 4),
+        "elapsed_s": round(job.elapsed_s, 2), "eta_s": None if job.eta_s is None else round(job.eta_s, 1),
+        "status": dict(job.status), "preview_version": job.preview_version, "error": job.error,
+        "created": job.created,
+    }
+    if job.state == DONE:
+        out["result"] = {"width": job.result.photo_uint8.shape[1], "height": job.result.photo_uint8.shape[0],
+                         "seconds": round(job.result.seconds, 3), "recipe": job.result.recipe,
+                         "dream": f"/api/jobs/{job.id}/dream.png", "photo": f"/api/jobs/{job.id}/photo.png"}
+    return out

@@ -1,0 +1,97 @@
+"""What the studio page is built from: backbones, their layers (with hints), classes, limits.
+
+Only registered backbone names are served: a client can never make the server open a path.
+"""
+from __future__ import annotations
+
+import functools
+
+from dreamgan.errors import BackboneError, DreamganError
+
+SHAPE_SIDE = 299
+"""Input side (px) at which layer shapes are reported."""
+DEPTH_HINTS = {
+    "shallow": "strokes, edges and fine textures",
+    "middle": "swirls, arabesques, eye-like spots",
+    "deep": "eyes, faces, animals and buildings",
+    "vector": "whole-image features: no spatial map (use a class target for logits)",
+}
+DEFAULT_LAYERS = {"inception-v3-tf": ["mixed_3", "mixed_5"]}
+
+
+def studio_info(checkpoint: dict | None) -> dict:
+    """Everything the page needs at start: backbones, samples, request defaults and limits."""
+    from dreamgan import __version__
+    from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
+    from dreamgan.samples import SAMPLE_PHOTOS
+    from dreamgan.studio.app import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest
+    from dreamgan.studio.dreams import describe_checkpoint
+
+    return {
+        "version": __version__,
+        "default_backbone": DEFAULT_BACKBONE,
+        "backbones": [{"name": b.name, "description": b.description, "available": b.available,
+                       "detail": None if b.available else b.detail} for b in list_backbones()],
+        "samples": list(SAMPLE_PHOTOS),
+        "dream": _fields(DreamRequest),
+        "fast": _fields(FastRequest),
+        "upload": {"max_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_UPLOAD_PIXELS},
+        "checkpoint": describe_checkpoint(checkpoint),
+    }
+
+
+def _fields(model) -> dict:
+    """{field: {default, minimum, maximum}} of a pydantic request model (the page's input ranges)."""
+    schema = model.model_json_schema()
+    out = {}
+    for name, prop in schema["properties"].items():
+        variants = prop.get("anyOf", [prop])
+        limits = next((v for v in variants if "minimum" in v or "maximum" in v or "exclusiveMinimum" in v), {})
+        out[name] = {"default": prop.get("default"), "minimum": limits.get("minimum", limits.get("exclusiveMinimum")),
+                     "maximum": limits.get("maximum")}
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def backbone_info(name: str) -> dict:
+    """Layers (name, channels, depth, hint), classes and default layers of a registered backbone.
+
+    Raises:
+        BackboneError: not a registered name, or its weights are missing (says how to supply them).
+    """
+    from dreamgan.backbones import backbone_names, load_backbone
+
+    if name not in backbone_names():
+        raise BackboneError(f"unknown backbone {name!r}; the studio offers: {', '.join(backbone_names())}")
+    bb = load_backbone(name)
+    shapes = bb.layer_shapes(max(SHAPE_SIDE, bb.min_size()))
+    spatial = [layer for layer, shape in shapes if len(shape) == 3]
+    layers = []
+    for layer, shape in shapes:
+        if len(shape) == 3:
+            at = spatial.index(layer) / max(1, len(spatial) - 1)
+            depth = "shallow" if at < 0.34 else "middle" if at < 0.67 else "deep"
+        else:
+            depth = "vector"
+        layers.append({"name": layer, "channels": shape[0], "shape": list(shape), "depth": depth,
+                       "hint": DEPTH_HINTS[depth], "logits": layer == bb.logits_layer})
+    default = DEFAULT_LAYERS.get(name) or [spatial[round(0.55 * (len(spatial) - 1))]]
+    return {"name": name, "layers": layers, "classes": list(bb.class_names or []), "default_layers": default,
+            "min_size": bb.min_size(), "shape_side": max(SHAPE_SIDE, bb.min_size())}
+
+
+def check_channels(backbone: str, layers, channels, top_k) -> None:
+    """Refuse channel indices or a top-k that a chosen layer does not have.
+
+    Raises:
+        DreamganError: naming the layer and its channel count.
+    """
+    info = backbone_info(backbone)
+    counts = {entry["name"]: entry["channels"] for entry in info["layers"]}
+    for layer in layers:
+        if layer not in counts:
+            continue  # aliases and unknown names: the engine's own check names the valid layers
+        if channels and max(channels) >= counts[layer]:
+            raise DreamganError(f"channel {max(channels)} is out of range: {layer} has {counts[layer]} channels (0..{counts[layer] - 1})")
+        if top_k and top_k > counts[layer]:
+            raise DreamganError(f"top-k {top_k} is more than the {counts[layer]} channels of {layer}")

@@ -1,0 +1,45 @@
+"""Run the studio with uvicorn: loopback by default, a clear error for a taken port."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from dreamgan.errors import DreamganError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a one-line `DreamganError` if host:port cannot be bound (taken, or a bad host)."""
+    if not 1 <= port <= 65535:
+        raise DreamganError(f"--port must be in 1..65535, got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise DreamganError(f"cannot listen on {host}:{port} ({e.strerror or e}); pick another --port or --host") from None
+
+
+def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Build the studio (loading the checkpoint first, so a bad one fails before any socket opens)
+    and serve it until Ctrl-C."""
+    import uvicorn
+
+    from dreamgan.studio.app import create_app
+
+    check_port_free(host, port)
+    app = create_app(checkpoint)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,371 @@
+// dreamgan studio: a small hand-written page over the studio's JSON API (see dreamgan/studio/app.py).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 200;
+const NUMBER_FIELDS = ["octaves", "octave_scale", "steps", "step_size", "jitter", "seed", "max_side", "top_k"];
+
+const state = {
+  info: null,
+  backbone: null,      // /api/backbones/{name}
+  image: null,         // the current photo: {id, width, height, source, url}
+  guide: null,         // the guide image, same shape
+  job: null,           // the job being watched
+  shown: null,         // the finished job in the viewer
+  previewVersion: -1,
+  latest: {},          // image id -> {classical: job, fast: job}
+};
+
+// -- errors -----------------------------------------------------------------------------------
+function showError(message) {
+  $("error-text").textContent = message;
+  $("error").hidden = false;
+}
+function clearError() { $("error").hidden = true; }
+
+async function api(method, url, body, raw) {
+  const options = { method, headers: {} };
+  if (raw !== undefined) {
+    options.body = raw;
+    options.headers["Content-Type"] = "application/octet-stream";
+  } else if (body !== undefined) {
+    options.body = JSON.stringify(body);
+    options.headers["Content-Type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (e) {
+    throw new Error("the studio server is not answering (is `dreamgan serve` still running?)");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+// -- start ------------------------------------------------------------------------------------
+async function init() {
+  try {
+    state.info = await api("GET", "/api/info");
+  } catch (e) { showError(e.message); return; }
+  const info = state.info;
+  $("version").textContent = `v${info.version}`;
+  for (const name of info.samples) $("sample").add(new Option(name, name));
+  for (const b of info.backbones) {
+    const option = new Option(b.available ? b.name : `${b.name} (weights missing)`, b.name);
+    option.disabled = !b.available;
+    option.title = b.available ? b.description : b.detail;
+    $("backbone").add(option);
+  }
+  $("backbone").value = info.default_backbone;
+  for (const field of [...NUMBER_FIELDS, "top_k_mode"]) setLimits(field, info.dream[field]);
+  setLimits("refine", info.fast.refine);
+  setDefaults();
+  if (info.checkpoint) {
+    const c = info.checkpoint;
+    $("checkpoint-info").textContent = `generator: ${c.path} (step ${c.step}, ${c.generator || "unet"}, trained at ${c.image_size}px)`;
+    $("fast").disabled = false;
+  } else {
+    $("fast-box").title = "start the studio with --checkpoint RUN to enable fast dreams";
+  }
+  await loadBackbone(info.default_backbone);
+  await refreshHistory();
+}
+
+function setLimits(field, spec) {
+  const input = $(field);
+  if (!spec || !input || input.tagName !== "INPUT") return;
+  if (spec.minimum !== null && spec.minimum !== undefined) input.min = spec.minimum;
+  if (spec.maximum !== null && spec.maximum !== undefined) input.max = spec.maximum;
+}
+
+function setDefaults() {
+  const d = state.info.dream;
+  for (const field of NUMBER_FIELDS) $(field).value = d[field].default ?? "";
+  $("top_k_mode").value = d.top_k_mode.default;
+  $("channels").value = "";
+  $("class_target").value = "";
+  $("refine").value = state.info.fast.refine.default;
+}
+
+async function loadBackbone(name, selected) {
+  try {
+    state.backbone = await api("GET", `/api/backbones/${encodeURIComponent(name)}`);
+  } catch (e) { showError(e.message); return; }
+  const layers = $("layers");
+  layers.innerHTML = "";
+  const chosen = new Set(selected || state.backbone.default_layers);
+  for (const layer of state.backbone.layers) {
+    const option = new Option(`${layer.name} · ${layer.channels} ch · ${layer.depth}`, layer.name);
+    option.selected = chosen.has(layer.name);
+    option.title = layer.hint;
+    layers.add(option);
+  }
+  const classes = $("classes");
+  classes.innerHTML = "";
+  for (const c of state.backbone.classes) classes.append(new Option(c));
+  $("class_target").disabled = state.backbone.classes.length === 0;
+  $("class-hint").textContent = state.backbone.classes.length
+    ? `${state.backbone.classes.length} classes; a class target dreams that logit instead of the layers`
+    : `${name} has no class logits`;
+  updateLayerHint();
+}
+
+function updateLayerHint() {
+  const picked = [...$("layers").selectedOptions].map((o) => o.value);
+  const byName = Object.fromEntries(state.backbone.layers.map((l) => [l.name, l]));
+  $("layer-hint").textContent = picked.length
+    ? picked.map((n) => `${n}: ${byName[n].hint}`).join(" · ")
+    : "pick at least one layer. Shallow layers give strokes and textures, middle ones swirls, deep ones eyes and animals.";
+}
+
+// -- photos -----------------------------------------------------------------------------------
+async function upload(file, target) {
+  clearError();
+  if (!file) return;
+  const limit = state.info.upload.max_bytes;
+  if (file.size > limit) {
+    showError(`${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is ${(limit / 2 ** 20).toFixed(0)} MB`);
+    return;
+  }
+  try {
+    const image = await api("POST", "/api/images", undefined, file);
+    target === "guide" ? setGuide(image) : setPhoto(image);
+  } catch (e) { showError(e.message); }
+}
+
+function setPhoto(image) {
+  state.image = image;
+  $("photo-info").textContent = `${image.source === "upload" ? "uploaded photo" : image.source}, ${image.width}×${image.height}`;
+  state.shown = null;
+  showImages(image.url, null);
+  $("download").hidden = true;
+  $("result-info").textContent = "";
+  updateCompare();
+}
+
+function setGuide(image) {
+  state.guide = image;
+  $("guide-info").textContent = image ? `guide: ${image.width}×${image.height}` : "no guide";
+  $("guide-clear").hidden = !image;
+  if (!image) $("guide-file").value = "";
+}
+
+async function pickSample(name) {
+  clearError();
+  if (!name) return;
+  try { setPhoto(await api("POST", `/api/samples/${encodeURIComponent(name)}`)); }
+  catch (e) { showError(e.message); }
+}
+
+// -- viewer -----------------------------------------------------------------------------------
+function showImages(photoUrl, dreamUrl) {
+  $("empty").hidden = true;
+  $("photo-img").hidden = false;
+  $("photo-img").src = photoUrl;
+  if (dreamUrl) {
+    $("dream-img").src = dreamUrl;
+    $("dream-img").hidden = false;
+  } else {
+    $("dream-img").hidden = true;
+    $("dream-img").removeAttribute("src");
+  }
+  applySlider();
+}
+
+function applySlider() {
+  const value = Number($("slider").value);
+  const mode = document.querySelector("input[name=mode]:checked").value;
+  const dream = $("dream-img");
+  $("slider-value").textContent = `${value}%`;
+  if (mode === "opacity") {
+    dream.style.opacity = value / 100;
+    dream.style.clipPath = "none";
+    $("split-line").hidden = true;
+  } else {
+    dream.style.opacity = 1;
+    dream.style.clipPath = `inset(0 ${100 - value}% 0 0)`;  // the dream left of the line, the photo right
+    $("split-line").style.left = `${value}%`;
+    $("split-line").hidden = dream.hidden;
+  }
+}
+
+// -- jobs -------------------------------------------------------------------------------------
+function numberOrNull(field) {
+  const text = $(field).value.trim();
+  return text === "" ? null : Number(text);
+}
+
+function dreamRequest() {
+  const request = {
+    image: state.image ? state.image.id : null,
+    backbone: $("backbone").value,
+    layers: [...$("layers").selectedOptions].map((o) => o.value),
+    top_k_mode: $("top_k_mode").value,
+    guide: state.guide ? state.guide.id : null,
+    class_target: $("class_target").value.trim() || null,
+  };
+  for (const field of NUMBER_FIELDS) request[field] = numberOrNull(field);
+  const channels = $("channels").value.trim();
+  // Anything that is not a number is sent as typed: the server says what is wrong with it.
+  request.channels = channels ? channels.split(",").map((c) => (/^\s*\d+\s*$/.test(c) ? Number(c) : c.trim())) : null;
+  for (const key of Object.keys(request)) if (request[key] === null) delete request[key];
+  return request;
+}
+
+async function startJob(url, request) {
+  clearError();
+  if (!state.image) { showError("pick a photo first: upload one or choose a sample"); return; }
+  try {
+    const job = await api("POST", url, request);
+    watch(job);
+  } catch (e) { showError(e.message); }
+}
+
+function watch(job) {
+  state.job = job;
+  state.previewVersion = -1;
+  $("cancel").disabled = false;
+  showProgress(job);
+  setTimeout(poll, POLL_MS);
+}
+
+async function poll() {
+  const watched = state.job;
+  if (!watched) return;
+  let job;
+  try { job = await api("GET", `/api/jobs/${watched.id}`); }
+  catch (e) { showError(e.message); state.job = null; $("cancel").disabled = true; return; }
+  if (state.job !== watched) return;  // another job took over meanwhile
+  showProgress(job);
+  if (job.state === "running" && job.preview_version !== state.previewVersion && job.preview_version > 0) {
+    state.previewVersion = job.preview_version;
+    showImages(state.image.url, `/api/jobs/${job.id}/preview.png?v=${job.preview_version}`);
+  }
+  if (job.state === "queued" || job.state === "running") { setTimeout(poll, POLL_MS); return; }
+  state.job = null;
+  $("cancel").disabled = true;
+  if (job.state === "done") showResult(job);
+  if (job.state === "failed") showError(`dream failed: ${job.error}`);
+  await refreshHistory();
+}
+
+function showProgress(job) {
+  const s = job.status || {};
+  $("bar").value = job.fraction;
+  let text;
+  if (job.state === "queued") text = `queued: position ${job.position} in line`;
+  else if (job.state === "running") {
+    text = job.kind === "fast" ? "fast dream: generator pass…" : `octave ${s.octave}/${s.octaves} · step ${s.step}/${s.steps}`;
+    if (job.eta_s !== null) text += ` · ETA ${job.eta_s.toFixed(1)} s`;
+  } else if (job.state === "done") text = `done in ${job.result.seconds.toFixed(2)} s`;
+  else text = job.state;
+  $("progress-text").textContent = text;
+}
+
+function showResult(job) {
+  state.shown = job;
+  showImages(job.result.photo, job.result.dream);
+  const download = $("download");
+  download.href = `${job.result.dream}?download=1`;
+  download.setAttribute("download", `dream-${job.id}.png`);
+  download.hidden = false;
+  $("result-info").textContent = `${job.kind} dream #${job.id}, ${job.result.width}×${job.result.height}, ${job.result.seconds.toFixed(2)} s`;
+  const per = (state.latest[job.params.image] ||= {});
+  per[job.kind] = job;
+  updateCompare();
+  for (const item of document.querySelectorAll(".history-item")) item.classList.toggle("selected", item.dataset.id === job.id);
+}
+
+function updateCompare() {
+  const per = state.image ? state.latest[state.image.id] : null;
+  const both = per && per.classical && per.fast;
+  $("compare").hidden = !both;
+  if (!both) return;
+  $("compare-classical").src = per.classical.result.dream;
+  $("compare-fast").src = per.fast.result.dream;
+  const tc = per.classical.result.seconds, tf = per.fast.result.seconds;
+  $("compare-classical-text").textContent = `classical #${per.classical.id}: ${tc.toFixed(2)} s`;
+  $("compare-fast-text").textContent = `fast #${per.fast.id}: ${tf.toFixed(3)} s (${(tc / Math.max(tf, 1e-6)).toFixed(0)}× faster)`;
+}
+
+async function cancel() {
+  if (!state.job) return;
+  try { showProgress(await api("POST", `/api/jobs/${state.job.id}/cancel`)); }
+  catch (e) { showError(e.message); }
+}
+
+// -- history ----------------------------------------------------------------------------------
+async function refreshHistory() {
+  let jobs;
+  try { jobs = await api("GET", "/api/jobs"); } catch (e) { return; }
+  const strip = $("history");
+  strip.innerHTML = "";
+  for (const job of jobs.filter((j) => j.state === "done").reverse()) {
+    const item = document.createElement("div");
+    item.className = "history-item";
+    item.dataset.id = job.id;
+    item.title = JSON.stringify(job.params);
+    const img = document.createElement("img");
+    img.src = job.result.dream;
+    img.alt = `dream ${job.id}`;
+    const p = job.params;
+    const label = document.createElement("div");
+    label.textContent = job.kind === "fast"
+      ? `#${job.id} fast${p.refine ? ` +${p.refine}` : ""} · ${job.result.seconds.toFixed(2)} s`
+      : `#${job.id} ${p.class_target ? "class " + p.class_target : p.layers.join("+")} · ${p.octaves}×${p.steps} · ${job.result.seconds.toFixed(1)} s`;
+    item.append(img, label);
+    item.addEventListener("click", () => restore(job));
+    if (state.shown && state.shown.id === job.id) item.classList.add("selected");
+    strip.append(item);
+  }
+}
+
+async function restore(job) {
+  clearError();
+  const p = job.params;
+  if (job.kind === "classical") {
+    $("backbone").value = p.backbone;
+    await loadBackbone(p.backbone, p.layers);
+    for (const field of NUMBER_FIELDS) $(field).value = p[field] ?? "";
+    $("top_k_mode").value = p.top_k_mode;
+    $("channels").value = p.channels ? p.channels.join(",") : "";
+    $("class_target").value = p.class_target || "";
+  } else {
+    $("refine").value = p.refine;
+    $("max_side").value = p.max_side;
+  }
+  try {  // the photo it was made from, if the server still has it
+    const image = await api("GET", `/api/images/${p.image}.json`);
+    state.image = image;
+    $("photo-info").textContent = `${image.source === "upload" ? "uploaded photo" : image.source}, ${image.width}×${image.height}`;
+  } catch (e) { /* forgotten: the job's own photo still shows */ }
+  showResult(job);
+}
+
+// -- wiring -----------------------------------------------------------------------------------
+$("file").addEventListener("change", (e) => upload(e.target.files[0]));
+$("guide-file").addEventListener("change", (e) => upload(e.target.files[0], "guide"));
+$("guide-clear").addEventListener("click", () => setGuide(null));
+$("sample").addEventListener("change", (e) => pickSample(e.target.value));
+$("backbone").addEventListener("change", (e) => loadBackbone(e.target.value));
+$("layers").addEventListener("change", updateLayerHint);
+$("dream").addEventListener("click", () => startJob("/api/dreams", dreamRequest()));
+$("fast").addEventListener("click", () => startJob("/api/fast", {
+  image: state.image ? state.image.id : null, refine: numberOrNull("refine") ?? 0, max_side: numberOrNull("max_side") ?? 512,
+}));
+$("cancel").addEventListener("click", cancel);
+$("slider").addEventListener("input", applySlider);
+for (const radio of document.querySelectorAll("input[name=mode]")) {
+  radio.addEventListener("change", () => { $("slider").value = radio.value === "split" ? 50 : 100; applySlider(); });
+}
+$("error-close").addEventListener("click", clearError);
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer.files.length) upload(e.dataTransfer.files[0]);
+});
+init();
