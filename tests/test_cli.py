@@ -231,3 +231,40 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert r.exit_code == 0, r.output
     assert (seen["split"], seen["fid"], seen["jitter_floor"], seen["refine"]) == ("val", False, False, (1, 3))
     assert "generator" in r.output
+
+
+def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
+    from dreamgan.studio import server
+
+    calls = []
+    def fake(checkpoint, host, port, announce):
+        calls.append((checkpoint, host, port))
+        announce("http://x")
+
+    monkeypatch.setattr(server, "run_server", fake)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0 and calls[-1] == (None, "127.0.0.1", 7860)
+    assert "warning" not in result.output and "dreamgan studio on http://x" in result.output
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9000", "--checkpoint", str(tmp_path / "run")])
+    assert calls[-1] == (str(tmp_path / "run"), "0.0.0.0", 9000)
+    assert "warning: listening on 0.0.0.0" in result.output
+
+
+def test_serve_errors_are_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, cap = _run_main(["serve", "--port", str(port)], capsys)
+    assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in cap.err and "Traceback" not in cap.err
+    code, cap = _run_main(["serve", "--port", "0", "--checkpoint", str(tmp_path / "missing")], capsys)
+    assert code == 1 and "--port must be in 1..65535" in cap.err
+    code, cap = _run_main(["serve", "--port", "1", "--host", "256.1.1.1"], capsys)
+    assert code == 1 and "cannot listen on 256.1.1.1:1" in cap.err
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    code, cap = _run_main(["serve", "--port", str(free), "--checkpoint", str(tmp_path / "missing")], capsys)
+    assert code == 1 and "no checkpoint at" in cap.err, "a bad checkpoint fails before the server starts"

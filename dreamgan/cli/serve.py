@@ -24,5 +24,5 @@ def serve_command(
     if not is_loopback(host):
         typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
-    typer.echo(f"dreamgan studio on http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}  (Ctrl-C to stop)")
-    run_server(str(checkpoint) if checkpoint else None, host=host, port=port)
+    run_server(str(checkpoint) if checkpoint else None, host=host, port=port,
+               announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

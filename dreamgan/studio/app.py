@@ -23,6 +23,7 @@ the size cap is enforced while the body streams in.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections import OrderedDict
@@ -153,7 +154,13 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     studio = Studio(queue=JobQueue(), images=ImageStore())
     if checkpoint is not None:
         studio.generator, studio.checkpoint = load_pix2pix(checkpoint)
-    app = FastAPI(title="dreamgan studio", version=__version__, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        studio.queue.close()  # the running job stops at its next step; queued ones are cancelled
+
+    app = FastAPI(title="dreamgan studio", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.studio = studio
     static = resources.files("dreamgan.studio") / "static"
 
@@ -275,10 +282,6 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
         result = _result(studio, job_id)
         headers = {"Content-Disposition": f'attachment; filename="overlay-{job_id}.png"'} if download else None
         return _png(result.overlay_png(alpha), headers)
-
-    @app.on_event("shutdown")
-    def _stop():
-        studio.queue.close()
 
     return app
 

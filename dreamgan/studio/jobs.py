@@ -149,8 +149,9 @@ class JobQueue:
                 raise TimeoutError(f"job {job_id} still {job.state} after {timeout} s")
             time.sleep(0.02)
 
-    def close(self) -> None:
-        """Stop the worker after the running job; queued jobs are cancelled."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel every job and wait (up to `timeout` s) for the worker to leave the running one
+        at its next step, so no torch op is cut off mid-flight when the process exits."""
         with self._lock:
             self._closed = True
             for job in self._pending:
@@ -159,6 +160,8 @@ class JobQueue:
             if self._worker_job is not None:
                 self._worker_job.cancel_requested = True
             self._wake.notify()
+        if self._worker is not threading.current_thread():
+            self._worker.join(timeout)
 
     # -- worker side -------------------------------------------------------------------------
     _worker_job: Job | None = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Callable
 
 from dreamgan.errors import DreamganError
 
@@ -33,13 +34,16 @@ def check_port_free(host: str, port: int) -> None:
             raise DreamganError(f"cannot listen on {host}:{port} ({e.strerror or e}); pick another --port or --host") from None
 
 
-def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+               announce: Callable[[str], None] | None = None) -> None:
     """Build the studio (loading the checkpoint first, so a bad one fails before any socket opens)
-    and serve it until Ctrl-C."""
+    and serve it until Ctrl-C. `announce(url)` is called once everything checked out."""
     import uvicorn
 
     from dreamgan.studio.app import create_app
 
     check_port_free(host, port)
     app = create_app(checkpoint)
+    if announce:
+        announce(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

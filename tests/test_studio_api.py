@@ -1,0 +1,303 @@
+"""The studio's HTTP API: every endpoint, the job queue, and the bad requests a page can send."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from dreamgan.dream import DreamConfig, dream
+from dreamgan.dream.files import RECIPE_KEY
+from dreamgan.errors import DreamganError
+from dreamgan.images import uint8_to_x01, x01_to_uint8
+from dreamgan.studio import app as studio_app
+from dreamgan.studio.app import create_app
+from dreamgan.studio.jobs import JobQueue
+
+from studio_helpers import png_file_bytes, tiny_pix2pix_run, wait_job
+
+SMALL = dict(octaves=1, steps=2, max_side=80, layers=["mixed_1"])
+
+
+@pytest.fixture
+def client():
+    with TestClient(create_app()) as c:  # the context runs startup/shutdown (the worker stops)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("studio-runs")
+    return {"pix2pix": tiny_pix2pix_run(root), "dcgan": tiny_pix2pix_run(root, "dcgan")}
+
+
+def _upload(client, uint8, **save):
+    r = client.post("/api/images", content=png_file_bytes(uint8, **save))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _png(response) -> Image.Image:
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png", response.text
+    return Image.open(io.BytesIO(response.content))
+
+
+# -- catalogue -------------------------------------------------------------------------------------
+def test_info_lists_backbones_samples_and_the_request_limits(client):
+    info = client.get("/api/info").json()
+    names = {b["name"]: b for b in info["backbones"]}
+    assert names["inception-v3-tf"]["available"] and names["efficientnet-lite0"]["available"]
+    assert "chelsea" in info["samples"] and info["checkpoint"] is None
+    assert info["dream"]["steps"] == {"default": 10, "minimum": 1, "maximum": 100}
+    assert info["upload"] == {"max_bytes": 20 * 2**20, "max_pixels": 30_000_000}
+
+
+def test_backbone_layers_come_from_the_real_network_with_hints(client):
+    inc = client.get("/api/backbones/inception-v3-tf").json()
+    layers = [l["name"] for l in inc["layers"]]
+    assert layers[0] == "conv" and layers[-1] == "pool2" and "mixed_10" in layers
+    by_name = {l["name"]: l for l in inc["layers"]}
+    assert by_name["mixed_3"]["channels"] == 768 and by_name["conv"]["depth"] == "shallow"
+    assert by_name["mixed_8"]["depth"] == "deep" and "eyes" in by_name["mixed_8"]["hint"]
+    assert inc["default_layers"] == ["mixed_3", "mixed_5"] and inc["classes"] == []
+    lite = client.get("/api/backbones/efficientnet-lite0").json()
+    assert len(lite["classes"]) == 1000 and any(l["logits"] for l in lite["layers"])
+    r = client.get("/api/backbones/nope")
+    assert r.status_code == 400 and "the studio offers" in r.json()["error"]
+    r = client.get("/api/backbones/..%2F..%2Fcheckpoints%2Fx.pt")
+    assert r.status_code in (400, 404) and r.json()["error"], "no path reaches load_backbone"
+
+
+# -- uploads ---------------------------------------------------------------------------------------
+def test_uploads_of_every_mode_are_normalised_and_stored(client, photo_uint8):
+    rgb = _upload(client, photo_uint8)
+    assert (rgb["width"], rgb["height"], rgb["source"]) == (64, 64, "upload")
+    stored = np.asarray(_png(client.get(rgb["url"])))
+    assert np.array_equal(stored, photo_uint8)
+    rgba = np.dstack([photo_uint8, np.full((64, 64), 128, np.uint8)])
+    assert _upload(client, rgba)["width"] == 64
+    assert _upload(client, photo_uint8[..., 0])["width"] == 64  # grayscale
+    gray16 = (photo_uint8[..., 0].astype(np.uint16) * 257)
+    buf = io.BytesIO()
+    Image.fromarray(gray16).save(buf, format="PNG")
+    assert client.post("/api/images", content=buf.getvalue()).status_code == 201
+    wide = np.zeros((40, 90, 3), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on display
+    r = client.post("/api/images", content=png_file_bytes(wide, format="JPEG", exif=exif))
+    assert (r.json()["width"], r.json()["height"]) == (40, 90), "EXIF rotation is applied"
+    assert client.get(f"/api/images/{rgb['id']}.json").json() == rgb
+
+
+def test_bad_uploads_get_clear_4xx_messages(client, photo_uint8, monkeypatch):
+    jpeg = png_file_bytes(photo_uint8, format="JPEG")
+    cases = [
+        (b"", 400, "empty"),
+        (b"this is not an image", 400, "not an image"),
+        (jpeg[: len(jpeg) // 3], 400, "corrupt or truncated"),
+        (png_file_bytes(photo_uint8[:8, :8]), 400, "at least 16x16"),
+    ]
+    for body, status, words in cases:
+        r = client.post("/api/images", content=body)
+        assert r.status_code == status and words in r.json()["error"], (words, r.status_code, r.text)
+    monkeypatch.setattr(studio_app, "MAX_UPLOAD_PIXELS", 1000)
+    r = client.post("/api/images", content=png_file_bytes(photo_uint8))
+    assert r.status_code == 400 and "megapixels" in r.json()["error"]
+    monkeypatch.setattr(studio_app, "MAX_UPLOAD_BYTES", 1000)
+    r = client.post("/api/images", content=b"\0" * 5000)
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+
+    def chunked():  # no Content-Length: the cap holds while the body streams in
+        for _ in range(10):
+            yield b"\0" * 500
+
+    r = client.post("/api/images", content=chunked())
+    assert r.status_code == 413
+    assert client.get("/api/images/img9999.png").status_code == 404
+
+
+def test_big_uploads_are_stored_at_the_largest_working_size(client):
+    big = np.random.default_rng(0).integers(0, 255, (300, 2500, 3), dtype=np.uint8)
+    image = _upload(client, big)
+    assert (image["width"], image["height"]) == (2500, 300)
+    assert _png(client.get(image["url"])).size == (studio_app.MAX_STORED_SIDE, 246)
+
+
+# -- classical dreams ------------------------------------------------------------------------------
+def test_a_classical_dream_is_the_engine_s_dream_with_its_recipe(client):
+    photo = client.post("/api/samples/chelsea").json()
+    r = client.post("/api/dreams", json={"image": photo["id"], **SMALL, "octaves": 2, "seed": 3})
+    assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
+    job = wait_job(client, r.json()["id"])
+    assert job["state"] == "done", job["error"]
+    assert job["fraction"] == 1.0 and job["status"]["step"] == job["status"]["steps"] == 4
+    assert job["result"]["width"] == 80 and job["result"]["height"] == 53
+    dream_png = _png(client.get(job["result"]["dream"]))
+    recipe = json.loads(dream_png.text[RECIPE_KEY])
+    assert recipe["config"]["layers"] == ["mixed_1"] and recipe["config"]["octaves"] == 2 and recipe["source"] == "chelsea"
+    # The same engine as the CLI: the recipe, re-run through `dream`, gives the same pixels.
+    photo_uint8 = np.asarray(_png(client.get(job["result"]["photo"])))
+    with torch.no_grad():
+        expected = x01_to_uint8(dream(uint8_to_x01(photo_uint8), DreamConfig.from_dict(recipe["config"])))
+    assert np.array_equal(np.asarray(dream_png), expected)
+    assert not np.array_equal(expected, photo_uint8)
+    # overlay: alpha 0 is the photo, 1 the dream; downloads are attachments
+    assert np.array_equal(np.asarray(_png(client.get(f"/api/jobs/{job['id']}/overlay.png?alpha=0"))), photo_uint8)
+    assert np.array_equal(np.asarray(_png(client.get(f"/api/jobs/{job['id']}/overlay.png?alpha=1"))), expected)
+    r = client.get(f"/api/jobs/{job['id']}/dream.png?download=1")
+    assert r.headers["content-disposition"] == f'attachment; filename="dream-{job["id"]}.png"'
+    assert client.get(f"/api/jobs/{job['id']}/overlay.png?alpha=2").status_code == 422
+    assert np.array_equal(np.asarray(_png(client.get(f"/api/jobs/{job['id']}/preview.png"))), expected)
+
+
+def test_guided_top_k_and_class_dreams_run(client, photo_uint8):
+    photo = _upload(client, photo_uint8)
+    guide = client.post("/api/samples/coffee").json()
+    bodies = [
+        {"image": photo["id"], **SMALL, "guide": guide["id"]},
+        {"image": photo["id"], **SMALL, "top_k": 5, "top_k_mode": "least"},
+        {"image": photo["id"], **SMALL, "channels": [3, 7]},
+        {"image": photo["id"], **SMALL, "backbone": "efficientnet-lite0", "layers": [], "class_target": "tabby"},
+    ]
+    for body in bodies:
+        r = client.post("/api/dreams", json=body)
+        assert r.status_code == 202, (body, r.text)
+        job = wait_job(client, r.json()["id"])
+        assert job["state"] == "done", (body, job["error"])
+    recipe = job["result"]["recipe"]
+    assert recipe["class_target"] == "tabby" and recipe["backbone"] == "efficientnet-lite0"
+
+
+@pytest.mark.parametrize("change, status, words", [
+    ({"steps": 500}, 422, "steps: Input should be less than or equal to 100 (got 500)"),
+    ({"steps": "many"}, 422, "steps: Input should be a valid integer"),
+    ({"step_size": 0}, 422, "step_size"),
+    ({"layers": ["mixed_99"]}, 400, "unknown layer 'mixed_99'"),
+    ({"layers": []}, 400, "give at least one layer"),
+    ({"backbone": "resnet-9000"}, 400, "unknown backbone"),
+    ({"channels": [5000]}, 400, "mixed_1 has 288 channels"),
+    ({"channels": ["x"]}, 422, "channels.0"),
+    ({"top_k": 1000}, 400, "more than the 288 channels"),
+    ({"class_target": "cat"}, 400, "has no class logits"),
+    ({"backbone": "efficientnet-lite0", "layers": [], "class_target": "flying saucer"}, 400, "unknown class"),
+    ({"image": "img9999"}, 404, "no image"),
+    ({"guide": "img9999"}, 404, "no image"),
+    ({"colour": "red"}, 422, "colour: Extra inputs are not permitted"),
+])
+def test_bad_dream_requests_are_one_line_4xx(client, change, status, words):
+    photo = client.post("/api/samples/chelsea").json()
+    r = client.post("/api/dreams", json={"image": photo["id"], **SMALL, **change})
+    assert r.status_code == status, r.text
+    message = r.json()["error"]
+    assert words in message and "\n" not in message and "Traceback" not in message
+    assert client.get("/api/jobs").json() == [], "a refused request queues nothing"
+
+
+def test_non_json_and_unknown_routes(client):
+    r = client.post("/api/dreams", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "JSON" in r.json()["error"]
+    assert client.get("/api/jobs/99999").status_code == 404
+    assert client.get("/api/nothing").status_code == 404
+    assert client.get("/static/../../pyproject.toml").status_code == 404
+    assert client.post("/api/samples/mona_lisa").status_code == 400
+
+
+def test_page_and_assets_are_served_locally_with_no_external_urls(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "dreamgan studio" in page.text
+    for name in ("studio.js", "studio.css"):
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200
+        assert "http://" not in asset.text and "https://" not in asset.text, f"{name} must not load anything remote"
+    assert "http" not in page.text.replace("http-equiv", "")
+
+
+# -- queue -----------------------------------------------------------------------------------------
+def test_one_job_at_a_time_queue_positions_cancel_and_a_responsive_server(client):
+    photo = client.post("/api/samples/astronaut").json()
+    long = {"image": photo["id"], "layers": ["mixed_3"], "octaves": 1, "steps": 100, "max_side": 256}
+    a = client.post("/api/dreams", json=long).json()
+    b = client.post("/api/dreams", json=long).json()
+    c = client.post("/api/dreams", json={"image": photo["id"], **SMALL}).json()
+    deadline = time.time() + 30
+    while client.get(f"/api/jobs/{a['id']}").json()["state"] != "running":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert client.get(f"/api/jobs/{b['id']}").json()["position"] == 1
+    assert client.get(f"/api/jobs/{c['id']}").json()["position"] == 2
+    # The server answers while a dream runs.
+    t = time.perf_counter()
+    assert client.get("/api/info").status_code == 200
+    assert time.perf_counter() - t < 2.0
+    # A queued job is cancelled at once and the next one moves up.
+    assert client.post(f"/api/jobs/{b['id']}/cancel").json()["state"] == "cancelled"
+    assert client.get(f"/api/jobs/{c['id']}").json()["position"] == 1
+    # The running one stops at its next step, with progress and an ETA on the way.
+    while (job := client.get(f"/api/jobs/{a['id']}").json())["status"].get("step", 0) < 2:
+        time.sleep(0.05)
+    assert job["eta_s"] is not None and 0 < job["fraction"] < 1
+    client.post(f"/api/jobs/{a['id']}/cancel")
+    assert wait_job(client, a["id"], timeout=20)["state"] == "cancelled"
+    assert wait_job(client, c["id"])["state"] == "done"
+    assert client.get(f"/api/jobs/{a['id']}/dream.png").status_code == 409
+    history = client.get("/api/jobs").json()
+    assert [j["id"] for j in history] == [a["id"], b["id"], c["id"]]
+    assert [j["state"] for j in history] == ["cancelled", "cancelled", "done"]
+    assert history[2]["params"]["layers"] == ["mixed_1"]
+
+
+def test_job_queue_runs_jobs_in_order_never_two_at_once_and_reports_failures():
+    queue = JobQueue()
+    spans, lock = [], threading.Lock()
+
+    def work(i):
+        def run(ctx):
+            start = time.perf_counter()
+            time.sleep(0.05)
+            ctx.report(0.5, step=i)
+            with lock:
+                spans.append((i, start, time.perf_counter()))
+            return i
+        return run
+
+    def boom(ctx):
+        raise DreamganError("that went wrong\nsecond line")
+
+    jobs = [queue.submit("t", {}, work(i)) for i in range(4)] + [queue.submit("t", {}, boom)]
+    finished = [queue.wait(j.id) for j in jobs]
+    assert [j.result for j in finished[:4]] == [0, 1, 2, 3] and [s[0] for s in spans] == [0, 1, 2, 3]
+    assert all(s[2] <= t[1] for s, t in zip(spans, spans[1:])), "jobs never overlap"
+    assert finished[4].state == "failed" and finished[4].error == "that went wrong"
+    queue.close()
+
+
+# -- fast dreams -----------------------------------------------------------------------------------
+def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
+    from dreamgan.sample import fast_dream, load_generator
+
+    with TestClient(create_app(str(runs["pix2pix"]))) as client:
+        info = client.get("/api/info").json()
+        assert info["checkpoint"]["arch"] == "pix2pix" and info["checkpoint"]["step"] == 2
+        photo = _upload(client, photo_uint8)
+        job = wait_job(client, client.post("/api/fast", json={"image": photo["id"]}).json()["id"])
+        assert job["state"] == "done" and job["kind"] == "fast", job["error"]
+        out = _png(client.get(job["result"]["dream"]))
+        assert json.loads(out.text[RECIPE_KEY])["refine"] == 0 and "dreamgan.generator" in out.text
+        g, _, _ = load_generator(runs["pix2pix"])
+        expected = x01_to_uint8(fast_dream(g, uint8_to_x01(photo_uint8)))
+        assert np.array_equal(np.asarray(out), expected)
+        refined = wait_job(client, client.post("/api/fast", json={"image": photo["id"], "refine": 2}).json()["id"])
+        assert refined["state"] == "done" and refined["result"]["recipe"]["refine"] == 2
+        assert client.post("/api/fast", json={"image": photo["id"], "refine": 50}).status_code == 422
+    with TestClient(create_app()) as client:
+        photo = _upload(client, photo_uint8)
+        r = client.post("/api/fast", json={"image": photo["id"]})
+        assert r.status_code == 409 and "--checkpoint" in r.json()["error"]
+    with pytest.raises(DreamganError, match="from noise"):
+        create_app(str(runs["dcgan"]))
