@@ -222,6 +222,7 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     from dreamgan.dream.engine import DreamEngine
 
     engine = engine or DreamEngine(recipe)
+    real_a, real_b, fake_b = (t.to(engine.device) for t in (real_a, real_b, fake_b))
     # one J for all three, bound on the photo
     j = {k: engine.score(x, reference01=real_a).double() for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
     attainment = (j["f"] - j["a"]) / (j["b"] - j["a"]).where((j["b"] - j["a"]).abs() > 1e-12, torch.full_like(j["a"], 1e-12))
@@ -254,7 +255,7 @@ def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor) -> dict:
     """FID/KID of two (N, 3, H, W) [0, 1] batches: {fid, kid_mean, kid_std, fid_n}."""
     from dreamgan.images import x01_to_uint8_tensor
 
-    s = fid_kid(x01_to_uint8_tensor(fake01), x01_to_uint8_tensor(real01))
+    s = fid_kid(x01_to_uint8_tensor(fake01).cpu(), x01_to_uint8_tensor(real01).cpu())
     return {"fid": s[KEY_FID], "kid_mean": s[KEY_KID_MEAN], "kid_std": s[KEY_KID_STD], "fid_n": s[KEY_N][0]}
 
 

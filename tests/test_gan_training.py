@@ -113,3 +113,18 @@ def test_backbone_generator_trains_saves_small_checkpoints_and_samples(dataset, 
         assert g(x).shape == x.shape
     with pytest.raises(DreamganError, match="cannot resume .*generator"):
         train_gan(_cfg(dataset, tmp_path, steps=6), resume=report.run_dir)
+
+
+def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
+    from dreamgan.devices import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(DreamganError, match="unknown device"):
+        resolve_device("tpu9")
+    if not torch.cuda.is_available():
+        with pytest.raises(DreamganError, match="no CUDA device"):
+            train_gan(_cfg(dataset, tmp_path, steps=1, device="cuda"))
+    report = train_gan(_cfg(dataset, tmp_path, steps=1, device="auto"))
+    config = json.loads((report.run_dir / "config.json").read_text())
+    assert config["device"] == "auto" and config["device_resolved"] == str(resolve_device("auto"))

@@ -6,7 +6,7 @@ import torch
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import GANLoss, DreamFeatureLoss
+from dreamgan.training.losses import GANLoss, DreamFeatureLoss, DreamObjectiveLoss
 from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 
@@ -69,6 +69,25 @@ def test_dream_feature_loss_is_zero_for_the_true_dream_and_differentiable(tiny):
     assert value.item() > 0 and fake.grad is not None and fake.grad.abs().sum() > 0
 
 
+def test_dream_objective_loss_is_a_hinge_on_attainment_under_shared_transforms(tiny, noise_x01):
+    from dreamgan.dream import DreamConfig, dream
+
+    recipe = DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=5, jitter=0, step_size=0.05)
+    real_a = noise_x01
+    real_b = dream(real_a, recipe, backbone=tiny)
+    for transforms in (False, True):
+        loss = DreamObjectiveLoss(tiny, recipe, transforms=transforms)
+        gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+        assert float(loss(real_b, real_a, real_b, gen())) == pytest.approx(0.0, abs=1e-5), "the true dream: attainment 1"
+        assert float(loss(real_a, real_a, real_b, gen())) == pytest.approx(1.0, abs=1e-5), "the photo: attainment 0"
+        overshoot = real_a + 2 * (real_b - real_a)
+        assert float(loss(overshoot, real_a, real_b, gen())) == 0.0, "overshooting the true dream earns nothing"
+        fake = (real_a + 0.3 * (real_b - real_a)).requires_grad_(True)
+        value = loss(fake, real_a, real_b, gen())
+        value.backward()
+        assert 0 < value.item() < 1 and fake.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("mode", ["vanilla", "lsgan", "hinge"])
 def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     torch.manual_seed(0)
@@ -79,9 +98,13 @@ def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     d0 = {k: v.clone() for k, v in d.state_dict().items()}
     real_a = torch.rand(2, 3, 48, 48)
     real_b = (real_a + 0.05 * torch.randn_like(real_a)).clamp(0, 1)
+    from dreamgan.dream import DreamConfig
+
+    objective = DreamObjectiveLoss(tiny, DreamConfig(backbone="tiny", layers=("conv2",)))
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode),
-                          feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0)
-    assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat"}
+                          feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0,
+                          objective_loss=objective, lambda_obj=1.0, generator=torch.Generator().manual_seed(0))
+    assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj"}
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(g0[k], v) for k, v in g.state_dict().items()), "G did not change"
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "D did not change"

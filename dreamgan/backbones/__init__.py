@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from dataclasses import dataclass
@@ -109,7 +110,11 @@ def load_backbone(name: str = DEFAULT_BACKBONE, *, weights: str | os.PathLike | 
         WeightsNotFoundError: weights not on this machine (the message says where to put them).
     """
     key = str(Path(weights).resolve()) if weights is not None else None
-    return _load_cached(str(name), key).to(device)
+    cached = _load_cached(str(name), key)  # on the CPU; never moved, since other callers share it
+    device = torch.device(device)
+    if device.type == "cpu":
+        return cached
+    return copy.deepcopy(cached).to(device)
 
 
 @functools.lru_cache(maxsize=4)

@@ -28,23 +28,24 @@ def train_command(
     gan_mode: Annotated[str, Opt(help="vanilla, lsgan or hinge.")] = "lsgan",
     lambda_l1: Annotated[float, Opt()] = 100.0,
     lambda_feat: Annotated[float, Opt(help="Weight of the dream-layer feature loss.")] = 10.0,
+    lambda_obj: Annotated[float, Opt(help="Weight of the guarded dream-objective term (0 = off).")] = 0.0,
+    obj_transforms: Annotated[bool, Opt("--obj-transforms/--no-obj-transforms", help="Random jitter/scale before J in that term.")] = True,
     eval_every: Annotated[int, Opt()] = 250,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
     seed: Annotated[int, Opt()] = 0,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
     run: Annotated[Optional[Path], Opt(help="With --resume: the run directory to continue.")] = None,
-    device: Annotated[str, Opt(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
 ):
     """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
-    import torch
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from dreamgan.devices import resolve_device
     from dreamgan.training.gan import PRESETS, TrainConfig, train_gan
 
     if preset not in PRESETS:
         raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise DreamganError("--device cuda, but no CUDA device is available")
+    resolve_device(device)  # a clear error now, not after the dataset is read
     sizes = dict(PRESETS[preset])
     if arch == "dcgan":
         sizes.update(image_size=64, depth=5)
@@ -54,7 +55,7 @@ def train_command(
         if value is not None:
             sizes[key] = value
     cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
-                      lambda_feat=lambda_feat, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device="cpu", **sizes)
+                      lambda_feat=lambda_feat, lambda_obj=lambda_obj, obj_transforms=obj_transforms, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, **sizes)
     columns = (TextColumn("steps"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns) as bar:

@@ -20,6 +20,7 @@ One call from Python::
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
@@ -268,6 +269,10 @@ class DreamEngine:
         # Speed: drop the stages after the deepest layer, fold frozen batch norms into convs.
         self.net = full.truncated(self.objective.layers).folded()
         self.device = torch.device(device) if device is not None else full.mean.device
+        if self.device != full.mean.device:
+            # truncated/folded modules still share leaf parameters with `full` (often the
+            # process-wide cached backbone): move a private copy, never the shared one.
+            self.net = copy.deepcopy(self.net)
         self.net.to(self.device)
         if config.channels_last:
             self.net.to(memory_format=torch.channels_last)

@@ -24,10 +24,11 @@ import numpy as np
 import torch
 
 from dreamgan import __version__
+from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, atomic_path, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
-from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, GANLoss
+from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, DreamObjectiveLoss, GANLoss
 from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
 from dreamgan.training.plots import line_chart
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
@@ -62,10 +63,15 @@ class TrainConfig:
     lambda_gan: float = 1.0
     lambda_l1: float = 100.0
     lambda_feat: float = 10.0
+    lambda_obj: float = 0.0
+    """Weight of the guarded dream-objective term (`DreamObjectiveLoss`); 0 = off."""
+    obj_transforms: bool = True
+    """Apply random jitter/scale transforms before J in that term (the anti-adversarial guard)."""
     eval_every: int = 250
     eval_fid: bool = True
     seed: int = 0
     device: str = "cpu"
+    """auto, cpu, cuda or cuda:N (see `devices.resolve_device`)."""
 
     def __post_init__(self):
         if not isinstance(self.taps, tuple):
@@ -166,14 +172,19 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
     from dreamgan.sample import fast_dream
 
     g.eval()
+    device = _device_of(g)
     real_a, real_b = val.all_x01()
     if cfg.arch == "pix2pix":
-        out = dream_scores(real_a, real_b, fast_dream(g, real_a), recipe, engine=engine, fid=fid)
+        out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid)
     else:
         z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
-        out = {"n": len(real_b), **(fid_kid_x01(g(z), real_b) if fid and len(real_b) >= 2 else {})}
+        out = {"n": len(real_b), **(fid_kid_x01(g(z.to(device)).cpu(), real_b) if fid and len(real_b) >= 2 else {})}
     g.train()
     return out
+
+
+def _device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters()).device
 
 
 def _is_better(new: dict, best: dict) -> bool:
@@ -186,13 +197,14 @@ def _is_better(new: dict, best: dict) -> bool:
 def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
     with torch.no_grad():
         g.eval()
+        device = _device_of(g)
         if cfg.arch == "pix2pix":
             real_a, real_b = val.all_x01()
             real_a, real_b = real_a[:n], real_b[:n]
-            fake_b = g(real_a)
+            fake_b = g(real_a.to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
         else:
-            fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)))
+            fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(fake[i * n + j]) for j in range(n)], 1) for i in range(2)]
         g.train()
     save_png(path, np.concatenate(rows, 0))
@@ -200,7 +212,7 @@ def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4
 
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
-    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_d_real", "loss_d_fake")}
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_d_real", "loss_d_fake")}
     evals = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("attainment", "feature_ratio", "alignment")}
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
     if any(evals.values()):
@@ -226,8 +238,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         val = PairedDreams(cfg.data, "val", min_pairs=1)
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
+    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     g, d = build_networks(cfg, recipe.to_dict())
+    g.to(device)
+    d.to(device)
     opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
@@ -256,11 +271,14 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     ensure_writable_dir(run / "samples")
     write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": dataset_hash(cfg.data), "dataset_recipe": recipe.to_dict(),
                                             "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
+                                            "device_resolved": str(device),
                                             "dreamgan_version": __version__})
     gan_loss = GANLoss(cfg.gan_mode)
-    backbone = load_backbone(recipe.backbone, weights=recipe.weights)
+    backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
-    engine = DreamEngine(recipe, backbone=backbone) if cfg.arch == "pix2pix" else None
+    objective_loss = (DreamObjectiveLoss(backbone, recipe, transforms=cfg.obj_transforms)
+                      if cfg.arch == "pix2pix" and cfg.lambda_obj > 0 else None)
+    engine = DreamEngine(recipe, backbone=backbone, device=device) if cfg.arch == "pix2pix" else None
     evals, losses, step = [], {}, start
     save = lambda path: _save(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
     if start == 0:
@@ -278,11 +296,12 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         while step < cfg.steps:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             if cfg.arch == "pix2pix":
-                real_a, real_b = train.batch(cfg.batch_size, cfg.image_size, gen)
+                real_a, real_b = (t.to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen))
                 losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
-                                      lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat)
+                                      lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
+                                      objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, generator=gen)
             else:
-                _, real_b = train.batch(cfg.batch_size, 10 ** 6, gen)
+                real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
                 real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
                 losses = dcgan_step(g, d, opt_g, opt_d, real_b, gan_loss=gan_loss, generator=gen)
             if not all(math.isfinite(v) for v in losses.values()):

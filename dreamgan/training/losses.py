@@ -62,3 +62,68 @@ class DreamFeatureLoss(nn.Module):
             scale = target[layer].pow(2).mean() + 1e-8
             total = total + w * (acts[layer] - target[layer]).pow(2).mean() / scale
         return total / sum(self.weights)
+
+
+class DreamObjectiveLoss(nn.Module):
+    """Ask fake_b to excite the dream layers as much as the true dream does, and no more,
+    under random jitter and scale transforms.
+
+        attainment_T = (J(T fake_b) - J(T real_a)) / (J(T real_b) - J(T real_a))
+        loss = mean over the batch of relu(1 - attainment_T)
+
+    J is the dataset recipe's own objective (its layers and weighting). Two guards against the
+    adversarial patterns that a bare `-J(fake_b)` term learns (measured: attainment 0.45 with
+    rainbow streaks and a worse feature ratio):
+      * the hinge: once fake_b reaches the true dream's J, the term is 0, so overshooting
+        with streaks earns nothing;
+      * `transforms`: each step draws one random roll (up to `jitter` of the crop side) and one
+        rescale from `scales`, applied alike to photo, true dream and fake. Patterns that only
+        work at one alignment and scale do not survive them; motifs do (Lucid's
+        transformation robustness, Olah et al. 2017; the dream's own jitter and octaves).
+    The backbone is frozen; gradients reach fake_b only.
+    """
+
+    def __init__(self, backbone, recipe, *, transforms: bool = True, jitter: float = 0.1,
+                 scales: Sequence[float] = (1 / 1.4, 1.0, 1.4)):
+        super().__init__()
+        from dreamgan.dream.engine import build_objective
+
+        self.objective = build_objective(recipe, backbone)
+        self.layers = self.objective.layers
+        self.min_side = backbone.min_size(backbone.deepest(self.layers))
+        self.net = backbone.truncated(self.layers).folded()
+        self.transforms, self.jitter, self.scales = transforms, jitter, tuple(scales)
+
+    def _transform(self, gen: torch.Generator | None):
+        """One random T (roll + rescale), to apply alike to every image of a step."""
+        if not self.transforms:
+            return lambda x: x
+        pick = lambda n: int(torch.randint(n, (1,), generator=gen))  # noqa: E731
+        scale = self.scales[pick(len(self.scales))]
+        frac_y, frac_x = (torch.rand(2, generator=gen) * 2 - 1) * self.jitter
+
+        def apply(x: torch.Tensor) -> torch.Tensor:
+            h, w = x.shape[-2:]
+            x = torch.roll(x, shifts=(int(frac_y * h), int(frac_x * w)), dims=(2, 3))
+            if scale != 1.0:
+                x = F.interpolate(x, size=(max(8, round(h * scale)), max(8, round(w * scale))), mode="bilinear",
+                                  align_corners=False, antialias=scale < 1)
+            return x
+
+        return apply
+
+    def _j(self, objective, x: torch.Tensor) -> torch.Tensor:
+        from dreamgan.dream.engine import fit_min_size
+
+        return objective(self.net(fit_min_size(x, self.min_side), self.layers))
+
+    def forward(self, fake_b: torch.Tensor, real_a: torch.Tensor, real_b: torch.Tensor,
+                gen: torch.Generator | None = None) -> torch.Tensor:
+        """fake_b, real_a, real_b: (B, 3, H, W) in [0, 1] → scalar loss in [0, ∞) (0 once matched)."""
+        t = self._transform(gen)
+        with torch.no_grad():
+            objective = self.objective.prepare(self.net, t(real_a))
+            j_a, j_b = self._j(objective, t(real_a)), self._j(objective, t(real_b))
+        j_f = self._j(objective, t(fake_b))
+        attainment = (j_f - j_a) / (j_b - j_a).clamp_min(1e-6)
+        return F.relu(1.0 - attainment).mean()

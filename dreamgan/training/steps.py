@@ -11,8 +11,12 @@ from dreamgan.training.losses import GANLoss
 
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
-                 lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0) -> dict[str, float]:
-    """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats."""
+                 lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
+                 objective_loss=None, lambda_obj: float = 0.0, generator: torch.Generator | None = None) -> dict[str, float]:
+    """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
+
+    `objective_loss` (a `DreamObjectiveLoss`) draws its random transforms from `generator`.
+    """
     # 1. generate
     fake_b = g(real_a)
     # 2. discriminator: real pairs → real, generated pairs → fake
@@ -31,6 +35,10 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         loss_g_feat = feature_loss(fake_b, real_b)
         loss_g = loss_g + lambda_feat * loss_g_feat
         losses["loss_g_feat"] = loss_g_feat
+    if objective_loss is not None and lambda_obj > 0:
+        loss_g_obj = objective_loss(fake_b, real_a, real_b, generator)
+        loss_g = loss_g + lambda_obj * loss_g_obj
+        losses["loss_g_obj"] = loss_g_obj
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
