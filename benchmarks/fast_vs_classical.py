@@ -7,7 +7,7 @@ Prints one JSON object, measured in one run on 299×299 photos:
     equal-time classical and jitter floor rows with the paired dream metrics and FID/KID.
 
 Usage:
-  python benchmarks/fast_vs_classical.py                         # speed only, CPU-preset generator
+  python benchmarks/fast_vs_classical.py                        # speed of the cpu and fast presets
   python benchmarks/fast_vs_classical.py --checkpoint checkpoints/00001-pix2pix-default [--refine 1,3]
 """
 from __future__ import annotations
@@ -43,48 +43,58 @@ def best_of(fn, repeats: int = 3) -> float:
     return best
 
 
-@torch.no_grad()
+def _generators(presets: list[str], checkpoints: list[str]):
+    """(name, G, TrainConfig, recipe dict or None) for each preset (fresh weights: speed does
+    not depend on them) and each trained checkpoint."""
+    from dreamgan.training.gan import PRESETS, TrainConfig, build_networks
+
+    for name in presets:
+        cfg = TrainConfig(data="-", **PRESETS[name])
+        yield f"preset {name}", build_networks(cfg)[0].eval(), cfg, None
+    for path in checkpoints:
+        from dreamgan.sample import load_generator
+
+        g, cfg, ckpt = load_generator(path)
+        yield f"checkpoint {ckpt['path']}", g, cfg, ckpt["recipe"]
+
+
+@torch.inference_mode()
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--presets", default="cpu,fast", help="generator presets to time (untrained weights)")
+    ap.add_argument("--checkpoint", action="append", default=[], help="a trained run/.pt to time and evaluate (repeatable)")
     ap.add_argument("--refine", default="1,3", help="comma-separated K for hybrid rows")
     ap.add_argument("--images", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-fid", action="store_true")
+    ap.add_argument("--no-quality", action="store_true", help="skip the test-split evaluation of checkpoints")
     args = ap.parse_args()
     torch.set_num_threads(2)
     x = photos(args.images)
-    if args.checkpoint:
-        from dreamgan.sample import load_generator
-
-        g, cfg, ckpt = load_generator(args.checkpoint)
-        recipe = DreamConfig.from_dict(ckpt["recipe"])
-    else:
-        from dreamgan.training.gan import PRESETS, TrainConfig, build_networks
-
-        cfg = TrainConfig(data="-", **PRESETS["cpu"])
-        g = build_networks(cfg)[0].eval()
-        recipe = DreamConfig()
+    recipe = DreamConfig()
     classical = DreamEngine(recipe)
-    classical_s = best_of(lambda: classical.run(x[:1]), repeats=1)
-    latency = best_of(lambda: g(x[:1]))
-    batched = best_of(lambda: g(x)) / len(x)
-    result = {
-        "size": 299, "threads": torch.get_num_threads(), "generator": {"ngf": cfg.ngf, "depth": cfg.depth,
-                                                                        "params": sum(p.numel() for p in g.parameters())},
-        "classical_seconds_per_image": classical_s, "recipe": recipe.to_dict(),
-        "generator_latency_batch1_s": latency, "generator_seconds_per_image_batched": batched,
-        "speedup_batch1": classical_s / latency, "speedup_batched": classical_s / batched,
-        "hybrid": {},
-    }
+    classical_s = best_of(lambda: classical.run(x[:1]), repeats=2)
+    result = {"size": 299, "threads": torch.get_num_threads(), "torch": torch.__version__,
+              "classical": {"recipe": recipe.to_dict(), "seconds_per_image": classical_s}, "generators": {}}
     from dreamgan.sample import fast_dream
 
-    for k in (int(v) for v in args.refine.split(",") if v):
-        s = best_of(lambda: fast_dream(g, x[:1], refine=k, recipe=recipe.to_dict()), repeats=1)
-        result["hybrid"][f"refine_{k}"] = {"seconds_per_image": s, "speedup_vs_classical": classical_s / s}
-    if args.checkpoint:
+    for name, g, cfg, ckpt_recipe in _generators([p for p in args.presets.split(",") if p], args.checkpoint):
+        latency = best_of(lambda: g(x[:1]), args.repeats)
+        batched = best_of(lambda: g(x), args.repeats) / len(x)
+        entry = {"ngf": cfg.ngf, "depth": cfg.depth, "unshuffle": cfg.unshuffle, "generator": cfg.generator,
+                 "params": sum(p.numel() for p in g.parameters()),
+                 "latency_batch1_s": latency, "seconds_per_image_batched": batched,
+                 "speedup_batch1": classical_s / latency, "speedup_batched": classical_s / batched, "hybrid": {}}
+        for k in (int(v) for v in args.refine.split(",") if v):
+            s = best_of(lambda: fast_dream(g, x[:1], refine=k, recipe=ckpt_recipe or recipe.to_dict()), repeats=1)
+            entry["hybrid"][f"refine_{k}"] = {"seconds_per_image": s, "speedup_vs_classical": classical_s / s}
+        result["generators"][name] = entry
+    if not args.no_quality:
         from dreamgan.evaluate import evaluate_run
 
-        result["quality_test_split"] = evaluate_run(args.checkpoint, split="test", fid=not args.no_fid)
+        for path in args.checkpoint:
+            report = evaluate_run(path, split="test", fid=not args.no_fid)
+            result.setdefault("quality_test_split", {})[path] = report
     print(json.dumps(result, indent=2))
 
 

@@ -11,8 +11,9 @@ from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 
 @pytest.mark.parametrize("size", [(299, 299), (64, 64), (77, 131), (20, 33)])
-def test_residual_unet_is_the_identity_at_init_for_any_size(size):
-    g = ResidualUNet(ngf=8, depth=4)
+@pytest.mark.parametrize("unshuffle", [1, 2])
+def test_residual_unet_is_the_identity_at_init_for_any_size(size, unshuffle):
+    g = ResidualUNet(ngf=8, depth=4, unshuffle=unshuffle)
     x = torch.rand(2, 3, *size)
     with torch.no_grad():
         y = g(x)
@@ -20,9 +21,10 @@ def test_residual_unet_is_the_identity_at_init_for_any_size(size):
     assert torch.equal(y, x), "zero-initialised head: fake_b must equal real_a before training"
 
 
-def test_residual_unet_output_stays_in_range_and_depends_on_input():
+@pytest.mark.parametrize("unshuffle", [1, 2])
+def test_residual_unet_output_stays_in_range_and_depends_on_input(unshuffle):
     torch.manual_seed(0)
-    g = ResidualUNet(ngf=8, depth=3)
+    g = ResidualUNet(ngf=8, depth=3, unshuffle=unshuffle)
     torch.nn.init.normal_(g.head.weight, 0, 0.5)
     x = torch.rand(1, 3, 40, 40)
     with torch.no_grad():
@@ -30,6 +32,9 @@ def test_residual_unet_output_stays_in_range_and_depends_on_input():
         y2 = g(x.flip(-1))
     assert 0 <= float(y.min()) and float(y.max()) <= 1 and not torch.equal(y, x)
     assert not torch.allclose(y.flip(-1), y2), "the residual must depend on the content"
+    if unshuffle > 1:  # every output pixel is predicted, not one per r×r block
+        r = (y - x).abs().sum(1)[0]
+        assert (r[0::2, 0::2] - r[1::2, 1::2]).abs().max() > 1e-4
 
 
 def test_patchgan_is_70x70():

@@ -44,6 +44,11 @@ def test_default_pipeline_is_valid():
     assert stages["dataset"]["size"] == 299 and stages["train"].arch == "pix2pix" and stages["train"].data == "data/default"
 
 
+def test_gpu_pipeline_is_valid_and_uses_the_gpu_preset():
+    stages = plan(load_pipeline(ROOT / "pipelines" / "gpu.toml"))
+    assert (stages["train"].ngf, stages["train"].depth, stages["train"].device) == (64, 6, "cuda")
+
+
 def test_bad_pipelines_are_clear_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[dataset\n")

@@ -18,12 +18,13 @@ def train_command(
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
     generator: Annotated[str, Opt(help="pix2pix generator: unet, or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="Network/batch sizes: cpu or gpu.")] = "cpu",
+    preset: Annotated[str, Opt(help="Network/batch sizes: cpu, fast (small, space-to-depth) or gpu.")] = "cpu",
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt()] = None,
     ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
     depth: Annotated[Optional[int], Opt(help="U-Net depth (overrides the preset).")] = None,
+    unshuffle: Annotated[Optional[int], Opt(help="Run the U-Net at 1/r resolution on space-to-depth input (r² cheaper).")] = None,
     lr: Annotated[float, Opt()] = 2e-4,
     gan_mode: Annotated[str, Opt(help="vanilla, lsgan or hinge.")] = "lsgan",
     lambda_l1: Annotated[float, Opt()] = 100.0,
@@ -51,7 +52,7 @@ def train_command(
         sizes.update(image_size=64, depth=5)
     if image_size is not None:
         sizes["image_size"] = image_size
-    for key, value in (("batch_size", batch_size), ("ngf", ngf), ("depth", depth)):
+    for key, value in (("batch_size", batch_size), ("ngf", ngf), ("depth", depth), ("unshuffle", unshuffle)):
         if value is not None:
             sizes[key] = value
     cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,

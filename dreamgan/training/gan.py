@@ -57,6 +57,8 @@ class TrainConfig:
     beta1: float = 0.5
     ngf: int = 32
     depth: int = 5
+    unshuffle: int = 1
+    """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
     ndf: int = 64
     z_dim: int = 100
     gan_mode: str = "lsgan"
@@ -81,8 +83,10 @@ class TrainConfig:
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
-                  (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1),
-                   f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ {2 ** (self.depth + 1)} or a smaller --depth")]
+                  (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
+                  (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
+                   f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
+                   f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
         for ok, message in checks:
             if not ok:
                 raise DreamganError(message)
@@ -91,6 +95,9 @@ class TrainConfig:
 PRESETS = {
     # Fits a 2-core CPU budget (≈30 min for the default pipeline).
     "cpu": dict(ngf=32, depth=5, ndf=64, batch_size=4, image_size=128),
+    # The speed preset: a small U-Net at half resolution on space-to-depth input, for the ≥100×
+    # fast-dream target on a CPU (benchmarks/fast_vs_classical.py).
+    "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
     # A larger generator for a GPU.
     "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
 }
@@ -109,7 +116,7 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
             taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
             return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf)
-        return ResidualUNet(cfg.ngf, cfg.depth), PatchGAN(cfg.ndf)
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle), PatchGAN(cfg.ndf)
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
@@ -255,7 +262,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
         ckpt = load_gan_checkpoint(run / "latest.pt")
         defaults = {f.name: f.default for f in fields(TrainConfig)}
-        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "ndf", "z_dim"):
+        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "ndf", "z_dim"):
             theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
             if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
                 raise DreamganError(f"cannot resume {run}: its {key} is {theirs!r}, this run's is {ours!r}")
