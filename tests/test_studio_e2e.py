@@ -159,6 +159,33 @@ def test_a_person_dreams_a_photo_end_to_end(page, tmp_path, photo_uint8):
     assert sorted(o for o in page.eval_on_selector_all("#layers option:checked", "els => els.map(e => e.value)")) == ["mixed_2", "mixed_4"]
 
 
+def test_drop_a_photo_and_set_a_guide(page, tmp_path, photo_uint8):
+    # a drop on the drop zone (a PNG made in the page, dropped with a real DataTransfer)
+    page.evaluate("""async () => {
+        const canvas = Object.assign(document.createElement('canvas'), {width: 64, height: 48});
+        const ctx = canvas.getContext('2d');
+        ctx.fillStyle = '#3366cc'; ctx.fillRect(0, 0, 64, 48); ctx.fillStyle = '#ffcc00'; ctx.fillRect(10, 10, 20, 20);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+        const data = new DataTransfer();
+        data.items.add(new File([blob], 'dropped.png', {type: 'image/png'}));
+        document.getElementById('drop').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""")
+    page.wait_for_function("document.getElementById('photo-info').textContent.includes('64×48')")
+    guide = tmp_path / "guide.png"
+    Image.fromarray(photo_uint8).save(guide)
+    page.set_input_files("#guide-file", str(guide))
+    page.wait_for_function("document.getElementById('guide-info').textContent === 'guide: 64×64'")
+    _set(page, octaves=1, steps=2, max_side=64)
+    page.select_option("#layers", ["mixed_1"])
+    page.click("#dream")
+    page.wait_for_function("document.getElementById('progress-text').textContent.startsWith('done')", timeout=60_000)
+    jobs = page.evaluate("async () => (await fetch('/api/jobs')).json()")
+    assert jobs[-1]["params"]["guide"] is not None and jobs[-1]["result"]["width"] == 64, "the dream used the guide"
+    assert page.is_visible("#guide-clear")
+    page.click("#guide-clear")
+    assert page.inner_text("#guide-info") == "no guide" and not page.is_visible("#guide-clear")
+
+
 def test_cancel_a_long_dream_and_errors_are_shown_in_the_page(page, tmp_path):
     page.select_option("#sample", "astronaut")
     page.wait_for_function("document.getElementById('photo-info').textContent.includes('astronaut')")
