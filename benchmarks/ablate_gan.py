@@ -26,6 +26,8 @@ VARIANTS: dict[str, dict] = {
     "no-gan": {"lambda_gan": 0.0},                               # no discriminator signal
     "l1-10": {"lambda_l1": 10.0},                                # a weaker pixel anchor
     "backbone": {"generator": "backbone"},                       # frozen dreaming network as encoder
+    "fast": {"ngf": 16, "depth": 4, "unshuffle": 2},             # the speed preset's generator
+    "fast-obj": {"ngf": 16, "depth": 4, "unshuffle": 2, "lambda_obj": 10.0},
 }
 METRICS = ("attainment", "feature_ratio", "alignment", "l1")
 

@@ -174,10 +174,14 @@ def features(source, extractor: str = INCEPTION, batch_size: int = 32) -> np.nda
 
 
 # -- 2. distribution metrics ---------------------------------------------------------------------
-def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int = 32) -> dict:
+def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int = 32,
+            cache_b: str | os.PathLike | None = None) -> dict:
     """FID and KID (mean ± std) between two image sets, via torch-fidelity.
 
     KID's subset size follows N (min(1000, N_a, N_b)); N is always reported next to FID.
+    `cache_b` (a path: folder + name) caches source_b's features there, so a fixed reference
+    set (the true dreams of a split) is featurised once per run; the name must change when
+    the set does (e.g. carry the dataset hash).
 
     Returns:
         {fid, kid_mean, kid_std, n: [N_a, N_b], kid_subset_size, extractor}
@@ -193,9 +197,14 @@ def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int =
     if n < 2:
         raise DreamganError(f"FID/KID need at least 2 images per set; got {len(a)} and {len(b)}")
     subset = min(1000, n)
+    caching = {}
+    if cache_b is not None:
+        cache_b = Path(cache_b)
+        cache_b.parent.mkdir(parents=True, exist_ok=True)
+        caching = dict(cache=True, cache_root=str(cache_b.parent), input2_cache_name=cache_b.name)
     out = torch_fidelity.calculate_metrics(
         input1=a, input2=b, fid=True, kid=True, feature_extractor=extractor, cuda=False, verbose=False,
-        kid_subset_size=subset, batch_size=batch_size, save_cpu_ram=True, cache=False)
+        kid_subset_size=subset, batch_size=batch_size, save_cpu_ram=True, **({"cache": False} | caching))
     return {KEY_FID: float(out["frechet_inception_distance"]), KEY_KID_MEAN: float(out["kernel_inception_distance_mean"]),
             KEY_KID_STD: float(out["kernel_inception_distance_std"]), KEY_N: [len(a), len(b)], KEY_KID_SUBSET: subset,
             "extractor": extractor}
@@ -251,18 +260,20 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     return out
 
 
-def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor) -> dict:
-    """FID/KID of two (N, 3, H, W) [0, 1] batches: {fid, kid_mean, kid_std, fid_n}."""
+def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor, *, cache_real: str | os.PathLike | None = None) -> dict:
+    """FID/KID of two (N, 3, H, W) [0, 1] batches: {fid, kid_mean, kid_std, fid_n}
+    (`cache_real`: see `fid_kid`'s cache_b)."""
     from dreamgan.images import x01_to_uint8_tensor
 
-    s = fid_kid(x01_to_uint8_tensor(fake01).cpu(), x01_to_uint8_tensor(real01).cpu())
+    s = fid_kid(x01_to_uint8_tensor(fake01).cpu(), x01_to_uint8_tensor(real01).cpu(), cache_b=cache_real)
     return {"fid": s[KEY_FID], "kid_mean": s[KEY_KID_MEAN], "kid_std": s[KEY_KID_STD], "fid_n": s[KEY_N][0]}
 
 
 def dream_scores(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, recipe=None, *, engine=None,
-                 fid: bool = True) -> dict:
-    """The paired dream metrics' means and, with fid and N ≥ 2, FID/KID of fake_b against real_b."""
+                 fid: bool = True, cache_real: str | os.PathLike | None = None) -> dict:
+    """The paired dream metrics' means and, with fid and N ≥ 2, FID/KID of fake_b against real_b
+    (real_b's features cached at `cache_real` when given)."""
     out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
     if fid and len(real_b) >= 2:
-        out.update(fid_kid_x01(fake_b, real_b))
+        out.update(fid_kid_x01(fake_b, real_b, cache_real=cache_real))
     return out

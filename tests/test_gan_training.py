@@ -49,6 +49,7 @@ def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
     assert identity["attainment"] == pytest.approx(0.0, abs=1e-6) and identity["feature_ratio"] == pytest.approx(1.0, abs=1e-6)
     evals = [r for r in rows if r.get("eval") == "val"]
     assert [r["step"] for r in evals] == [3, 6] and all("fid" in r and "feature_ratio" in r for r in evals)
+    assert any((run / "fid-cache").iterdir()), "the true dreams' FID features are cached once per run"
     ckpt = load_gan_checkpoint(run)  # best.pt, weights_only
     assert ckpt["arch"] == "pix2pix" and ckpt["recipe"]["layers"] == ["mixed_1"]
 

@@ -56,6 +56,17 @@ def test_fid_of_a_set_with_itself_is_zero(sets, fid_ab):
     assert abs(out[KEY_KID_MEAN]) < 0.2 * fid_ab[KEY_KID_MEAN], (out[KEY_KID_MEAN], fid_ab[KEY_KID_MEAN])
 
 
+def test_reference_features_are_cached_once_and_reused(sets, fid_ab, tmp_path):
+    a, b = sets
+    cache = tmp_path / "fid-cache" / "val-0123"
+    first = fid_kid(a, b, cache_b=cache)
+    assert first[KEY_FID] == pytest.approx(fid_ab[KEY_FID], rel=1e-6)
+    assert any(cache.parent.iterdir()), "the reference features were written to the cache"
+    # Same cache name: the cached features of b are used, whatever is passed now.
+    again = fid_kid(a, a.clone(), cache_b=cache)
+    assert again[KEY_FID] == pytest.approx(first[KEY_FID], rel=1e-6)
+
+
 def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_ab):
     a, b = sets
     fa, fb = features(a, batch_size=5), features(b)

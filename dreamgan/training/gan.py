@@ -173,8 +173,10 @@ def _save(path: Path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best
 
 
 @torch.no_grad()
-def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True) -> dict:
-    """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones."""
+def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True,
+                       cache_real: str | os.PathLike | None = None) -> dict:
+    """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones
+    (the true dreams' features cached at `cache_real`)."""
     from dreamgan.metrics import dream_scores, fid_kid_x01
     from dreamgan.sample import fast_dream
 
@@ -182,10 +184,12 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
     device = _device_of(g)
     real_a, real_b = val.all_x01()
     if cfg.arch == "pix2pix":
-        out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid)
+        out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
+                           cache_real=cache_real)
     else:
         z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
-        out = {"n": len(real_b), **(fid_kid_x01(g(z.to(device)).cpu(), real_b) if fid and len(real_b) >= 2 else {})}
+        out = {"n": len(real_b), **(fid_kid_x01(g(z.to(device)).cpu(), real_b, cache_real=cache_real)
+                                    if fid and len(real_b) >= 2 else {})}
     g.train()
     return out
 
@@ -280,6 +284,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                                             "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
                                             "device_resolved": str(device),
                                             "dreamgan_version": __version__})
+    # The val true dreams never change within a run: their FID/KID features are computed once.
+    fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{dataset_hash(cfg.data)[:16]}"
     gan_loss = GANLoss(cfg.gan_mode)
     backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
@@ -323,7 +329,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             if on_step:
                 on_step(step, losses)
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid)
+                scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 evals.append({"step": step, **scores})
                 append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", **scores})
                 if _is_better(scores, best):
