@@ -225,3 +225,13 @@ def test_the_callers_image_is_never_modified(tiny, noise_x01):
     before = x.clone()
     dream(x, _cfg(tile=64), backbone=tiny)
     assert torch.equal(x, before)
+
+
+def test_dreams_work_under_no_grad_and_inference_mode(tiny, noise_x01):
+    cfg = DreamConfig(backbone="tiny", layers=("conv2",), octaves=2, steps=2, seed=1)
+    plain = dream(noise_x01, cfg, backbone=tiny)
+    with torch.no_grad():
+        assert torch.equal(dream(noise_x01, cfg, backbone=tiny), plain)
+    with torch.inference_mode():
+        frozen = noise_x01.clone()  # an inference tensor
+        assert torch.equal(dream(frozen, cfg, backbone=tiny), plain)

@@ -119,6 +119,13 @@ def load_backbone(name: str = DEFAULT_BACKBONE, *, weights: str | os.PathLike | 
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(name: str, weights: str | None) -> Backbone:
+    # Built outside inference mode whatever the caller is in: inference-mode parameters could
+    # never take part in a dream's backward pass, and this network is cached for every caller.
+    with torch.inference_mode(False):
+        return _build(name, weights)
+
+
+def _build(name: str, weights: str | None) -> Backbone:
     if name == "inception-v3-tf":
         net = inception_tf.build_inception_v3_tf(weights)
         stages = [(n, getattr(net, n)) for n in inception_tf.LAYERS]

@@ -261,6 +261,10 @@ class DreamEngine:
 
     def __init__(self, config: DreamConfig, *, backbone: Backbone | None = None, objective: O.Objective | None = None,
                  guide_x01: torch.Tensor | None = None, device: str | torch.device | None = None):
+        with torch.inference_mode(False):  # the folded net must be usable by autograd (see `run`)
+            self._build(config, backbone, objective, guide_x01, device)
+
+    def _build(self, config, backbone, objective, guide_x01, device) -> None:
         self.config = config
         full = backbone if backbone is not None else load_backbone(config.backbone, weights=config.weights)
         self.objective = objective if objective is not None else build_objective(config, full, guide_x01)
@@ -371,6 +375,11 @@ class DreamEngine:
         """
         if images01.ndim != 4 or images01.shape[1] != 3:
             raise DreamganError(f"expected images of shape (B, 3, H, W), got {tuple(images01.shape)}")
+        if torch.is_inference_mode_enabled() or images01.is_inference():
+            # Gradient ascent needs autograd: leave inference mode, and clone inference tensors
+            # outside it (the documented way to use them with autograd).
+            with torch.inference_mode(False):
+                return self.run(images01.clone(), progress, preview_every=preview_every)
         cfg = self.config
         x01 = images01.detach().to(self.device, torch.float32)  # read only: the caller's tensor is never changed
         if float(x01.min()) < 0 or float(x01.max()) > 1:
