@@ -265,6 +265,10 @@ function showProgress(job) {
 
 function showResult(job) {
   state.shown = job;
+  if (!state.job) {  // nothing running: the progress line describes the dream on show
+    $("bar").value = 1;
+    $("progress-text").textContent = `done in ${job.result.seconds.toFixed(2)} s`;
+  }
   showImages(job.result.photo, job.result.dream);
   const download = $("download");
   download.href = `${job.result.dream}?download=1`;
