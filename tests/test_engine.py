@@ -172,6 +172,12 @@ def test_bad_config_and_names_are_clear_errors(tiny):
         DreamEngine(_cfg(class_target="dragon"), backbone=tiny)
     with pytest.raises(DreamganError, match="unknown preset"):
         preset("nope")
+    # channel indices a layer lacks: one clear line, not an IndexError mid-dream
+    with pytest.raises(DreamganError, match=r"channel 16 is out of range: conv2 has 16 channels \(0..15\)"):
+        DreamEngine(_cfg(layers=("conv2",), channels=(3, 16)), backbone=tiny)
+    with pytest.raises(DreamganError, match="channel 8 is out of range: conv1 has 8 channels"):
+        DreamEngine(_cfg(layers=("conv1", "conv2"), neuron=(8,)), backbone=tiny)
+    assert tiny.channels("conv2") == 16 and DreamEngine(_cfg(layers=("conv2",), channels=(15,)), backbone=tiny)
 
 
 def test_presets_and_recipe_roundtrip():

@@ -56,6 +56,7 @@ class Backbone(nn.Module):
         self.aliases = dict(aliases or {})
         self.weights_id = weights_id
         self._min_size: dict[str, int] = {}
+        self._channels: dict[str, int] = {}
         self.requires_grad_(False)
         self.eval()
 
@@ -158,6 +159,7 @@ class Backbone(nn.Module):
             aliases={k: v for k, v in self.aliases.items() if v in names}, weights_id=self.weights_id,
         )
         clone._min_size = dict(self._min_size)
+        clone._channels = {k: v for k, v in self._channels.items() if k in names}
         return clone.to(self.mean.device)
 
     @torch.no_grad()
@@ -176,6 +178,16 @@ class Backbone(nn.Module):
                     lo = mid + 1
             self._min_size[layer] = hi
         return self._min_size[layer]
+
+    @torch.no_grad()
+    def channels(self, layer: str) -> int:
+        """Output channels of `layer` (one forward at its minimum size, then cached)."""
+        layer = self.resolve_layer(layer)
+        if layer not in self._channels:
+            side = self.min_size(layer)
+            out = self.forward(torch.zeros(1, 3, side, side, device=self.mean.device), [layer])[layer]
+            self._channels[layer] = int(out.shape[1])
+        return self._channels[layer]
 
     @torch.no_grad()
     def layer_shapes(self, size: int = 299) -> list[tuple[str, tuple[int, ...]]]:

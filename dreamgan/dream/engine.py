@@ -153,6 +153,7 @@ def build_objective(config: DreamConfig, backbone: Backbone, guide_x01: torch.Te
         return O.ClassLogit(backbone.logits_layer or backbone.resolve_layer("logits"), index)
     layers = [backbone.resolve_layer(l) for l in config.layers]
     weights = config.layer_weights or (1.0,) * len(layers)
+    _check_channels(backbone, layers, config)
     if config.neuron is not None:
         return O.Neuron(layers[0], *config.neuron)
     if config.guide is not None and guide_x01 is None:
@@ -169,6 +170,19 @@ def build_objective(config: DreamConfig, backbone: Backbone, guide_x01: torch.Te
             term = O.LayerObjective(layer, reduction=config.reduction, channels=config.channels)
         terms.append(term if w == 1.0 else w * term)
     return terms[0] if len(terms) == 1 else O.Sum(terms)
+
+
+def _check_channels(backbone: Backbone, layers: list[str], config: DreamConfig) -> None:
+    """Refuse channel indices (maplist, neuron) that a chosen layer does not have."""
+    highest: dict[str, int] = {}  # layer -> the highest channel index asked of it
+    if config.channels:
+        highest = {layer: max(config.channels) for layer in layers}
+    if config.neuron is not None:  # a neuron reads the first layer only
+        highest[layers[0]] = max(highest.get(layers[0], -1), config.neuron[0])
+    for layer, index in highest.items():
+        count = backbone.channels(layer)
+        if index >= count:
+            raise DreamganError(f"channel {index} is out of range: {layer} has {count} channels (0..{count - 1})")
 
 
 # -- helpers -----------------------------------------------------------------------------------

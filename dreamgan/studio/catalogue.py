@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from dreamgan.errors import BackboneError, DreamganError
+from dreamgan.errors import BackboneError
 
 SHAPE_SIDE = 299
 """Input side (px) at which layer shapes are reported."""
@@ -78,20 +78,3 @@ def backbone_info(name: str) -> dict:
     default = DEFAULT_LAYERS.get(name) or [spatial[round(0.55 * (len(spatial) - 1))]]
     return {"name": name, "layers": layers, "classes": list(bb.class_names or []), "default_layers": default,
             "min_size": bb.min_size(), "shape_side": max(SHAPE_SIDE, bb.min_size())}
-
-
-def check_channels(backbone: str, layers, channels, top_k) -> None:
-    """Refuse channel indices or a top-k that a chosen layer does not have.
-
-    Raises:
-        DreamganError: naming the layer and its channel count.
-    """
-    info = backbone_info(backbone)
-    counts = {entry["name"]: entry["channels"] for entry in info["layers"]}
-    for layer in layers:
-        if layer not in counts:
-            continue  # aliases and unknown names: the engine's own check names the valid layers
-        if channels and max(channels) >= counts[layer]:
-            raise DreamganError(f"channel {max(channels)} is out of range: {layer} has {counts[layer]} channels (0..{counts[layer] - 1})")
-        if top_k and top_k > counts[layer]:
-            raise DreamganError(f"top-k {top_k} is more than the {counts[layer]} channels of {layer}")

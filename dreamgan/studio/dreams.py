@@ -7,6 +7,7 @@ backbone, layers, class, channels) is checked when the request arrives, so the p
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -29,11 +30,9 @@ class DreamResult:
     seconds: float
     """Compute time of the dream itself (queueing excluded)."""
 
-    @property
+    @functools.cached_property
     def dream_png(self) -> bytes:
-        if not hasattr(self, "_png"):
-            self._png = png_bytes(self.dream_uint8, self.text)
-        return self._png
+        return png_bytes(self.dream_uint8, self.text)
 
     def overlay_png(self, alpha: float) -> bytes:
         return png_bytes(overlay_uint8(self.photo_uint8, self.dream_uint8, alpha), self.text)
@@ -54,7 +53,7 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
 
     from dreamgan.dream.engine import DreamConfig, DreamEngine, octave_sizes
     from dreamgan.dream.files import recipe_text
-    from dreamgan.studio.catalogue import check_channels
+    from dreamgan.errors import DreamganError
 
     config = DreamConfig(
         backbone=req.backbone, layers=tuple(req.layers), octaves=req.octaves, octave_scale=req.octave_scale,
@@ -62,11 +61,13 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
         channels=tuple(req.channels) if req.channels else None, top_k=req.top_k, top_k_mode=req.top_k_mode,
         class_target=req.class_target or None, guide=f"studio:{guide.id}" if guide else None, seed=req.seed,
     )
-    if config.class_target is None:
-        check_channels(config.backbone, config.layers, config.channels, config.top_k)
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
     guide_x01 = uint8_to_x01(fit_longest_side(guide.uint8, req.max_side)) if guide else None
-    engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers and class now
+    engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers, class and channels now
+    if config.top_k and config.class_target is None:  # the CLI clamps top-k; the page says so instead
+        for layer in engine.objective.layers:
+            if config.top_k > (count := engine.net.channels(layer)):
+                raise DreamganError(f"top-k {config.top_k} is more than the {count} channels of {layer}")
     h, w = photo_uint8.shape[:2]
     # Work per step grows with the octave's area: the ETA weighs steps by it.
     areas = [a * b for a, b in reversed(octave_sizes(h, w, config.octaves, config.octave_scale, engine.min_side))]
