@@ -80,8 +80,11 @@ def test_dream_objective_loss_is_a_hinge_on_attainment_under_shared_transforms(t
     recipe = DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=5, jitter=0, step_size=0.05)
     real_a = noise_x01
     real_b = dream(real_a, recipe, backbone=tiny)
+    from dreamgan.dream import DreamEngine
+
+    engine = DreamEngine(recipe, backbone=tiny)
     for transforms in (False, True):
-        loss = DreamObjectiveLoss(tiny, recipe, transforms=transforms)
+        loss = DreamObjectiveLoss(engine, transforms=transforms)
         gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
         assert float(loss(real_b, real_a, real_b, gen())) == pytest.approx(0.0, abs=1e-5), "the true dream: attainment 1"
         assert float(loss(real_a, real_a, real_b, gen())) == pytest.approx(1.0, abs=1e-5), "the photo: attainment 0"
@@ -103,9 +106,9 @@ def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     d0 = {k: v.clone() for k, v in d.state_dict().items()}
     real_a = torch.rand(2, 3, 48, 48)
     real_b = (real_a + 0.05 * torch.randn_like(real_a)).clamp(0, 1)
-    from dreamgan.dream import DreamConfig
+    from dreamgan.dream import DreamConfig, DreamEngine
 
-    objective = DreamObjectiveLoss(tiny, DreamConfig(backbone="tiny", layers=("conv2",)))
+    objective = DreamObjectiveLoss(DreamEngine(DreamConfig(backbone="tiny", layers=("conv2",)), backbone=tiny))
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode),
                           feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0,
                           objective_loss=objective, lambda_obj=1.0, generator=torch.Generator().manual_seed(0))

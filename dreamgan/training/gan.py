@@ -289,9 +289,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     gan_loss = GANLoss(cfg.gan_mode)
     backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
-    objective_loss = (DreamObjectiveLoss(backbone, recipe, transforms=cfg.obj_transforms)
-                      if cfg.arch == "pix2pix" and cfg.lambda_obj > 0 else None)
     engine = DreamEngine(recipe, backbone=backbone, device=device) if cfg.arch == "pix2pix" else None
+    objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     evals, losses, step = [], {}, start
     save = lambda path: _save(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
     if start == 0:

@@ -80,18 +80,15 @@ class DreamObjectiveLoss(nn.Module):
         rescale from `scales`, applied alike to photo, true dream and fake. Patterns that only
         work at one alignment and scale do not survive them; motifs do (Lucid's
         transformation robustness, Olah et al. 2017; the dream's own jitter and octaves).
-    The backbone is frozen; gradients reach fake_b only.
+    J and its network come from `engine`, the recipe's `DreamEngine` (the one the training
+    loop scores with), so no second truncated copy of the backbone is built. The backbone is
+    frozen; gradients reach fake_b only.
     """
 
-    def __init__(self, backbone, recipe, *, transforms: bool = True, jitter: float = 0.1,
+    def __init__(self, engine, *, transforms: bool = True, jitter: float = 0.1,
                  scales: Sequence[float] = (1 / 1.4, 1.0, 1.4)):
         super().__init__()
-        from dreamgan.dream.engine import build_objective
-
-        self.objective = build_objective(recipe, backbone)
-        self.layers = self.objective.layers
-        self.min_side = backbone.min_size(backbone.deepest(self.layers))
-        self.net = backbone.truncated(self.layers).folded()
+        self.engine = engine
         self.transforms, self.jitter, self.scales = transforms, jitter, tuple(scales)
 
     def _transform(self, gen: torch.Generator | None):
@@ -112,18 +109,14 @@ class DreamObjectiveLoss(nn.Module):
 
         return apply
 
-    def _j(self, objective, x: torch.Tensor) -> torch.Tensor:
-        from dreamgan.dream.engine import fit_min_size
-
-        return objective(self.net(fit_min_size(x, self.min_side), self.layers))
-
     def forward(self, fake_b: torch.Tensor, real_a: torch.Tensor, real_b: torch.Tensor,
                 gen: torch.Generator | None = None) -> torch.Tensor:
         """fake_b, real_a, real_b: (B, 3, H, W) in [0, 1] → scalar loss in [0, ∞) (0 once matched)."""
         t = self._transform(gen)
+        engine = self.engine
         with torch.no_grad():
-            objective = self.objective.prepare(self.net, t(real_a))
-            j_a, j_b = self._j(objective, t(real_a)), self._j(objective, t(real_b))
-        j_f = self._j(objective, t(fake_b))
+            objective = engine.objective.prepare(engine.net, t(real_a))
+            j_a, j_b = objective(engine.activations(t(real_a))), objective(engine.activations(t(real_b)))
+        j_f = objective(engine.activations(t(fake_b)))
         attainment = (j_f - j_a) / (j_b - j_a).clamp_min(1e-6)
         return F.relu(1.0 - attainment).mean()
