@@ -1,7 +1,6 @@
 """Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on top)."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -25,13 +24,10 @@ def load_generator(checkpoint: str | os.PathLike):
 def generator_text(ckpt: dict, refine: int = 0) -> dict[str, str]:
     """PNG text metadata for a fast dream: the generator, its training step, the refine steps
     and the recipe of the dataset it learnt from."""
-    from dreamgan import __version__
-    from dreamgan.dream.files import RECIPE_KEY
+    from dreamgan.dream.files import png_text
 
-    recipe = {"dreamgan_version": __version__, "generator": str(ckpt["path"]), "step": ckpt.get("step"),
-              "refine": refine, "dataset_recipe": ckpt.get("recipe")}
-    return {RECIPE_KEY: json.dumps(recipe, sort_keys=True), "dreamgan.generator": str(ckpt["path"]),
-            "Software": f"dreamgan {__version__}"}
+    recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "refine": refine, "dataset_recipe": ckpt.get("recipe")}
+    return png_text(recipe, **{"dreamgan.generator": str(ckpt["path"])})
 
 
 def load_pix2pix(checkpoint: str | os.PathLike):

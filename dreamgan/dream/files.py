@@ -29,12 +29,17 @@ class DreamFilesReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
+def png_text(recipe: dict, **extra: str) -> dict[str, str]:
+    """PNG text metadata: `recipe` (plus the dreamgan version) as JSON under RECIPE_KEY, and
+    `extra` chunks. The one encoding for classical and fast dreams."""
+    text = {RECIPE_KEY: json.dumps({"dreamgan_version": __version__, **recipe}, sort_keys=True),
+            "Software": f"dreamgan {__version__}"}
+    return {**text, **extra}
+
+
 def recipe_text(config: DreamConfig, source: str | None = None) -> dict[str, str]:
     """PNG text metadata for a dream made with `config`."""
-    recipe = {"dreamgan_version": __version__, "config": config.to_dict()}
-    if source:
-        recipe["source"] = source
-    return {RECIPE_KEY: json.dumps(recipe, sort_keys=True), "Software": f"dreamgan {__version__}"}
+    return png_text({"config": config.to_dict(), **({"source": source} if source else {})})
 
 
 def output_names(paths: list[Path]) -> list[str]:
