@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dreamgan import __version__
-from dreamgan.errors import DreamganError, ImageError
+from dreamgan.errors import DreamganError
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.sample import load_pix2pix
 from dreamgan.studio import catalogue, dreams
@@ -119,8 +119,9 @@ class ImageStore:
 
     def add(self, uint8: np.ndarray, source: str) -> StoredImage:
         h, w = uint8.shape[:2]
+        stored = fit_longest_side(uint8, MAX_STORED_SIDE)  # outside the lock: it can take a while
         with self._lock:
-            item = StoredImage(f"img{next(self._ids):04d}", fit_longest_side(uint8, MAX_STORED_SIDE), source, w, h)
+            item = StoredImage(f"img{next(self._ids):04d}", stored, source, w, h)
             self._items[item.id] = item
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -154,6 +155,7 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     studio = Studio(queue=JobQueue(), images=ImageStore())
     if checkpoint is not None:
         studio.generator, studio.checkpoint = load_pix2pix(checkpoint)
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
@@ -169,11 +171,7 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     async def _studio_error(request, exc: StudioError):
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
-    @app.exception_handler(ImageError)
-    async def _image_error(request, exc: ImageError):
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
-    @app.exception_handler(DreamganError)
+    @app.exception_handler(DreamganError)  # ImageError and BackboneError too (handlers follow the MRO)
     async def _dreamgan_error(request, exc: DreamganError):
         return JSONResponse({"error": str(exc)}, status_code=400)
 
@@ -210,8 +208,9 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     @app.post("/api/images", status_code=201)
     async def upload(request: Request):
         data = await _read_capped(request, MAX_UPLOAD_BYTES)
-        uint8 = await _in_thread(_decode_upload, data)
-        return studio.images.add(uint8, "upload").to_json()
+        # decoding and shrinking a big upload is slow: off the event loop, which keeps serving
+        item = await _in_thread(lambda: studio.images.add(_decode_upload(data), "upload"))
+        return item.to_json()
 
     @app.post("/api/samples/{name}", status_code=201)
     def sample(name: str):

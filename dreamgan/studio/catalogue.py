@@ -64,7 +64,9 @@ def backbone_info(name: str) -> dict:
     if name not in backbone_names():
         raise BackboneError(f"unknown backbone {name!r}; the studio offers: {', '.join(backbone_names())}")
     bb = load_backbone(name)
-    shapes = bb.layer_shapes(max(SHAPE_SIDE, bb.min_size()))
+    min_side = bb.min_size()
+    side = max(SHAPE_SIDE, min_side)
+    shapes = bb.layer_shapes(side)
     spatial = [layer for layer, shape in shapes if len(shape) == 3]
     layers = []
     for layer, shape in shapes:
@@ -77,4 +79,4 @@ def backbone_info(name: str) -> dict:
                        "hint": DEPTH_HINTS[depth], "logits": layer == bb.logits_layer})
     default = DEFAULT_LAYERS.get(name) or [spatial[round(0.55 * (len(spatial) - 1))]]
     return {"name": name, "layers": layers, "classes": list(bb.class_names or []), "default_layers": default,
-            "min_size": bb.min_size(), "shape_side": max(SHAPE_SIDE, bb.min_size())}
+            "min_size": min_side, "shape_side": side}

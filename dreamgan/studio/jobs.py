@@ -95,6 +95,7 @@ class JobQueue:
         self._ids = itertools.count(1)
         self._keep = keep
         self._closed = False
+        self._worker_job: Job | None = None  # the running job, for `close`
         self._worker = threading.Thread(target=self._serve, name="dreamgan-studio-worker", daemon=True)
         self._worker.start()
 
@@ -164,8 +165,6 @@ class JobQueue:
             self._worker.join(timeout)
 
     # -- worker side -------------------------------------------------------------------------
-    _worker_job: Job | None = None
-
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.state in FINISHED]
         for job in finished[: max(0, len(finished) - self._keep)]:
