@@ -233,7 +233,7 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     engine = engine or DreamEngine(recipe)
     real_a, real_b, fake_b = (t.to(engine.device) for t in (real_a, real_b, fake_b))
     # one J for all three, bound on the photo
-    j = {k: engine.score(x, reference01=real_a).double() for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}
+    j = dict(zip("abf", (s.double() for s in engine.scores([real_a, real_b, fake_b], reference01=real_a))))
     attainment = (j["f"] - j["a"]) / (j["b"] - j["a"]).where((j["b"] - j["a"]).abs() > 1e-12, torch.full_like(j["a"], 1e-12))
     layers = engine.objective.layers
     acts = {k: engine.activations(x) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))}

@@ -425,15 +425,19 @@ class DreamEngine:
         cfg = self.config
         return len(octave_sizes(height, width, cfg.octaves, cfg.octave_scale, self.min_side)) * cfg.steps
 
-    @torch.no_grad()
     def score(self, images01: torch.Tensor, reference01: torch.Tensor | None = None) -> torch.Tensor:
         """(B,) objective J of images, for measurements.
 
         Input-dependent objectives (top-k) are bound on `reference01` (default: the images), so
         a photo, its true dream and a generated dream can be scored with one J.
         """
-        objective = self.objective.prepare(self.net, (reference01 if reference01 is not None else images01).to(self.device))
-        return self._score(objective, images01.to(self.device))
+        return self.scores([images01], reference01 if reference01 is not None else images01)[0]
+
+    @torch.no_grad()
+    def scores(self, batches: list[torch.Tensor], reference01: torch.Tensor) -> list[torch.Tensor]:
+        """`score` of several (B, 3, H, W) batches with one J, bound on `reference01` once."""
+        objective = self.objective.prepare(self.net, reference01.to(self.device))
+        return [self._score(objective, x.to(self.device)) for x in batches]
 
 
 def dream(images01: torch.Tensor, config: DreamConfig | None = None, *, backbone: Backbone | None = None,
