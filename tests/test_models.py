@@ -6,7 +6,7 @@ import torch
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import GANLoss, DreamFeatureLoss, DreamObjectiveLoss
+from dreamgan.training.losses import GANLoss, DreamFeatureLoss, DreamObjectiveLoss, residual_roughness_loss
 from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 
@@ -96,6 +96,20 @@ def test_dream_objective_loss_is_a_hinge_on_attainment_under_shared_transforms(t
         assert 0 < value.item() < 1 and fake.grad.abs().sum() > 0
 
 
+def test_roughness_guard_only_bites_on_changes_rougher_than_the_true_dream():
+    torch.manual_seed(0)
+    real_a = torch.rand(2, 3, 32, 32) * 0.5 + 0.25
+    real_b = real_a + 0.05 * torch.randn_like(real_a)  # a rough, high-frequency change like a dream's
+    assert float(residual_roughness_loss(real_b, real_a, real_b)) == 0.0, "the true dream"
+    assert float(residual_roughness_loss(real_a, real_a, real_b)) == 0.0, "the photo"
+    smooth = real_a + 0.2 * torch.linspace(0, 1, 32).view(1, 1, 1, 32)  # a larger but smooth change
+    assert float(residual_roughness_loss(smooth, real_a, real_b)) == 0.0
+    stripes = (real_a + 0.3 * (torch.arange(32) % 2).view(1, 1, 1, 32)).requires_grad_(True)  # rougher streaks
+    value = residual_roughness_loss(stripes, real_a, real_b)
+    value.backward()
+    assert value.item() > 0.1 and stripes.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("mode", ["vanilla", "lsgan", "hinge"])
 def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     torch.manual_seed(0)
@@ -111,8 +125,8 @@ def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     objective = DreamObjectiveLoss(DreamEngine(DreamConfig(backbone="tiny", layers=("conv2",)), backbone=tiny))
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode),
                           feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0,
-                          objective_loss=objective, lambda_obj=1.0, generator=torch.Generator().manual_seed(0))
-    assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj"}
+                          objective_loss=objective, lambda_obj=1.0, lambda_tv=1.0, generator=torch.Generator().manual_seed(0))
+    assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv"}
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(g0[k], v) for k, v in g.state_dict().items()), "G did not change"
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "D did not change"

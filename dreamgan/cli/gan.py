@@ -31,6 +31,7 @@ def train_command(
     lambda_feat: Annotated[float, Opt(help="Weight of the dream-layer feature loss.")] = 10.0,
     lambda_obj: Annotated[float, Opt(help="Weight of the guarded dream-objective term (0 = off).")] = 0.0,
     obj_transforms: Annotated[bool, Opt("--obj-transforms/--no-obj-transforms", help="Random jitter/scale before J in that term.")] = True,
+    lambda_tv: Annotated[float, Opt(help="Weight of the guarded roughness term: no rougher a change than the true dream's (0 = off).")] = 0.0,
     eval_every: Annotated[int, Opt()] = 250,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
     seed: Annotated[int, Opt()] = 0,
@@ -56,7 +57,7 @@ def train_command(
         if value is not None:
             sizes[key] = value
     cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
-                      lambda_feat=lambda_feat, lambda_obj=lambda_obj, obj_transforms=obj_transforms, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, **sizes)
+                      lambda_feat=lambda_feat, lambda_obj=lambda_obj, obj_transforms=obj_transforms, lambda_tv=lambda_tv, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, **sizes)
     columns = (TextColumn("steps"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns) as bar:

@@ -69,6 +69,8 @@ class TrainConfig:
     """Weight of the guarded dream-objective term (`DreamObjectiveLoss`); 0 = off."""
     obj_transforms: bool = True
     """Apply random jitter/scale transforms before J in that term (the anti-adversarial guard)."""
+    lambda_tv: float = 0.0
+    """Weight of the guarded roughness term (`residual_roughness_loss`); 0 = off."""
     eval_every: int = 250
     eval_fid: bool = True
     seed: int = 0
@@ -84,6 +86,8 @@ class TrainConfig:
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
+                  (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv) >= 0,
+                   "loss weights (--lambda-*) must be ≥ 0"),
                   (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
@@ -311,7 +315,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                 real_a, real_b = (t.to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen))
                 losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
                                       lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
-                                      objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, generator=gen)
+                                      objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv,
+                                      generator=gen)
             else:
                 real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
                 real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)

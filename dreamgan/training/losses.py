@@ -120,3 +120,22 @@ class DreamObjectiveLoss(nn.Module):
         j_f = objective(engine.activations(t(fake_b)))
         attainment = (j_f - j_a) / (j_b - j_a).clamp_min(1e-6)
         return F.relu(1.0 - attainment).mean()
+
+
+def residual_roughness_loss(fake_b: torch.Tensor, real_a: torch.Tensor, real_b: torch.Tensor) -> torch.Tensor:
+    """Guarded total variation: the fake's change to the photo may be as rough as the true
+    dream's change, and no rougher.
+
+        loss = mean over the batch of relu(TV(fake_b - real_a) - TV(real_b - real_a))
+
+    TV is the engine's `total_variation` (mean absolute neighbour difference). A plain TV term
+    would also fight the dream's own high-frequency motifs; this one only bites on residuals
+    rougher than the target's (the streaks and grids that game J). Inputs (B, 3, H, W) in
+    [0, 1]; the result is a scalar ≥ 0, 0 for the true dream and for the photo.
+    """
+    from dreamgan.dream.engine import total_variation
+
+    with torch.no_grad():
+        limit = total_variation(real_b - real_a)
+    return F.relu(total_variation(fake_b - real_a) - limit).mean()
+

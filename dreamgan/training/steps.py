@@ -7,15 +7,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from dreamgan.training.losses import GANLoss
+from dreamgan.training.losses import GANLoss, residual_roughness_loss
 
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
-                 objective_loss=None, lambda_obj: float = 0.0, generator: torch.Generator | None = None) -> dict[str, float]:
+                 objective_loss=None, lambda_obj: float = 0.0, lambda_tv: float = 0.0,
+                 generator: torch.Generator | None = None) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
     `objective_loss` (a `DreamObjectiveLoss`) draws its random transforms from `generator`.
+    `lambda_tv` weighs `residual_roughness_loss` (no rougher a change than the true dream's).
     """
     # 1. generate
     fake_b = g(real_a)
@@ -39,6 +41,10 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         loss_g_obj = objective_loss(fake_b, real_a, real_b, generator)
         loss_g = loss_g + lambda_obj * loss_g_obj
         losses["loss_g_obj"] = loss_g_obj
+    if lambda_tv > 0:
+        loss_g_tv = residual_roughness_loss(fake_b, real_a, real_b)
+        loss_g = loss_g + lambda_tv * loss_g_tv
+        losses["loss_g_tv"] = loss_g_tv
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
