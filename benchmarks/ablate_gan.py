@@ -33,7 +33,6 @@ VARIANTS: dict[str, dict] = {
     "amortized": {"lambda_l1": 10.0, "lambda_obj": 100.0},
     "amortized-tv": {"lambda_l1": 10.0, "lambda_obj": 100.0, "lambda_tv": 50.0},  # + the roughness guard
 }
-METRICS = ("attainment", "feature_ratio", "alignment", "l1")
 
 
 def _finished_run(out: Path, cfg) -> Path | None:
@@ -50,16 +49,9 @@ def _finished_run(out: Path, cfg) -> Path | None:
     return None
 
 
-def _curve(run: Path) -> list[dict]:
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}
-    return [{"step": r["step"], "train_seconds": seconds.get(r["step"]), **{k: r[k] for k in METRICS}}
-            for r in rows if r.get("eval") == "val"]
-
-
 def main() -> None:
     from dreamgan.evaluate import evaluate_run
-    from dreamgan.training.gan import PRESETS, TrainConfig, train_gan
+    from dreamgan.training.gan import EVAL_METRICS as METRICS, PRESETS, TrainConfig, eval_curve, train_gan
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/default")
@@ -88,7 +80,7 @@ def main() -> None:
         report = evaluate_run(run / "best.pt", split="test", fid=False, jitter_floor=(i == 0), out_dir=run)
         rows = report["rows"]
         entry = {"overrides": VARIANTS[name], "run": str(run), "wall_seconds_this_invocation": round(wall, 1),
-                 "val_curve": _curve(run), "test": {k: rows["generator"][k] for k in METRICS},
+                 "val_curve": eval_curve(run), "test": {k: rows["generator"][k] for k in METRICS},
                  "test_seconds_per_image": rows["generator"]["seconds_per_image"], "test_n": report["n"]}
         if i == 0:
             result["test_baselines"] = {row: {k: m[k] for k in METRICS} for row, m in rows.items() if row != "generator"}

@@ -12,7 +12,7 @@ from dreamgan.dataset import make_dataset
 from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
 from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
-from dreamgan.training.gan import TrainConfig, load_gan_checkpoint, train_gan
+from dreamgan.training.gan import TrainConfig, eval_curve, load_gan_checkpoint, train_gan
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,10 @@ def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
     evals = [r for r in rows if r.get("eval") == "val"]
     assert [r["step"] for r in evals] == [3, 6] and all("fid" in r and "feature_ratio" in r for r in evals)
     assert any((run / "fid-cache").iterdir()), "the true dreams' FID features are cached once per run"
+    curve = eval_curve(run)  # metric vs training time: starts at the identity, then every val eval
+    assert [c["step"] for c in curve] == [0, 3, 6] and curve[0]["train_seconds"] == 0.0
+    assert curve[0]["feature_ratio"] == pytest.approx(1.0, abs=1e-6) and 0 < curve[1]["train_seconds"] < curve[2]["train_seconds"]
+    assert (run / "curves_eval.png").is_file()
     ckpt = load_gan_checkpoint(run)  # best.pt, weights_only
     assert ckpt["arch"] == "pix2pix" and ckpt["recipe"]["layers"] == ["mixed_1"]
 

@@ -225,13 +225,28 @@ def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4
     save_png(path, np.concatenate(rows, 0))
 
 
+EVAL_METRICS = ("attainment", "feature_ratio", "alignment", "l1")
+
+
+def eval_curve(run: str | os.PathLike) -> list[dict]:
+    """A run's metric-vs-training-time curve from its metrics.jsonl: the identity row at step 0
+    (the generator starts as the identity), then every val eval, each as
+    {"step", "train_seconds", "attainment", "feature_ratio", "alignment", "l1"}."""
+    rows = read_jsonl(Path(run) / "metrics.jsonl")
+    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}  # eval rows carry their own
+    picked = [r for r in rows if r.get("reference") == "identity" or r.get("eval") == "val"]
+    return [{"step": r["step"], "train_seconds": 0.0 if r.get("reference") else seconds.get(r["step"]),
+             **{k: r.get(k) for k in EVAL_METRICS}} for r in picked]
+
+
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
-    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_d_real", "loss_d_fake")}
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")}
     evals = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("attainment", "feature_ratio", "alignment")}
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
     if any(evals.values()):
-        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics", xlabel="step")
+        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",
+                   hlines={"target attainment": 0.8, "identity ratio": 1.0})
 
 
 def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
@@ -305,7 +320,9 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             real_a, real_b = val.all_x01()
             ident = dream_scores(real_a, real_b, real_a, recipe, engine=engine, fid=False)
             append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
-    t0 = time.perf_counter()
+    # wall seconds keep counting across --resume: start from the last logged time up to `start`
+    t0 = time.perf_counter() - max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
+                                    if "seconds" in r and r["step"] <= start), default=0.0)
     g.train()
     d.train()
     try:
@@ -335,7 +352,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 evals.append({"step": step, **scores})
-                append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", **scores})
+                append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
                 if _is_better(scores, best):
                     best = {"step": step, **scores}
                     save(run / "best.pt")
@@ -350,5 +367,5 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     return TrainReport(run, step, losses, evals)
 
 
-__all__ = ["ARCHS", "PRESETS", "TrainConfig", "TrainReport", "evaluate_generator", "generator_from_checkpoint",
+__all__ = ["ARCHS", "EVAL_METRICS", "PRESETS", "eval_curve", "TrainConfig", "TrainReport", "evaluate_generator", "generator_from_checkpoint",
            "load_gan_checkpoint", "train_gan"]

@@ -1,0 +1,53 @@
+"""The README's metric-vs-training-time figure (docs/fast_dream_curve.png).
+
+Two panels, val attainment and val dream-feature ratio against training minutes, one line per
+training run, with the targets and the val jitter floor (a second true dream of each val photo
+with another jitter seed, dreamed here) as dashed levels:
+
+    python docs/curve_figure.py "fast preset=checkpoints/long/baseline/00001-pix2pix-default" \\
+        "amortised=checkpoints/ablation600/amortized/00001-pix2pix-default" -o docs/fast_dream_curve.png
+
+Prints the levels and every run's curve as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    from dreamgan.evaluate import evaluate_run
+    from dreamgan.images import save_png
+    from dreamgan.training.gan import eval_curve
+    from dreamgan.training.plots import line_chart_image
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR; the first run's best.pt and data give the val jitter floor")
+    ap.add_argument("-o", "--out", default="docs/fast_dream_curve.png")
+    args = ap.parse_args()
+    runs = dict(item.split("=", 1) for item in args.runs)
+    curves = {label: eval_curve(run) for label, run in runs.items()}
+    with tempfile.TemporaryDirectory() as tmp:  # the val floor rows; the run dirs stay as they are
+        report = evaluate_run(Path(next(iter(runs.values()))) / "best.pt", split="val", fid=False, jitter_floor=True,
+                              out_dir=tmp)
+    floor = report["rows"]["jitter floor (2nd true dream)"]
+    levels = {"target attainment": 0.8, "jitter floor attainment": floor["attainment"],
+              "jitter floor ratio": floor["feature_ratio"], "target ratio (1.2x floor)": 1.2 * floor["feature_ratio"],
+              "identity ratio": 1.0}
+    panels = []
+    for metric, hlines in (("attainment", ("target attainment", "jitter floor attainment")),
+                           ("feature_ratio", ("jitter floor ratio", "target ratio (1.2x floor)", "identity ratio"))):
+        series = {label: [(c["train_seconds"] / 60, c[metric]) for c in curve if c["train_seconds"] is not None]
+                  for label, curve in curves.items()}
+        panels.append(line_chart_image(series, title=f"val {metric.replace('_', ' ')} (N={report['n']})",
+                                       xlabel="training minutes (2-core CPU)", hlines={k: levels[k] for k in hlines}))
+    save_png(args.out, np.concatenate(panels, 1))
+    print(json.dumps({"out": args.out, "levels": levels, "val_n": report["n"], "curves": curves}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
