@@ -10,8 +10,9 @@ Layout (same `<id>` for a pair; `a` = photo, `b` = dream)::
     data/NAME/{train,val,test}/{natural,dream}/<id>.png
 
 The work is planned up front and deterministically (from the seed and the photos' sha256):
-  1. photos are deduplicated by sha256 and split into train/val/test *by photo*, so
-     evaluation photos are never seen in training, not even as another crop;
+  1. photos are deduplicated by sha256 and split into train/val/test *by scene* (near-duplicate
+     photos, such as a stereo pair or a burst, stay together), so evaluation photos are never
+     seen in training, not even as another crop or their twin;
   2. each photo gets a centre crop; when `count` exceeds the number of photos, extra views are
      random resized crops and flips, seeded per view and recorded in the manifest;
   3. views are dreamed in fixed chunks of `batch`. A manifest line is appended only after both
@@ -42,6 +43,8 @@ from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png, 
 
 SPLITS = ("train", "val", "test")
 FORMAT_VERSION = 1
+SPLIT_BY = "scene"
+"""How photos are split (part of a dataset's identity): "scene" keeps near-duplicates together."""
 EMBEDDED_SOURCE = "embedded"
 """`source` value for the bundled scikit-image photos."""
 
@@ -54,6 +57,8 @@ class Photo:
     sha256: str
     height: int
     width: int
+    signature: tuple[float, ...] = ()
+    """`photo_signature` of its pixels; () when unknown (then it is never a near-duplicate)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,51 @@ def read_source(source: str) -> tuple[np.ndarray, str]:
     return img, sha256_file(source)
 
 
+NEAR_DUPLICATE = 0.8
+"""Signature similarity from which two photos count as one scene (a stereo pair is 0.86, the
+embedded photos are otherwise ≤ 0.31 apart)."""
+
+
+def photo_signature(img: np.ndarray) -> tuple[float, ...]:
+    """A 16×16 grey thumbnail of (H, W, 3) uint8 pixels, zero-mean and unit-norm: 256 floats.
+
+    The dot product of two signatures is near 1 for near-duplicates (bursts, stereo pairs,
+    re-encodes, resizes, exposure changes) and low for different scenes.
+    """
+    from PIL import Image
+
+    v = np.asarray(Image.fromarray(img).convert("L").resize((16, 16), Image.Resampling.BOX), np.float64).ravel()
+    v = v - v.mean()
+    norm = float(np.linalg.norm(v))
+    return tuple((v / norm).tolist()) if norm > 1e-9 else ()
+
+
+def near_duplicate_groups(photos: list[Photo], threshold: float = NEAR_DUPLICATE) -> list[list[Photo]]:
+    """Photos grouped into scenes: two photos whose signatures' dot product is ≥ `threshold` are
+    one scene, and so, transitively, are their groups. Each photo is in exactly one group."""
+    parent = list(range(len(photos)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    known = [i for i, p in enumerate(photos) if p.signature]
+    if len(known) > 1:
+        sig = np.array([photos[i].signature for i in known], np.float32)
+        for start in range(0, len(known), 1024):  # blocks keep memory small for large folders
+            sim = sig[start:start + 1024] @ sig.T
+            for a, b in zip(*np.nonzero(sim >= threshold)):
+                i, j = known[start + a], known[b]
+                if i < j:
+                    parent[root(j)] = root(i)
+    groups: dict[int, list[Photo]] = {}
+    for i, p in enumerate(photos):
+        groups.setdefault(root(i), []).append(p)
+    return list(groups.values())
+
+
 def scan_photos(sources: list[str]) -> tuple[list[Photo], list[dict], int]:
     """Read every source once: (unique readable photos, skipped with reasons, duplicate count)."""
     photos: dict[str, Photo] = {}
@@ -141,7 +191,7 @@ def scan_photos(sources: list[str]) -> tuple[list[Photo], list[dict], int]:
         if sha in photos:
             duplicates += 1
             continue
-        photos[sha] = Photo(source, sha, img.shape[0], img.shape[1])
+        photos[sha] = Photo(source, sha, img.shape[0], img.shape[1], photo_signature(img))
     return list(photos.values()), skipped, duplicates
 
 
@@ -153,22 +203,28 @@ def _order_key(seed: int, text: str) -> str:
 def split_photos(photos: list[Photo], val: float, test: float, seed: int) -> tuple[dict[str, str], list[str]]:
     """{sha256: split}, deterministic from seed and hashes, plus warnings.
 
-    Each non-empty fraction gets at least one photo when there are enough photos for three
-    splits; with fewer, every photo goes to train and a warning explains why.
+    The split is by *scene*: near-duplicate photos (`near_duplicate_groups`: bursts, stereo
+    pairs, edits of one shot) always land in the same split, so no held-out scene is trained on
+    through its twin. Each non-empty fraction gets at least one scene when there are enough
+    scenes for three splits; with fewer, every photo goes to train and a warning explains why.
     """
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise DreamganError(f"--val and --test must be fractions in [0, 1) with a sum below 1, got {val} and {test}")
-    ordered = sorted(photos, key=lambda p: _order_key(seed, p.sha256))
-    n = len(ordered)
+    groups = sorted(near_duplicate_groups(photos), key=lambda g: _order_key(seed, min(p.sha256 for p in g)))
+    n = len(groups)
     wanted = [s for s, f in (("val", val), ("test", test)) if f > 0]
     warn: list[str] = []
+    twins = [g for g in groups if len(g) > 1]
+    if twins:
+        warn.append(f"{sum(len(g) for g in twins)} photos are near-duplicates of another (e.g. "
+                    f"{' ~ '.join(p.source for p in twins[0][:2])}): each such scene stays in one split")
     if n < len(wanted) + 1:
-        warn.append(f"only {n} photo(s): too few to hold out {' and '.join(wanted)} photos, so all go to train; "
+        warn.append(f"only {n} distinct scene(s): too few to hold out {' and '.join(wanted)} photos, so all go to train; "
                     "evaluation needs photos the generator never saw, so add more photos")
-        return {p.sha256: "train" for p in ordered}, warn
+        return {p.sha256: "train" for g in groups for p in g}, warn
     n_test = max(1, round(test * n)) if test > 0 else 0
     n_val = max(1, round(val * n)) if val > 0 else 0
-    while n_test + n_val > n - 1:  # keep at least one training photo
+    while n_test + n_val > n - 1:  # keep at least one training scene
         if n_val >= n_test and n_val > 1:
             n_val -= 1
         elif n_test > 1:
@@ -176,8 +232,9 @@ def split_photos(photos: list[Photo], val: float, test: float, seed: int) -> tup
         else:
             break
     splits = {}
-    for i, p in enumerate(ordered):
-        splits[p.sha256] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    for i, group in enumerate(groups):
+        for p in group:
+            splits[p.sha256] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
     return splits, warn
 
 
@@ -242,7 +299,7 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
     """
     photo_set = hashlib.sha256("".join(sorted(p.sha256 for p in photos)).encode()).hexdigest()
     return {"recipe": recipe.to_dict(), "size": size, "seed": seed, "source": source, "photos": photo_set,
-            "val": val, "test": test}
+            "val": val, "test": test, "split_by": SPLIT_BY}
 
 
 def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = None, count: int | None = None,
@@ -459,4 +516,4 @@ def load_recipe_file(path: str | os.PathLike):
 
 
 __all__ = ["SPLITS", "DatasetInfo", "DatasetReport", "View", "dataset_info", "load_recipe_file", "make_dataset",
-           "plan_views", "split_photos"]
+           "near_duplicate_groups", "photo_signature", "plan_views", "split_photos"]

@@ -81,6 +81,30 @@ def test_split_is_deterministic_and_warns_with_too_few_photos():
     assert len(views) == 25 and len({v.id for v in views}) == 25
 
 
+def test_near_duplicates_share_a_split_so_no_held_out_scene_is_trained_on():
+    import hashlib
+
+    from dreamgan.dataset import Photo, near_duplicate_groups, photo_signature
+    from dreamgan.samples import SAMPLE_PHOTOS, sample_photo
+
+    # the embedded stereo pair is one scene; every other embedded photo is its own
+    embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(sample_photo(n))) for n in SAMPLE_PHOTOS]
+    groups = sorted(sorted(p.source for p in g) for g in near_duplicate_groups(embedded))
+    assert ["motorcycle_left", "motorcycle_right"] in groups and len(groups) == len(SAMPLE_PHOTOS) - 1
+    # a shot, the same shot shifted, brightened and downscaled (a burst / an edit), and distinct photos
+    shot = _photo(1, 240, 320)
+    twins = [np.roll(shot, 9, axis=1), np.clip(shot.astype(int) + 40, 0, 255).astype(np.uint8), shot[::2, ::2]]
+    pixels = [shot, *twins] + [_photo(10 + i, 240, 320) for i in range(8)]
+    photos = [Photo(f"p{i}", hashlib.sha256(bytes([i])).hexdigest(), 1, 1, photo_signature(x)) for i, x in enumerate(pixels)]
+    assert sorted(len(g) for g in near_duplicate_groups(photos)) == [1] * 8 + [4]
+    for seed in range(12):
+        splits, warn = split_photos(photos, 0.2, 0.2, seed)
+        assert len({splits[p.sha256] for p in photos[:4]}) == 1, f"seed {seed}: a scene straddles splits"
+        assert {"val", "test", "train"} <= set(splits.values()) and "near-duplicates" in warn[0]
+    assert any(split_photos(photos, 0.2, 0.2, seed)[0][photos[0].sha256] != "train" for seed in range(12)), \
+        "the scene is held out for some seeds"
+
+
 def test_duplicates_counted_once_and_corrupt_files_skipped(photo_dir, tmp_path):
     (photo_dir / "copy.png").write_bytes((photo_dir / "p0.png").read_bytes())
     (photo_dir / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
