@@ -64,8 +64,14 @@ def plan(spec: dict) -> dict:
 
 
 def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bool = False,
-                 echo: Callable[[str], None] = print) -> dict:
-    """Run the stages of a pipeline file from `start`; returns what each stage produced."""
+                 echo: Callable[[str], None] = print, hooks: dict | None = None) -> dict:
+    """Run the stages of a pipeline file from `start`; returns what each stage produced.
+
+    `hooks` carries progress callbacks: {"dataset": make_dataset's on_plan/on_pair,
+    "train": train_gan's on_step/on_eval, "stage": stage(name, done) around evaluate and sample}.
+    """
+    hooks = hooks or {}
+    stage = hooks.get("stage", lambda name, done=False: None)
     from dreamgan.dataset import make_dataset
     from dreamgan.evaluate import evaluate_run, format_report
     from dreamgan.images import list_images
@@ -88,15 +94,17 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     ds = stages["dataset"]
     if "dataset" in todo:
         echo(f"[dataset] dreaming into {ds['out']} …")
-        report = make_dataset(ds["out"], **{k: v for k, v in ds.items() if k != "out"})
+        report = make_dataset(ds["out"], **{k: v for k, v in ds.items() if k != "out"}, **hooks.get("dataset", {}))
         results["dataset"] = {"made": report.made, "already_done": report.already_done, "planned": report.planned}
+        for warning in report.warnings:
+            echo(f"[dataset] warning: {warning}")
         echo(f"[dataset] {report.made} made, {report.already_done} already done {report.planned}")
     train_cfg = stages["train"]
     run_name = Path(train_cfg.data).resolve().name
     if "train" in todo:
         echo(f"[train] {train_cfg.arch}, {train_cfg.steps} steps …")
         resume = latest_run_dir(train_cfg.out, train_cfg.arch, run_name) is not None
-        report = train_gan(train_cfg, resume=resume)
+        report = train_gan(train_cfg, resume=resume, **hooks.get("train", {}))
         results["train"] = {"run": str(report.run_dir), "step": report.step}
         echo(f"[train] {report.run_dir} at step {report.step}")
     run = latest_run_dir(train_cfg.out, train_cfg.arch, run_name)
@@ -104,7 +112,9 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         raise DreamganError(f"no trained {train_cfg.arch} run of {train_cfg.data} in {train_cfg.out}; run the train stage first")
     if "evaluate" in todo:
         ev = stages["evaluate"]
+        stage("evaluate")
         report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"], refine=tuple(ev["refine"]))
+        stage("evaluate", True)
         results["evaluate"] = report
         echo(format_report(report))
     if "sample" in todo:
@@ -113,7 +123,9 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         if images == "samples":
             images = write_samples(run / "photos")
         out = sa["out"] or run / "fast_dreams"
+        stage("sample")
         written, failed = sample_pix2pix(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"])
+        stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} fast dream(s) in {out}")
     return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -220,10 +221,19 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     import dreamgan.pipeline as pl
 
     seen = {}
-    monkeypatch.setattr(pl, "run_pipeline", lambda file, start, dry_run, echo: seen.update(file=file, start=start, dry_run=dry_run))
+    monkeypatch.setattr(pl, "run_pipeline", lambda file, start, dry_run, echo, hooks=None:
+                        seen.update(file=file, start=start, dry_run=dry_run, hooks=hooks))
     r = runner.invoke(app, ["pipeline", "run", str(tmp_path / "p.toml"), "--from", "evaluate", "--dry-run"])
     assert r.exit_code == 0, r.output
-    assert seen == {"file": tmp_path / "p.toml", "start": "evaluate", "dry_run": True}
+    assert seen == {"file": tmp_path / "p.toml", "start": "evaluate", "dry_run": True, "hooks": None}
+    # a real run gets progress hooks for every long stage, and they drive the bars
+    r = runner.invoke(app, ["pipeline", "run", str(Path(__file__).resolve().parents[1] / "pipelines" / "smoke.toml")])
+    assert r.exit_code == 0, r.output
+    hooks = seen["hooks"]
+    assert set(hooks) == {"dataset", "train", "stage"} and seen["dry_run"] is False
+    hooks["dataset"]["on_plan"](10, 2), hooks["dataset"]["on_pair"](3)
+    hooks["train"]["on_step"](1, {"loss_g_gan": 0.5}), hooks["train"]["on_eval"](1, {"attainment": 0.1})
+    hooks["stage"]("evaluate"), hooks["stage"]("evaluate", True)
 
     def fake_eval(run, split, data, fid, jitter_floor, refine):
         seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine)

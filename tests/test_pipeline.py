@@ -15,9 +15,14 @@ SMOKE = ROOT / "pipelines" / "smoke.toml"
 
 def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    lines = []
-    results = run_pipeline(SMOKE, echo=lines.append)
+    lines, seen = [], {}
+    hooks = {"dataset": {"on_plan": lambda total, done: seen.update(planned=total),
+                         "on_pair": lambda n: seen.update(pairs=n)},
+             "train": {"on_step": lambda step, losses: seen.update(step=step)},
+             "stage": lambda name, done=False: seen.update({name: done})}
+    results = run_pipeline(SMOKE, echo=lines.append, hooks=hooks)
     assert results["dataset"]["made"] == 10
+    assert seen == {"planned": 10, "pairs": 10, "step": 20, "evaluate": True, "sample": True}, "progress reached every stage"
     run = Path(results["train"]["run"])
     assert results["train"]["step"] == 20 and (run / "best.pt").is_file()
     report = results["evaluate"]

@@ -37,8 +37,7 @@ def make_dataset_command(
     force: Annotated[bool, Opt("--force", help="Start over if OUT holds a dataset made differently.")] = False,
 ):
     """Dream a photo set into a paired dataset: OUT/{train,val,test}/{natural,dream}/<id>.png. Resumable."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
+    from dreamgan.cli.progress import dataset_callbacks, job_progress
     from dreamgan.dataset import load_recipe_file, make_dataset
 
     layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
@@ -52,27 +51,10 @@ def make_dataset_command(
     else:
         config = config_from_options(preset, **engine_opts)
 
-    columns = (TextColumn("dreams"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns) as bar, warnings.catch_warnings(record=True) as caught:
+    with job_progress() as bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        task = bar.add_task("dreams", total=None, rate="")
-        state = {}
-
-        def on_plan(total, done):
-            bar.update(task, total=total, completed=done)
-            import time
-
-            state.update(t0=time.perf_counter(), done0=done)
-
-        def on_pair(n):
-            import time
-
-            rate = (n - state["done0"]) / max(1e-9, time.perf_counter() - state["t0"]) * 60
-            bar.update(task, completed=n, rate=f"{rate:.1f} dreams/min")
-
         report = make_dataset(out, source=source, count=count, size=size, recipe=config, val=val, test=test,
-                              seed=seed if seed is not None else 0, batch=batch, force=force, on_plan=on_plan, on_pair=on_pair)
+                              seed=seed if seed is not None else 0, batch=batch, force=force, **dataset_callbacks(bar))
     for w in caught:
         typer.secho(f"warning: {w.message}", fg="yellow", err=True)
     for s in report.skipped:

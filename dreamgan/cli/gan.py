@@ -40,8 +40,7 @@ def train_command(
     device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
 ):
     """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
+    from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
     from dreamgan.training.gan import PRESETS, TrainConfig, train_gan
 
@@ -58,19 +57,8 @@ def train_command(
             sizes[key] = value
     cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
                       lambda_feat=lambda_feat, lambda_obj=lambda_obj, obj_transforms=obj_transforms, lambda_tv=lambda_tv, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, **sizes)
-    columns = (TextColumn("steps"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns) as bar:
-        task = bar.add_task("steps", total=cfg.steps, info="")
-
-        def on_step(step, losses):
-            bar.update(task, completed=step, info=f"G {losses.get('loss_g_gan', 0):.3f} D {losses.get('loss_d_fake', 0):.3f}")
-
-        def on_eval(step, m):
-            shown = {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
-            bar.console.print(f"eval @ {step}: {shown}")
-
-        report = train_gan(cfg, resume=(run if run else True) if resume else False, on_step=on_step, on_eval=on_eval)
+    with job_progress() as bar:
+        report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))
     state = "interrupted; saved latest.pt" if report.interrupted else "done"
     typer.echo(f"{report.run_dir}: {state} at step {report.step}")
 
