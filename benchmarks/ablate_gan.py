@@ -28,6 +28,7 @@ VARIANTS: dict[str, dict] = {
     "backbone": {"generator": "backbone"},                       # frozen dreaming network as encoder
     "fast": {"ngf": 16, "depth": 4, "unshuffle": 2},             # the speed preset's generator
     "fast-obj": {"ngf": 16, "depth": 4, "unshuffle": 2, "lambda_obj": 10.0},
+    "feat-led": {"lambda_l1": 10.0, "lambda_feat": 100.0},       # the feature distance leads, loose pixel anchor
     # amortised dreaming (a feed-forward net trained on the optimisation's own objective, as
     # Johnson et al. 2016 did for style transfer): the objective leads, the pixel anchor is loose
     "amortized": {"lambda_l1": 10.0, "lambda_obj": 100.0},
