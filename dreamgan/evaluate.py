@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import write_json_atomic
+from dreamgan.fileio import ensure_writable_dir, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
 
 
@@ -87,7 +87,7 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         s = fid_kid_x01(real_b[:half], real_b[half:2 * half])
         report["fid_floor_halves"] = {"fid": s["fid"], "kid_mean": s["kid_mean"], "n": [half, half]}
     # 4. a sheet: photo | true dream | fast dream | equal-time classical
-    out = Path(out_dir) if out_dir else Path(ckpt["path"]).parent
+    out = ensure_writable_dir(out_dir) if out_dir else Path(ckpt["path"]).parent
     sheet_rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b, classical_b)], 1) for i in range(min(6, n))]
     report["sheet"] = str(save_png(out / f"evaluate-{split}.png", np.concatenate(sheet_rows, 0)))
     write_json_atomic(out / f"evaluate-{split}.json", report)
