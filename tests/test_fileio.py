@@ -27,3 +27,11 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
         ensure_writable_dir(blocker / "sub")
     with pytest.raises(DreamganError, match="not a directory"):
         ensure_writable_dir(blocker)
+
+
+def test_atomic_writes_get_the_usual_file_mode_not_the_temp_files_0600(tmp_path):
+    write_bytes_atomic(tmp_path / "a.png", b"x")
+    with open(tmp_path / "b.png", "wb") as f:  # what a plain write gives under this umask
+        f.write(b"x")
+    mode = (tmp_path / "a.png").stat().st_mode & 0o777
+    assert mode == (tmp_path / "b.png").stat().st_mode & 0o777 and mode & 0o044, "others can read it, as usual"

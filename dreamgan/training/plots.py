@@ -18,7 +18,8 @@ def line_chart_image(series: Mapping[str, Sequence[tuple[float, float]]], *, tit
     (`hlines`, e.g. a target); the y range always shows them. Returns (H, W, 3) uint8."""
     w, h = size
     hlines = dict(hlines or {})
-    left, right, top, bottom = 60, 20, 30, 40
+    left, right, bottom = 60, 20, 40
+    top = max(30, 12 + 14 * len(series))  # the legend sits above the plot, beside the title
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
     points = [p for s in series.values() for p in s if np.isfinite(p[1])]
@@ -52,7 +53,7 @@ def line_chart_image(series: Mapping[str, Sequence[tuple[float, float]]], *, tit
                 d.line(pts, fill=color, width=2)
             for p in pts:
                 d.ellipse([p[0] - 2, p[1] - 2, p[0] + 2, p[1] + 2], fill=color)
-            d.text((w - right - 170, top + 6 + 14 * i), f"-- {name}", fill=color)  # ASCII: PIL's default font
+            d.text((w - right - 230, 6 + 14 * i), f"-- {name}", fill=color)  # ASCII: PIL's default font
     return np.asarray(img)
 
 
