@@ -106,6 +106,9 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         resume = latest_run_dir(train_cfg.out, train_cfg.arch, run_name) is not None
         report = train_gan(train_cfg, resume=resume, **hooks.get("train", {}))
         results["train"] = {"run": str(report.run_dir), "step": report.step}
+        if report.interrupted:  # Ctrl-C: latest.pt is saved; the later stages must not run on a half-trained net
+            echo(f"[train] interrupted at step {report.step}; {report.run_dir / 'latest.pt'} is saved, rerun to continue")
+            raise KeyboardInterrupt
         echo(f"[train] {report.run_dir} at step {report.step}")
     run = latest_run_dir(train_cfg.out, train_cfg.arch, run_name)
     if run is None and ({"evaluate", "sample"} & set(todo)):

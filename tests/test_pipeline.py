@@ -35,6 +35,19 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     assert set(again) == {"sample"}
 
 
+def test_ctrl_c_in_training_stops_the_pipeline_before_evaluate(tmp_path, monkeypatch):
+    import dreamgan.evaluate as ev
+    import dreamgan.training.gan as gan
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gan, "train_gan", lambda cfg, resume=False, **kw: gan.TrainReport(tmp_path / "run", 7, {}, [], interrupted=True))
+    monkeypatch.setattr(ev, "evaluate_run", lambda *a, **kw: pytest.fail("evaluated a half-trained generator"))
+    lines = []
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(SMOKE, start="train", echo=lines.append)
+    assert "interrupted at step 7" in lines[-1] and "rerun to continue" in lines[-1]
+
+
 def test_dry_run_runs_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     lines = []
