@@ -67,9 +67,12 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
                  echo: Callable[[str], None] = print, hooks: dict | None = None) -> dict:
     """Run the stages of a pipeline file from `start`; returns what each stage produced.
 
-    `hooks` carries progress callbacks: {"dataset": make_dataset's on_plan/on_pair,
-    "train": train_gan's on_step/on_eval, "stage": stage(name, done) around evaluate and sample}.
+    `hooks` makes progress callbacks as each stage starts, so only stages that run show up:
+    {"dataset": () -> make_dataset's on_plan/on_pair, "train": (steps) -> train_gan's
+    on_step/on_eval, "stage": stage(name, done) around evaluate and sample}.
     """
+    import warnings
+
     hooks = hooks or {}
     stage = hooks.get("stage", lambda name, done=False: None)
     from dreamgan.dataset import make_dataset
@@ -94,7 +97,10 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     ds = stages["dataset"]
     if "dataset" in todo:
         echo(f"[dataset] dreaming into {ds['out']} …")
-        report = make_dataset(ds["out"], **{k: v for k, v in ds.items() if k != "out"}, **hooks.get("dataset", {}))
+        with warnings.catch_warnings():  # echoed once below, as lines, not as Python warnings
+            warnings.simplefilter("ignore")
+            report = make_dataset(ds["out"], **{k: v for k, v in ds.items() if k != "out"},
+                                  **(hooks["dataset"]() if "dataset" in hooks else {}))
         results["dataset"] = {"made": report.made, "already_done": report.already_done, "planned": report.planned}
         for warning in report.warnings:
             echo(f"[dataset] warning: {warning}")
@@ -104,7 +110,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     if "train" in todo:
         echo(f"[train] {train_cfg.arch}, {train_cfg.steps} steps …")
         resume = latest_run_dir(train_cfg.out, train_cfg.arch, run_name) is not None
-        report = train_gan(train_cfg, resume=resume, **hooks.get("train", {}))
+        report = train_gan(train_cfg, resume=resume, **(hooks["train"](train_cfg.steps) if "train" in hooks else {}))
         results["train"] = {"run": str(report.run_dir), "step": report.step}
         if report.interrupted:  # Ctrl-C: latest.pt is saved; the later stages must not run on a half-trained net
             echo(f"[train] interrupted at step {report.step}; {report.run_dir / 'latest.pt'} is saved, rerun to continue")

@@ -19,17 +19,14 @@ def run_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved stages; run nothing.")] = False,
 ):
     """Run a pipeline's stages in order; each stage resumes, so a rerun continues."""
-    import warnings
-
     from dreamgan.cli.progress import dataset_callbacks, job_progress, stage_callback, train_callbacks
-    from dreamgan.pipeline import plan, load_pipeline, run_pipeline
+    from dreamgan.pipeline import run_pipeline
 
     if dry_run:
         run_pipeline(file, start=start, dry_run=True, echo=typer.echo)
         return
-    steps = plan(load_pipeline(file))["train"].steps  # a bad file fails here, before the bar
-    with job_progress() as bar, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # dataset warnings are echoed once below, not as Python warnings
-        hooks = {"dataset": dataset_callbacks(bar), "train": train_callbacks(bar, steps), "stage": stage_callback(bar)}
+    with job_progress() as bar:
+        hooks = {"dataset": lambda: dataset_callbacks(bar), "train": lambda steps: train_callbacks(bar, steps),
+                 "stage": stage_callback(bar)}
         run_pipeline(file, start=start, dry_run=False, echo=lambda text: bar.console.print(text, markup=False, highlight=False),
                      hooks=hooks)
