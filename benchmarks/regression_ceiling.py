@@ -25,6 +25,7 @@ def main() -> None:
 
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.metrics import dream_scores
+    from dreamgan.training.gan import EVAL_METRICS
     from dreamgan.training.paired import PairedDreams, read_dataset_meta
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,7 +39,7 @@ def main() -> None:
     t = time.perf_counter()
     dreams = [DreamEngine(recipe.replace(seed=recipe.seed + 1 + i)).run(real_a) for i in range(args.k)]
     seconds = time.perf_counter() - t
-    keys = ("attainment", "feature_ratio", "alignment", "l1", "psnr")
+    keys = (*EVAL_METRICS, "psnr")
     rows = {}
     for k in sorted({1, *[2 ** j for j in range(1, args.k.bit_length())], args.k}):
         mean = torch.stack(dreams[:k]).mean(0)

@@ -4,8 +4,8 @@ Two panels, val attainment and val dream-feature ratio against training minutes,
 training run, with the targets and the val jitter floor (a second true dream of each val photo
 with another jitter seed, dreamed here) as dashed levels:
 
-    python docs/curve_figure.py "fast preset=checkpoints/long/baseline/00001-pix2pix-default" \\
-        "amortised=checkpoints/ablation600/amortized/00001-pix2pix-default" -o docs/fast_dream_curve.png
+    python docs/curve_figure.py "default=checkpoints/00001-pix2pix-default" \\
+        "other weights=checkpoints/00002-pix2pix-default" -o docs/fast_dream_curve.png
 
 Prints the levels and every run's curve as JSON.
 """

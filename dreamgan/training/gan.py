@@ -233,8 +233,11 @@ def eval_curve(run: str | os.PathLike) -> list[dict]:
     """A run's metric-vs-training-time curve from its metrics.jsonl: the identity row at step 0
     (the generator starts as the identity), then every val eval, each as
     {"step", "train_seconds", "attainment", "feature_ratio", "alignment", "l1"}."""
-    rows = read_jsonl(Path(run) / "metrics.jsonl")
-    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}  # eval rows carry their own
+    return _curve_rows(read_jsonl(Path(run) / "metrics.jsonl"))
+
+
+def _curve_rows(rows: list[dict]) -> list[dict]:
+    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}  # older runs' eval rows lack their own
     picked = [r for r in rows if r.get("reference") == "identity" or r.get("eval") == "val"]
     return [{"step": r["step"], "train_seconds": 0.0 if r.get("reference") else seconds.get(r["step"]),
              **{k: r.get(k) for k in EVAL_METRICS}} for r in picked]
@@ -243,7 +246,8 @@ def eval_curve(run: str | os.PathLike) -> list[dict]:
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
     losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")}
-    evals = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("attainment", "feature_ratio", "alignment")}
+    curve = _curve_rows(rows)
+    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None] for k in ("attainment", "feature_ratio", "alignment")}
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
     if any(evals.values()):
         line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",
