@@ -96,7 +96,8 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
 
 def format_report(report: dict) -> str:
     """A plain-text table of an evaluation report."""
-    cols = ("attainment", "feature_ratio", "alignment", "l1", "psnr", "fid", "kid_mean", "seconds_per_image")
+    cols = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1", "psnr", "fid", "kid_mean",
+            "seconds_per_image")
     lines = [f"{report['split']} split, N = {report['n']}  ({report['checkpoint']})",
              f"{'':42s}" + "".join(f"{c.replace('seconds_per_image', 's/image'):>14s}" for c in cols)]
     for name, m in report["rows"].items():

@@ -225,7 +225,12 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
         attainment: (J(fake_b) - J(real_a)) / (J(real_b) - J(real_a)); 1 = as strong as the true dream.
         feature_ratio: d(fake_b, real_b) / d(real_a, real_b), d the distance of dream-layer
             activations, each layer normalised by the true dream's mean square; < 1 = closer than the photo.
-        alignment: cosine of (fake_b - real_a) and (real_b - real_a); 1 = same change as the true dream.
+        stats_ratio: dream-statistics distance (`stats_ratio`) at the recipe's dream layers: how far
+            the fake's *set* of dream features is from the true dream's, wherever the motifs fall,
+            over the same for the photo. 0 = the true dream, 1 = no closer than the photo.
+        stats_ratio_effnet: the same on EfficientNet-Lite0 (blocks.9, blocks.14), a network no
+            generator trains against: a generator that games Inception scores well above and
+            badly here.
         l1, psnr: pixel error against real_b (PSNR in dB, peak 1).
     """
     from dreamgan.dream.engine import DreamEngine
@@ -246,18 +251,67 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
         return total / len(layers)
 
     ratio = dist(acts["f"], acts["b"]) / (dist(acts["a"], acts["b"]) + 1e-12)
+    stats = stats_ratio({k: acts[k] for k in "abf"}, layers)
+    second = _second_network(engine.device)
+    stats_second = stats_ratio({k: second(x, SECOND_LAYERS) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))},
+                               SECOND_LAYERS)
     r_fake, r_true = (fake_b - real_a).flatten(1).double(), (real_b - real_a).flatten(1).double()
     norms = r_fake.norm(dim=1) * r_true.norm(dim=1)
     alignment = torch.where(norms > 1e-12, (r_fake * r_true).sum(1) / norms.clamp_min(1e-12), torch.zeros_like(norms))
     l1 = (fake_b - real_b).abs().flatten(1).double().mean(1)
     mse = (fake_b - real_b).pow(2).flatten(1).double().mean(1)
     psnr = 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
-    per_image = {"attainment": attainment, "feature_ratio": ratio, "alignment": alignment, "l1": l1, "psnr": psnr}
+    per_image = {"attainment": attainment, "feature_ratio": ratio, "stats_ratio": stats, "stats_ratio_effnet": stats_second,
+                 "alignment": alignment, "l1": l1, "psnr": psnr}
     out = {k: float(v.mean()) for k, v in per_image.items()}
     out["alignment_std"] = float(alignment.std()) if len(alignment) > 1 else 0.0
     out["n"] = int(real_a.shape[0])
     out["per_image"] = {k: v.tolist() for k, v in per_image.items()}
     return out
+
+
+STATS_PROJECTIONS = 256
+SECOND_BACKBONE = "efficientnet-lite0"
+SECOND_LAYERS = ("blocks.9", "blocks.14")
+
+
+def stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0) -> torch.Tensor:
+    """Per-image dream-statistics distance of the fake over that of the photo (both to the true dream).
+
+    Args:
+        acts: {"a": photo, "b": true dream, "f": fake}, each {layer: (N, C, H, W)} activations.
+        layers: the layers to use.
+        projections, seed: fixed unit directions per layer (seeded: the metric is deterministic).
+
+    Returns:
+        (N,) float64: Σ_l SW_l(f, b) / Σ_l SW_l(a, b), each layer's sliced Wasserstein distance
+        (`dream_stats.sliced_wasserstein`) divided by the true dream's mean square. 0 for the
+        true dream, 1 for the photo.
+    """
+    from dreamgan.dream_stats import sliced_wasserstein, unit_projections
+
+    num, den = 0.0, 0.0
+    for i, layer in enumerate(layers):
+        b = acts["b"][layer].double()
+        proj = unit_projections(b.shape[1], projections, generator=torch.Generator().manual_seed(seed + i),
+                                device=b.device).double()
+        scale = b.pow(2).flatten(1).mean(1) + 1e-12
+        num = num + sliced_wasserstein(acts["f"][layer].double(), b, proj) / scale
+        den = den + sliced_wasserstein(acts["a"][layer].double(), b, proj) / scale
+    return num / den.clamp_min(1e-12)
+
+
+_SECOND: dict = {}
+
+
+def _second_network(device):
+    """EfficientNet-Lite0 cut at SECOND_LAYERS (built once per device): x01 → {layer: maps}."""
+    key = str(device)
+    if key not in _SECOND:
+        from dreamgan.backbones import load_backbone
+
+        _SECOND[key] = load_backbone(SECOND_BACKBONE, device=device).truncated(SECOND_LAYERS).folded().eval()
+    return _SECOND[key]
 
 
 def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor, *, cache_real: str | os.PathLike | None = None) -> dict:

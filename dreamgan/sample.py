@@ -39,10 +39,15 @@ def load_pix2pix(checkpoint: str | os.PathLike):
 
 
 @torch.no_grad()
-def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int = 4) -> torch.Tensor:
+def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int = 4, seed: int = 0) -> torch.Tensor:
     """pix2pix generator on (B, 3, H, W) in [0, 1], `chunk` images at a time; with `refine`
-    K > 0, K classical steps on top."""
-    out = torch.cat([g(x01[i:i + chunk]) for i in range(0, len(x01), chunk)])
+    K > 0, K classical steps on top.
+
+    A generator with a noise input draws its noise from `seed`: the same seed gives the same
+    pixels, another seed another dream of the same photo (as a new jitter seed does classically).
+    """
+    gen = torch.Generator(device=x01.device).manual_seed(seed)
+    out = torch.cat([g(x01[i:i + chunk], gen) for i in range(0, len(x01), chunk)])
     if refine > 0:
         from dreamgan.dream.engine import DreamConfig, DreamEngine
 

@@ -193,3 +193,33 @@ def test_backbone_unet_trains_its_decoder_only(inception):
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert not torch.equal(head0, g.head.weight)
     assert all(torch.equal(a, b) for a, b in zip(frozen, list(g._backbone.parameters())[:3]))
+
+
+def test_noisy_unet_is_the_identity_at_init_and_its_seed_fixes_the_dream():
+    torch.manual_seed(0)
+    g = ResidualUNet(ngf=8, depth=3, noise=2)
+    x = torch.rand(1, 3, 37, 50)
+    with torch.no_grad():
+        assert torch.equal(g(x, torch.Generator().manual_seed(0)), x), "zero-initialised head: the identity"
+        torch.nn.init.normal_(g.head.weight, 0, 0.5)
+        seed = lambda s: torch.Generator().manual_seed(s)  # noqa: E731
+        a, b, c = g(x, seed(1)), g(x, seed(1)), g(x, seed(2))
+    assert a.shape == x.shape and torch.equal(a, b), "same seed, same pixels"
+    assert (a - c).abs().mean() > 1e-3, "another seed, another dream"
+
+
+def test_a_step_without_the_discriminator_trains_g_by_dream_statistics_only(tiny):
+    from dreamgan.training.losses import DreamStatsLoss
+
+    torch.manual_seed(0)
+    g, d = ResidualUNet(ngf=8, depth=2, noise=2), PatchGAN(ndf=8)
+    opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-3), torch.optim.Adam(d.parameters(), 1e-3)
+    real_a = torch.rand(2, 3, 32, 32)
+    real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
+    g0, d0 = [p.clone() for p in g.parameters()], [p.clone() for p in d.parameters()]
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, lambda_l1=0.0,
+                          stats_loss=DreamStatsLoss(tiny, ["conv1", "conv2"]), lambda_stats=1.0, lambda_lowpass=1.0,
+                          generator=torch.Generator().manual_seed(0))
+    assert set(losses) == {"loss_g_l1", "loss_g_stats", "loss_g_lowpass"} and losses["loss_g_stats"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(g0, g.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(d0, d.parameters())), "no GAN term: D is left alone"

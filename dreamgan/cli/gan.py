@@ -18,20 +18,29 @@ def train_command(
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
     generator: Annotated[str, Opt(help="pix2pix generator: unet, or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="Network/batch sizes: cpu, fast (small, space-to-depth) or gpu.")] = "cpu",
+    preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs; default), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = "dream",
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt()] = None,
     ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
     depth: Annotated[Optional[int], Opt(help="U-Net depth (overrides the preset).")] = None,
     unshuffle: Annotated[Optional[int], Opt(help="Run the U-Net at 1/r resolution on space-to-depth input (r² cheaper).")] = None,
-    lr: Annotated[float, Opt()] = 2e-4,
-    gan_mode: Annotated[str, Opt(help="vanilla, lsgan or hinge.")] = "lsgan",
-    lambda_l1: Annotated[float, Opt(help="Weight of the pixel L1 anchor (pix2pix: 100).")] = 10.0,
-    lambda_feat: Annotated[float, Opt(help="Weight of the dream-layer feature loss.")] = 100.0,
-    lambda_obj: Annotated[float, Opt(help="Weight of the guarded dream-objective term (0 = off).")] = 0.0,
+    lr: Annotated[Optional[float], Opt()] = None,
+    gan_mode: Annotated[Optional[str], Opt(help="vanilla, lsgan or hinge.")] = None,
+    lambda_gan: Annotated[Optional[float], Opt(help="Weight of the PatchGAN term (0 = no discriminator).")] = None,
+    lambda_l1: Annotated[Optional[float], Opt(help="Weight of the pixel L1 anchor (pix2pix: 100).")] = None,
+    lambda_feat: Annotated[Optional[float], Opt(help="Weight of the dream-layer feature loss.")] = None,
+    lambda_obj: Annotated[Optional[float], Opt(help="Weight of the guarded dream-objective term (0 = off).")] = None,
     obj_transforms: Annotated[bool, Opt("--obj-transforms/--no-obj-transforms", help="Random jitter/scale before J in that term.")] = True,
-    lambda_tv: Annotated[float, Opt(help="Weight of the guarded roughness term: no rougher a change than the true dream's (0 = off).")] = 0.0,
+    lambda_tv: Annotated[Optional[float], Opt(help="Weight of the guarded roughness term: no rougher a change than the true dream's (0 = off).")] = None,
+    noise: Annotated[Optional[int], Opt(help="Noise channels at every U-Net level: the generator draws its own dream (0 = deterministic).")] = None,
+    lambda_stats: Annotated[Optional[float], Opt(help="Weight of the position-free dream-statistics loss (sliced Wasserstein; 0 = off).")] = None,
+    stats_kind: Annotated[Optional[str], Opt(help="Dream-statistics distance: swd or gram.")] = None,
+    stats_layers: Annotated[Optional[str], Opt(help="Layers of that loss (default: conv_2,conv_4,mixed + the dream layers).")] = None,
+    stats_projections: Annotated[Optional[int], Opt(help="Random directions per layer and step (swd).")] = None,
+    stats_norm: Annotated[Optional[str], Opt(help="Per-layer normalisation of that loss: energy or photo.")] = None,
+    lambda_lowpass: Annotated[Optional[float], Opt(help="Weight of the L1 between 8x-downsampled fake and true dream.")] = None,
+    crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
     eval_every: Annotated[int, Opt()] = 250,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
     seed: Annotated[int, Opt()] = 0,
@@ -40,23 +49,20 @@ def train_command(
     device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
 ):
     """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
+    from dreamgan.cli.options import parse_floats
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
-    from dreamgan.training.gan import PRESETS, TrainConfig, train_gan
+    from dreamgan.training.gan import TrainConfig, train_gan
 
-    if preset not in PRESETS:
-        raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     resolve_device(device)  # a clear error now, not after the dataset is read
-    sizes = dict(PRESETS[preset])
-    if arch == "dcgan":
-        sizes.update(image_size=64, depth=5)
-    if image_size is not None:
-        sizes["image_size"] = image_size
-    for key, value in (("batch_size", batch_size), ("ngf", ngf), ("depth", depth), ("unshuffle", unshuffle)):
-        if value is not None:
-            sizes[key] = value
-    cfg = TrainConfig(data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, lr=lr, gan_mode=gan_mode, lambda_l1=lambda_l1,
-                      lambda_feat=lambda_feat, lambda_obj=lambda_obj, obj_transforms=obj_transforms, lambda_tv=lambda_tv, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, **sizes)
+    cfg = TrainConfig.from_preset(
+        preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, image_size=image_size,
+        batch_size=batch_size, ngf=ngf, depth=depth, unshuffle=unshuffle, noise=noise, lr=lr, gan_mode=gan_mode,
+        lambda_gan=lambda_gan, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
+        obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
+        stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
+        lambda_lowpass=lambda_lowpass, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
+        eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device)
     with job_progress() as bar:
         report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))
     state = "interrupted; saved latest.pt" if report.interrupted else "done"

@@ -39,3 +39,14 @@ def parse_ints(text: str, what: str) -> tuple[int, ...]:
         return tuple(int(p) for p in text.split(",") if p.strip())
     except ValueError:
         raise DreamganError(f"bad {what} {text!r}: expected comma-separated integers") from None
+
+
+def parse_floats(text: str, what: str, count: int | None = None) -> tuple[float, ...]:
+    """'0.5,2' → (0.5, 2.0); with `count`, exactly that many numbers."""
+    try:
+        values = tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise DreamganError(f"bad --{what} {text!r}: expected comma-separated numbers") from None
+    if count is not None and len(values) != count:
+        raise DreamganError(f"bad --{what} {text!r}: expected {count} comma-separated numbers")
+    return values

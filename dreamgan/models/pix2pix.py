@@ -64,19 +64,24 @@ class ResidualUNet(nn.Module):
         unshuffle: r > 1 runs the U-Net at 1/r resolution on space-to-depth input (3·r² channels)
             and pixel-shuffles the 3·r² output channels back (Shi et al. 2016): every output pixel
             is still predicted, at about 1/r² of the full-resolution cost. For fast CPU presets.
+        noise: n > 0 concatenates n fresh N(0, 1) channels to the input of the stem and of every
+            encoder level (the noise pyramid of Texture Networks, Ulyanov et al. 2016). A true
+            dream depends on its jitter seed; with noise the generator can draw *one* dream of
+            the photo, with motifs of its own even on flat skies, instead of the motif-free mean
+            of all of them. The noise comes from `generator`, so a seed fixes the pixels.
 
     forward: real_a (B, 3, H, W) in [0, 1] → fake_b (B, 3, H, W) in [0, 1], any H, W ≥ 2.
     """
 
-    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1):
+    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1, noise: int = 0):
         super().__init__()
-        if depth < 1 or unshuffle < 1:
-            raise ValueError("depth and unshuffle must be ≥ 1")
-        self.depth, self.unshuffle = depth, unshuffle
+        if depth < 1 or unshuffle < 1 or noise < 0:
+            raise ValueError("depth and unshuffle must be ≥ 1, noise ≥ 0")
+        self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
         c_io = 3 * unshuffle ** 2
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
-        self.stem = nn.Sequential(nn.Conv2d(c_io, widths[0], 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
-        self.downs = nn.ModuleList(Down(widths[i], widths[i + 1], norm=i > 0) for i in range(depth))
+        self.stem = nn.Sequential(nn.Conv2d(c_io + noise, widths[0], 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
+        self.downs = nn.ModuleList(Down(widths[i] + noise, widths[i + 1], norm=i > 0) for i in range(depth))
         ups, c = [], widths[depth]
         for i in reversed(range(depth)):
             up = Up(c, widths[i], widths[i])
@@ -87,8 +92,16 @@ class ResidualUNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    def residual(self, real_a: torch.Tensor) -> torch.Tensor:
-        """The predicted change (B, 3, H, W), unbounded."""
+    def _with_noise(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """x (B, C, h, w) → (B, C + noise, h, w): the level's fresh noise channels appended."""
+        if not self.noise:
+            return x
+        z = torch.randn(x.shape[0], self.noise, *x.shape[-2:], generator=generator,
+                        device=generator.device if generator is not None else x.device)
+        return torch.cat([x, z.to(x.device, x.dtype)], 1)
+
+    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any)."""
         h, w = real_a.shape[-2:]
         m = 2 ** self.depth * self.unshuffle
         ph, pw = (-h) % m, (-w) % m
@@ -100,9 +113,9 @@ class ResidualUNet(nn.Module):
                 ph, pw = ph - sh, pw - sw
         if self.unshuffle > 1:
             x = F.pixel_unshuffle(x, self.unshuffle)  # (B, 3r², H/r, W/r)
-        skips = [self.stem(x)]
+        skips = [self.stem(self._with_noise(x, generator))]
         for down in self.downs:
-            skips.append(down(skips[-1]))
+            skips.append(down(self._with_noise(skips[-1], generator)))
         y = skips.pop()
         for up in self.ups:
             y = up(y, skips.pop())
@@ -111,8 +124,8 @@ class ResidualUNet(nn.Module):
             y = F.pixel_shuffle(y, self.unshuffle)  # back to (B, 3, H, W)
         return y[..., :h, :w]
 
-    def forward(self, real_a: torch.Tensor) -> torch.Tensor:
-        return (real_a + self.residual(real_a)).clamp(0, 1)
+    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return (real_a + self.residual(real_a, generator)).clamp(0, 1)
 
 
 class PatchGAN(nn.Module):
@@ -196,5 +209,6 @@ class BackboneUNet(nn.Module):
         y = F.interpolate(y, size=photo.shape[-2:], mode="bilinear", align_corners=False)
         return self.head(self.final(torch.cat([y, photo], 1)))
 
-    def forward(self, real_a: torch.Tensor) -> torch.Tensor:
+    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """`generator` is accepted for a uniform call and unused: this generator is deterministic."""
         return (real_a + self.residual(real_a)).clamp(0, 1)

@@ -28,7 +28,7 @@ from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, atomic_path, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
-from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, DreamObjectiveLoss, GANLoss
+from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
 from dreamgan.training.plots import line_chart
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
@@ -59,6 +59,8 @@ class TrainConfig:
     depth: int = 5
     unshuffle: int = 1
     """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
+    noise: int = 0
+    """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
     ndf: int = 64
     z_dim: int = 100
     gan_mode: str = "lsgan"
@@ -72,6 +74,20 @@ class TrainConfig:
     """Apply random jitter/scale transforms before J in that term (the anti-adversarial guard)."""
     lambda_tv: float = 0.0
     """Weight of the guarded roughness term (`residual_roughness_loss`); 0 = off."""
+    lambda_stats: float = 0.0
+    """Weight of the position-free dream-statistics loss (`DreamStatsLoss`); 0 = off."""
+    stats_kind: str = "swd"
+    """swd (sliced Wasserstein) or gram."""
+    stats_layers: tuple[str, ...] = ()
+    """Layers of that loss; empty = conv_2, conv_4 and mixed plus the dataset's dream layers."""
+    stats_projections: int = 64
+    """Random unit directions per layer and step (swd)."""
+    stats_norm: str = "energy"
+    """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
+    lambda_lowpass: float = 0.0
+    """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
+    crop_scale: tuple[float, float] = (1.0, 1.0)
+    """Multi-scale views: window side = image_size × s, s log-uniform in this range (1, 1 = plain crops)."""
     eval_every: int = 250
     eval_fid: bool = True
     seed: int = 0
@@ -79,15 +95,25 @@ class TrainConfig:
     """auto, cpu, cuda or cuda:N (see `devices.resolve_device`)."""
 
     def __post_init__(self):
-        if not isinstance(self.taps, tuple):
-            object.__setattr__(self, "taps", tuple(self.taps))
+        for key in ("taps", "stats_layers", "crop_scale"):
+            if not isinstance(getattr(self, key), tuple):
+                object.__setattr__(self, key, tuple(getattr(self, key)))
+        from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
-                  (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv) >= 0,
+                  (self.noise >= 0, "--noise must be ≥ 0"),
+                  (self.noise == 0 or self.generator == "unet", "--noise needs the unet generator"),
+                  (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
+                  (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
+                  (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
+                  (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
+                   "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
+                  (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
+                       self.lambda_stats, self.lambda_lowpass) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
                   (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
@@ -95,6 +121,21 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise DreamganError(message)
+
+    @classmethod
+    def from_preset(cls, preset: str = "cpu", **overrides) -> "TrainConfig":
+        """A config from a preset (`PRESETS`) with `overrides` on top; overrides that are None
+        are ignored (unset CLI options). dcgan runs default to 64 px and depth 5.
+
+        Raises:
+            DreamganError: an unknown preset or an invalid value.
+        """
+        if preset not in PRESETS:
+            raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+        base = dict(PRESETS[preset])
+        if overrides.get("arch") == "dcgan":
+            base.update(image_size=64, depth=5)
+        return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 PRESETS = {
@@ -105,6 +146,13 @@ PRESETS = {
     "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
     # A larger generator for a GPU.
     "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
+    # The dreaming preset (README, "Fast dreams"): a full-resolution residual U-Net with a noise
+    # pyramid, trained by the position-free dream-statistics loss (sliced Wasserstein at
+    # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
+    # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the
+    # motif-free mean of all dreams that aligned losses learn.
+    "dream": dict(ngf=16, depth=5, unshuffle=1, noise=4, batch_size=4, image_size=128, lr=5e-4, beta1=0.9,
+                  lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, lambda_lowpass=10.0),
 }
 
 
@@ -121,10 +169,23 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
             taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
             return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf)
-        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle), PatchGAN(cfg.ndf)
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise), PatchGAN(cfg.ndf)
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
+
+
+SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
+"""Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
+
+
+def stats_layers(backbone, dream_layers, chosen=()) -> list[str]:
+    """The layers of the dream-statistics loss: `chosen`, or else the shallow Inception layers
+    the backbone has followed by the recipe's dream layers (duplicates dropped, order kept)."""
+    if chosen:
+        return list(dict.fromkeys(backbone.resolve_layer(l) for l in chosen))
+    shallow = [l for l in SHALLOW_STATS_LAYERS if l in backbone.layer_names]
+    return list(dict.fromkeys([*shallow, *(backbone.resolve_layer(l) for l in dream_layers)]))
 
 
 def _linear_decay(total: int):
@@ -204,7 +265,10 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 
 
 def _is_better(new: dict, best: dict) -> bool:
-    """best.pt is chosen by the paired metrics (feature ratio, then attainment), not by FID at small N."""
+    """best.pt is chosen by the paired metrics, not by FID at small N: the position-free
+    dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio."""
+    if "stats_ratio" in new:
+        return not best or new["stats_ratio"] < best.get("stats_ratio", math.inf)
     if "feature_ratio" in new:
         return not best or new["feature_ratio"] < best.get("feature_ratio", math.inf)
     return not best or new.get("fid", math.inf) < best.get("fid", math.inf)
@@ -217,7 +281,9 @@ def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4
         if cfg.arch == "pix2pix":
             real_a, real_b = val.all_x01()
             real_a, real_b = real_a[:n], real_b[:n]
-            fake_b = g(real_a.to(device)).cpu()
+            from dreamgan.sample import fast_dream
+
+            fake_b = fast_dream(g, real_a.to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
         else:
             fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)).cpu()
@@ -226,13 +292,13 @@ def _sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4
     save_png(path, np.concatenate(rows, 0))
 
 
-EVAL_METRICS = ("attainment", "feature_ratio", "alignment", "l1")
+EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1")
 
 
 def eval_curve(run: str | os.PathLike) -> list[dict]:
     """A run's metric-vs-training-time curve from its metrics.jsonl: the identity row at step 0
     (the generator starts as the identity), then every val eval, each as
-    {"step", "train_seconds", "attainment", "feature_ratio", "alignment", "l1"}."""
+    {"step", "train_seconds", *EVAL_METRICS} (None where an older run lacks a metric)."""
     return _curve_rows(read_jsonl(Path(run) / "metrics.jsonl"))
 
 
@@ -245,9 +311,10 @@ def _curve_rows(rows: list[dict]) -> list[dict]:
 
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
-    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")}
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_obj", "loss_g_tv",
+                                                                        "loss_d_real", "loss_d_fake")}
     curve = _curve_rows(rows)
-    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None] for k in ("attainment", "feature_ratio", "alignment")}
+    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None] for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
     if any(evals.values()):
         line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",
@@ -290,7 +357,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
         ckpt = load_gan_checkpoint(run / "latest.pt")
         defaults = {f.name: f.default for f in fields(TrainConfig)}
-        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "ndf", "z_dim"):
+        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "noise", "ndf", "z_dim"):
             theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
             if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
                 raise DreamganError(f"cannot resume {run}: its {key} is {theirs!r}, this run's is {ours!r}")
@@ -315,6 +382,9 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
     engine = DreamEngine(recipe, backbone=backbone, device=device) if cfg.arch == "pix2pix" else None
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
+    stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
+                                 projections=cfg.stats_projections, norm=cfg.stats_norm)
+                  if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
     save = lambda path: _save(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
     if start == 0:
@@ -334,10 +404,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         while step < cfg.steps:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             if cfg.arch == "pix2pix":
-                real_a, real_b = (t.to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen))
+                real_a, real_b = (t.to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
                 losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
                                       lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
                                       objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv,
+                                      stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
                                       generator=gen)
             else:
                 real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
@@ -347,7 +418,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                 raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
                                     f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
             sched_g.step()
-            sched_d.step()
+            if "loss_d_real" in losses:  # D only steps when it is trained (lambda_gan > 0)
+                sched_d.step()
             step += 1
             row = {"step": step, **losses, "lr": opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
             if step % 10 == 0 or step == cfg.steps:

@@ -139,3 +139,80 @@ def residual_roughness_loss(fake_b: torch.Tensor, real_a: torch.Tensor, real_b: 
         limit = total_variation(real_b - real_a)
     return F.relu(total_variation(fake_b - real_a) - limit).mean()
 
+
+
+class DreamStatsLoss(nn.Module):
+    """Position-free dream loss: match the *distribution* of the fake's feature vectors to the
+    true dream's, per image, at several backbone layers (`dreamgan.dream_stats`).
+
+        loss = mean over layers of  D(φ_l(fake_b), φ_l(real_b)) / N_l
+
+    D is the sliced Wasserstein distance with `projections` unit directions per layer drawn
+    afresh every call (kind 'swd'), or the Gram distance (kind 'gram'). Where the motifs fall
+    does not matter, which is what lets a generator with a noise input draw a dream of its own
+    instead of the blurred mean of all possible dreams.
+
+    N_l normalises each layer (`norm`):
+      * 'energy': the true dream's mean square at that layer (each layer on one scale);
+      * 'photo': D(φ_l(real_a), φ_l(real_b)), the same distance for the photo, so every layer
+        starts at 1 at the identity and counts by how much *dream* it holds. With 'energy' the
+        deep dream layers dominate (on 128-px crops their D is ≈10× the shallow layers'), and
+        the shallow layers that carry the motifs' fine texture have almost no say.
+
+    `backbone` is frozen; gradients reach fake_b only.
+    """
+
+    def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy"):
+        super().__init__()
+        from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
+
+        if kind not in STATS_KINDS:
+            raise ValueError(f"dream-statistics loss must be one of {STATS_KINDS}, got {kind!r}")
+        if norm not in STATS_NORMS:
+            raise ValueError(f"dream-statistics normalisation must be one of {STATS_NORMS}, got {norm!r}")
+        if projections < 1:
+            raise ValueError("projections must be ≥ 1")
+        self.layers = [backbone.resolve_layer(l) for l in layers]
+        self.kind, self.projections, self.norm = kind, projections, norm
+        self.min_side = backbone.min_size(backbone.deepest(self.layers))
+        self.net = backbone.truncated(self.layers).folded()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, fake_b: torch.Tensor, real_b: torch.Tensor, *, real_a: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """fake_b, real_b (and real_a, needed by norm 'photo'): (B, 3, H, W) in [0, 1] → scalar
+        ≥ 0 (0 when the feature sets agree; ≈1 for the photo under norm 'photo')."""
+        from dreamgan.dream.engine import fit_min_size
+        from dreamgan.dream_stats import gram_distance, sliced_wasserstein, unit_projections
+
+        if self.norm == "photo" and real_a is None:
+            raise ValueError("norm 'photo' needs real_a")
+        with torch.no_grad():
+            target = self.net(fit_min_size(real_b, self.min_side), self.layers)
+            photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if self.norm == "photo" else None
+        acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
+        total = 0.0
+        for layer in self.layers:
+            t, f = target[layer], acts[layer]
+            if self.kind == "swd":
+                proj = unit_projections(t.shape[1], self.projections, generator=generator, device=t.device)
+                distance = lambda x: sliced_wasserstein(x, t, proj)  # noqa: E731
+            else:
+                distance = lambda x: gram_distance(x, t)  # noqa: E731
+            if self.norm == "photo":
+                with torch.no_grad():
+                    scale = distance(photo[layer]).clamp_min(1e-12)  # (B,)
+            else:
+                scale = t.pow(2).flatten(1).mean(1) + 1e-8  # (B,); a Gram matrix scales with its square
+                scale = scale if self.kind == "swd" else scale.pow(2)
+            total = total + (distance(f) / scale).mean()
+        return total / len(self.layers)
+
+
+def lowpass_l1(fake_b: torch.Tensor, real_b: torch.Tensor, factor: int = 8) -> torch.Tensor:
+    """L1 between `factor`×-downsampled (box-averaged) images: an anchor for the photo's layout
+    and the dream's colour shift that leaves the motifs' detail free. (B, 3, H, W) in [0, 1] →
+    scalar ≥ 0."""
+    k = max(1, min(factor, *fake_b.shape[-2:]))
+    return F.l1_loss(F.avg_pool2d(fake_b, k, ceil_mode=True), F.avg_pool2d(real_b, k, ceil_mode=True))

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from dreamgan.errors import DreamganError
 from dreamgan.dataset import read_dataset_meta
@@ -56,23 +58,39 @@ class PairedDreams:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def batch(self, batch_size: int, crop: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random batch with paired augmentation: (real_a, real_b), float (B, 3, crop, crop) in [0, 1]."""
+    def batch(self, batch_size: int, crop: int, gen: torch.Generator,
+              scale: tuple[float, float] = (1.0, 1.0)) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random batch with paired augmentation: (real_a, real_b), float (B, 3, crop, crop) in [0, 1].
+
+        `scale` (lo, hi) with hi > 1 takes multi-scale views: each pair's window side is
+        crop·s, s drawn log-uniformly from [lo, hi] (capped at the pair's side), resized to
+        crop × crop (antialiased), the same for photo and dream. (1, 1) = plain crops.
+        """
         n, size = len(self), self.real_a.shape[-1]
         crop = min(crop, size)
+        multi = scale[1] > 1.0 or scale[0] < 1.0
         idx = torch.randint(0, n, (batch_size,), generator=gen)
-        ys = torch.randint(0, size - crop + 1, (batch_size,), generator=gen)
-        xs = torch.randint(0, size - crop + 1, (batch_size,), generator=gen)
+        if multi:
+            lo, hi = (math.log(max(s, 1e-3)) for s in scale)
+            windows = [min(size, max(8, round(crop * math.exp(lo + (hi - lo) * float(u)))))
+                       for u in torch.rand(batch_size, generator=gen)]
+        else:
+            windows = [crop] * batch_size
+        ys = [int(torch.randint(0, size - w + 1, (1,), generator=gen)) for w in windows] if multi else \
+            torch.randint(0, size - crop + 1, (batch_size,), generator=gen).tolist()
+        xs = [int(torch.randint(0, size - w + 1, (1,), generator=gen)) for w in windows] if multi else \
+            torch.randint(0, size - crop + 1, (batch_size,), generator=gen).tolist()
         flips = torch.rand(batch_size, generator=gen) < 0.5
         a, b = [], []
-        for i, y, x, f in zip(idx.tolist(), ys.tolist(), xs.tolist(), flips.tolist()):
-            pa = self.real_a[i, :, y:y + crop, x:x + crop]
-            pb = self.real_b[i, :, y:y + crop, x:x + crop]
+        for i, y, x, w, f in zip(idx.tolist(), ys, xs, windows, flips.tolist()):
+            pair = torch.stack([self.real_a[i, :, y:y + w, x:x + w], self.real_b[i, :, y:y + w, x:x + w]]).float() / 255
+            if w != crop:
+                pair = F.interpolate(pair, size=(crop, crop), mode="bilinear", align_corners=False, antialias=w > crop)
             if f:
-                pa, pb = pa.flip(-1), pb.flip(-1)
-            a.append(pa)
-            b.append(pb)
-        return torch.stack(a).float() / 255, torch.stack(b).float() / 255
+                pair = pair.flip(-1)
+            a.append(pair[0])
+            b.append(pair[1])
+        return torch.stack(a), torch.stack(b)
 
     def all_x01(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.real_a.float() / 255, self.real_b.float() / 255

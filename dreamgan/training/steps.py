@@ -7,32 +7,49 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from dreamgan.training.losses import GANLoss, residual_roughness_loss
+from dreamgan.training.losses import GANLoss, lowpass_l1, residual_roughness_loss
 
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
                  objective_loss=None, lambda_obj: float = 0.0, lambda_tv: float = 0.0,
+                 stats_loss=None, lambda_stats: float = 0.0, lambda_lowpass: float = 0.0,
                  generator: torch.Generator | None = None) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
-    `objective_loss` (a `DreamObjectiveLoss`) draws its random transforms from `generator`.
-    `lambda_tv` weighs `residual_roughness_loss` (no rougher a change than the true dream's).
+    `generator` draws the generator's noise (if it takes any), the random projections of
+    `stats_loss` (a `DreamStatsLoss`) and the transforms of `objective_loss` (a
+    `DreamObjectiveLoss`). `lambda_tv` weighs `residual_roughness_loss` (no rougher a change
+    than the true dream's); `lambda_lowpass` weighs `lowpass_l1`. With `lambda_gan` 0 the
+    discriminator is neither run nor updated.
     """
     # 1. generate
-    fake_b = g(real_a)
-    # 2. discriminator: real pairs → real, generated pairs → fake
-    opt_d.zero_grad(set_to_none=True)
-    loss_d_real = gan_loss(d(real_a, real_b), True)
-    loss_d_fake = gan_loss(d(real_a, fake_b.detach()), False)
-    ((loss_d_real + loss_d_fake) * 0.5).backward()
-    opt_d.step()
-    # 3. generator: fool D, stay close to the true dream in pixels and in dream-layer features
+    fake_b = g(real_a, generator)
+    losses: dict[str, torch.Tensor] = {}
+    loss_g = 0.0
+    if lambda_gan > 0:
+        # 2. discriminator: real pairs → real, generated pairs → fake
+        opt_d.zero_grad(set_to_none=True)
+        loss_d_real = gan_loss(d(real_a, real_b), True)
+        loss_d_fake = gan_loss(d(real_a, fake_b.detach()), False)
+        ((loss_d_real + loss_d_fake) * 0.5).backward()
+        opt_d.step()
+        loss_g_gan = gan_loss(d(real_a, fake_b), True, for_discriminator=False)
+        loss_g = lambda_gan * loss_g_gan
+        losses.update(loss_d_real=loss_d_real, loss_d_fake=loss_d_fake, loss_g_gan=loss_g_gan)
+    # 3. generator: fool D, match the true dream in pixels, dream-layer features and statistics
     opt_g.zero_grad(set_to_none=True)
-    loss_g_gan = gan_loss(d(real_a, fake_b), True, for_discriminator=False)
     loss_g_l1 = F.l1_loss(fake_b, real_b)
-    loss_g = lambda_gan * loss_g_gan + lambda_l1 * loss_g_l1
-    losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan, "loss_g_l1": loss_g_l1}
+    loss_g = loss_g + lambda_l1 * loss_g_l1
+    losses["loss_g_l1"] = loss_g_l1
+    if stats_loss is not None and lambda_stats > 0:
+        loss_g_stats = stats_loss(fake_b, real_b, real_a=real_a, generator=generator)
+        loss_g = loss_g + lambda_stats * loss_g_stats
+        losses["loss_g_stats"] = loss_g_stats
+    if lambda_lowpass > 0:
+        loss_g_lowpass = lowpass_l1(fake_b, real_b)
+        loss_g = loss_g + lambda_lowpass * loss_g_lowpass
+        losses["loss_g_lowpass"] = loss_g_lowpass
     if feature_loss is not None and lambda_feat > 0:
         loss_g_feat = feature_loss(fake_b, real_b)
         loss_g = loss_g + lambda_feat * loss_g_feat

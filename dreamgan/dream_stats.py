@@ -1,0 +1,68 @@
+"""Dream statistics: distances between the *sets* of feature vectors of two images, blind to
+where in the image each vector sits.
+
+A true dream depends on its jitter seed: two dreams of one photo put their eyes and swirls in
+different places (their changes have cosine ≈ 0.16). Any aligned loss (pixel L1, per-position
+feature MSE) therefore pulls a generator toward the mean of the dreams, which has no motifs.
+These distances compare feature *distributions* per image instead, so a generator may draw its
+own dream, with motifs wherever it likes, and still score well.
+
+  * `sliced_wasserstein`: the sliced Wasserstein distance (Rabin et al. 2011; used as a
+    texture loss by Heitz et al., "A Sliced Wasserstein Loss for Neural Texture Synthesis",
+    CVPR 2021). Project the C-dim feature vectors of each image onto K unit directions, sort
+    each 1-D projection, and compare sorted values: the optimal transport between two 1-D
+    empirical distributions of equal size is the sorted matching.
+  * `gram_distance`: the Gram-matrix distance of Gatys et al. 2015 (second moments only).
+
+Both take feature maps (B, C, H, W) and return one distance per image (B,).
+"""
+from __future__ import annotations
+
+import torch
+
+
+def unit_projections(channels: int, k: int, *, generator: torch.Generator | None = None,
+                     device: torch.device | str | None = None) -> torch.Tensor:
+    """K random unit directions in feature space: (channels, k) float32, columns of norm 1.
+
+    With a seeded `generator` the directions are fixed (the metric); drawn afresh each step they
+    make a loss that matches the whole distribution in expectation.
+    """
+    proj = torch.randn(channels, k, generator=generator)
+    return (proj / proj.norm(dim=0, keepdim=True)).to(device or "cpu")
+
+
+def _as_sets(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) feature maps → (B, H·W, C) sets of feature vectors."""
+    return x.flatten(2).transpose(1, 2)
+
+
+def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+    """Squared sliced Wasserstein-2 distance between each image's set of feature vectors.
+
+    Args:
+        x, y: feature maps (B, C, H, W) of two images per batch item; H·W must match.
+        proj: (C, K) unit directions (see `unit_projections`).
+
+    Returns:
+        (B,) ≥ 0: mean over directions and sorted positions of the squared difference. 0 for
+        identical sets, the same for any permutation of one map's positions, differentiable.
+    """
+    if x.shape != y.shape:
+        raise ValueError(f"sliced_wasserstein needs equal feature shapes, got {tuple(x.shape)} and {tuple(y.shape)}")
+    px = (_as_sets(x) @ proj).sort(dim=1).values  # (B, HW, K)
+    py = (_as_sets(y) @ proj).sort(dim=1).values
+    return (px - py).pow(2).flatten(1).mean(1)
+
+
+def gram_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of the (C, C) Gram matrices of x and y (each / H·W): (B,) ≥ 0."""
+    gx = _as_sets(x).transpose(1, 2) @ _as_sets(x) / x[0, 0].numel()  # (B, C, C)
+    gy = _as_sets(y).transpose(1, 2) @ _as_sets(y) / y[0, 0].numel()
+    return (gx - gy).pow(2).flatten(1).mean(1)
+
+
+STATS_KINDS = ("swd", "gram")
+STATS_NORMS = ("energy", "photo")
+
+__all__ = ["STATS_KINDS", "STATS_NORMS", "gram_distance", "sliced_wasserstein", "unit_projections"]

@@ -1,0 +1,108 @@
+"""Dream statistics: the position-free distances, the loss built on them and the metric."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dreamgan.dream_stats import gram_distance, sliced_wasserstein, unit_projections
+from dreamgan.training.losses import DreamStatsLoss, lowpass_l1
+
+
+def _maps(seed, shape=(2, 6, 5, 7)):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _permute_positions(x, seed=1):
+    b, c, h, w = x.shape
+    perm = torch.randperm(h * w, generator=torch.Generator().manual_seed(seed))
+    return x.flatten(2)[:, :, perm].view(b, c, h, w)
+
+
+@pytest.mark.parametrize("distance", ["swd", "gram"])
+def test_distances_are_zero_for_identical_sets_and_blind_to_positions(distance):
+    x, y = _maps(0), _maps(1)
+    proj = unit_projections(6, 32, generator=torch.Generator().manual_seed(0))
+    d = (lambda a, b: sliced_wasserstein(a, b, proj)) if distance == "swd" else gram_distance
+    assert torch.allclose(d(x, x), torch.zeros(2), atol=1e-10)
+    assert torch.allclose(d(x, _permute_positions(x)), torch.zeros(2), atol=1e-6), "a shuffled map is the same set"
+    assert torch.allclose(d(_permute_positions(x), y), d(x, y), atol=1e-5)
+    assert (d(x, y) > 1e-3).all(), "different feature sets must be apart"
+
+
+def test_sliced_wasserstein_is_differentiable_and_checks_shapes():
+    x, y = _maps(0).requires_grad_(), _maps(1)
+    proj = unit_projections(6, 16)
+    assert torch.allclose(proj.norm(dim=0), torch.ones(16))
+    sliced_wasserstein(x, y, proj).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="equal feature shapes"):
+        sliced_wasserstein(x, y[:, :, :4], proj)
+
+
+@pytest.mark.parametrize("kind", ["swd", "gram"])
+def test_dream_stats_loss_ignores_where_motifs_fall_but_not_what_they_are(tiny, kind):
+    torch.manual_seed(0)
+    loss = DreamStatsLoss(tiny, ["conv1", "conv2"], kind=kind, projections=16)
+    real_b = torch.rand(2, 3, 32, 32)
+    gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    assert float(loss(real_b.clone(), real_b, generator=gen())) == pytest.approx(0.0, abs=1e-7)
+    # a circular shift moves every motif but keeps (nearly) the same set of features
+    shifted = torch.roll(real_b, shifts=(8, 8), dims=(2, 3))
+    other = torch.rand(2, 3, 32, 32).requires_grad_()
+    assert float(loss(shifted, real_b, generator=gen())) < 0.2 * float(loss(other.detach(), real_b, generator=gen()))
+    loss(other, real_b, generator=gen()).backward()
+    assert other.grad.abs().sum() > 0
+    assert all(not p.requires_grad for p in loss.net.parameters()), "the backbone stays frozen"
+    with pytest.raises(ValueError, match="must be one of"):
+        DreamStatsLoss(tiny, ["conv1"], kind="nope")
+
+
+def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
+    x = torch.rand(1, 3, 32, 32)
+    checker = (torch.arange(32).view(-1, 1) + torch.arange(32)).remainder(2).float().expand(1, 3, 32, 32)
+    assert float(lowpass_l1(x + 0.05 * (checker - 0.5), x)) < 1e-6, "a zero-mean 1-px pattern averages out"
+    assert float(lowpass_l1(x + 0.1, x)) == pytest.approx(0.1, rel=1e-4), "a colour shift does not"
+
+
+@pytest.fixture(scope="module")
+def dream_triplet():
+    import skimage.data
+
+    from dreamgan.dream import DreamConfig, dream
+    from dreamgan.images import resize_uint8, uint8_to_x01
+
+    photos = [resize_uint8(getattr(skimage.data, n)()[:300, :300], (96, 96)) for n in ("chelsea", "coffee")]
+    real_a = torch.cat([uint8_to_x01(p) for p in photos])
+    recipe = DreamConfig(layers=("mixed_3",), octaves=1, steps=6, tile=0)
+    return real_a, dream(real_a, recipe), recipe
+
+
+def test_stats_metric_is_zero_for_the_true_dream_one_for_the_photo_and_deterministic(dream_triplet):
+    from dreamgan.metrics import paired_dream_metrics
+
+    real_a, real_b, recipe = dream_triplet
+    true = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)
+    photo = paired_dream_metrics(real_a, real_b, real_a.clone(), recipe)
+    for key in ("stats_ratio", "stats_ratio_effnet"):
+        assert true[key] == pytest.approx(0.0, abs=1e-9), key
+        assert photo[key] == pytest.approx(1.0, abs=1e-9), key
+    half = real_a + 0.5 * (real_b - real_a)
+    first, again = (paired_dream_metrics(real_a, real_b, half, recipe) for _ in range(2))
+    assert 0 < first["stats_ratio"] < 1 and 0 < first["stats_ratio_effnet"] < 1
+    assert first["stats_ratio"] == again["stats_ratio"] and first["stats_ratio_effnet"] == again["stats_ratio_effnet"]
+    # motifs shifted elsewhere are nearly as good as the true dream by this metric, unlike the aligned ratio
+    shifted = torch.roll(real_b, shifts=(17, 23), dims=(2, 3))
+    m = paired_dream_metrics(real_a, real_b, shifted, recipe)
+    assert m["stats_ratio"] < 0.5 * m["feature_ratio"], (m["stats_ratio"], m["feature_ratio"])
+
+
+@pytest.mark.parametrize("kind", ["swd", "gram"])
+def test_photo_normalised_stats_loss_is_one_for_the_photo_on_every_layer(tiny, kind):
+    loss = DreamStatsLoss(tiny, ["conv1", "conv2", "conv3"], kind=kind, projections=16, norm="photo")
+    real_a = torch.rand(2, 3, 32, 32)
+    real_b = (real_a + 0.2 * torch.randn_like(real_a)).clamp(0, 1)
+    gen = torch.Generator().manual_seed(0)
+    assert float(loss(real_a, real_b, real_a=real_a, generator=gen)) == pytest.approx(1.0, rel=1e-4)
+    assert float(loss(real_b, real_b, real_a=real_a, generator=gen)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="needs real_a"):
+        loss(real_b, real_b)
