@@ -314,20 +314,26 @@ def _second_network(device):
     return _SECOND[key]
 
 
-def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor, *, cache_real: str | os.PathLike | None = None) -> dict:
+def fid_kid_x01(fake01: torch.Tensor, real01: torch.Tensor, *, cache_real: str | os.PathLike | None = None,
+                extractor: str = INCEPTION) -> dict:
     """FID/KID of two (N, 3, H, W) [0, 1] batches: {fid, kid_mean, kid_std, fid_n}
-    (`cache_real`: see `fid_kid`'s cache_b)."""
+    (`cache_real`: see `fid_kid`'s cache_b; the extractor's name is appended to it)."""
     from dreamgan.images import x01_to_uint8_tensor
 
-    s = fid_kid(x01_to_uint8_tensor(fake01).cpu(), x01_to_uint8_tensor(real01).cpu(), cache_b=cache_real)
+    if cache_real is not None and extractor != INCEPTION:
+        cache_real = f"{cache_real}-{extractor}"
+    s = fid_kid(x01_to_uint8_tensor(fake01).cpu(), x01_to_uint8_tensor(real01).cpu(), cache_b=cache_real, extractor=extractor)
     return {"fid": s[KEY_FID], "kid_mean": s[KEY_KID_MEAN], "kid_std": s[KEY_KID_STD], "fid_n": s[KEY_N][0]}
 
 
 def dream_scores(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, recipe=None, *, engine=None,
                  fid: bool = True, cache_real: str | os.PathLike | None = None) -> dict:
     """The paired dream metrics' means and, with fid and N ≥ 2, FID/KID of fake_b against real_b
-    (real_b's features cached at `cache_real` when given)."""
+    on both extractors: Inception (fid, kid_mean, kid_std, fid_n) and EfficientNet-Lite0
+    (fid_effnet, kid_effnet_mean, kid_effnet_std); real_b's features cached at `cache_real`."""
     out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
     if fid and len(real_b) >= 2:
         out.update(fid_kid_x01(fake_b, real_b, cache_real=cache_real))
+        second = fid_kid_x01(fake_b, real_b, cache_real=cache_real, extractor=EFFICIENTNET)
+        out.update(fid_effnet=second["fid"], kid_effnet_mean=second["kid_mean"], kid_effnet_std=second["kid_std"])
     return out

@@ -5,6 +5,8 @@
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks cpu/gpu sizes)
     [evaluate]   split, fid, jitter_floor
     [sample]     images (paths, or "samples" for the embedded photos), out, overlay
+    [export]     out: write the trained generator as an inference-only file there (optional;
+                 pipelines/release.toml makes the bundled generator this way)
 
 Stages run in the order dataset → train → evaluate → sample; `--from STAGE` starts later
 (earlier stages' outputs are found on disk), `--dry-run` prints the plan and runs nothing.
@@ -21,7 +23,7 @@ from typing import Callable
 
 from dreamgan.errors import DreamganError
 
-STAGES = ("dataset", "train", "evaluate", "sample")
+STAGES = ("dataset", "train", "evaluate", "sample", "export")
 
 
 def load_pipeline(path: str | os.PathLike) -> dict:
@@ -42,7 +44,7 @@ def load_pipeline(path: str | os.PathLike) -> dict:
 def plan(spec: dict) -> dict:
     """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.training.gan import PRESETS, TrainConfig
+    from dreamgan.training.gan import TrainConfig
 
     ds = dict(spec.get("dataset", {}))
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
@@ -51,16 +53,16 @@ def plan(spec: dict) -> dict:
     if set(ds) - allowed:
         raise DreamganError(f"unknown [dataset] keys {sorted(set(ds) - allowed)}; valid: {sorted(allowed)}")
     tr = dict(spec.get("train", {}))
-    preset = tr.pop("preset", "cpu")
-    if preset not in PRESETS:
-        raise DreamganError(f"unknown train preset {preset!r}; valid: {', '.join(PRESETS)}")
     try:
-        train = TrainConfig(**{**PRESETS[preset], **tr, "data": ds["out"]})
+        train = TrainConfig.from_preset(tr.pop("preset", "cpu"), **{**tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
     ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
     sa = {"images": "samples", "out": None, "overlay": 0.5, **spec.get("sample", {})}
-    return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa}
+    ex = dict(spec.get("export", {}))
+    if set(ex) - {"out"}:
+        raise DreamganError(f"unknown [export] keys {sorted(set(ex) - {'out'})}; valid: ['out']")
+    return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa, "export": ex}
 
 
 def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bool = False,
@@ -137,4 +139,14 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} fast dream(s) in {out}")
+    if "export" in todo and stages["export"].get("out"):
+        from dreamgan.bundled import export_generator
+        from dreamgan.training.paired import dataset_hash
+
+        evaluation = results.get("evaluate")
+        provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),
+                      "evaluate": {k: evaluation[k] for k in ("split", "n", "rows")} if evaluation else None}
+        out = export_generator(run, stages["export"]["out"], provenance=provenance)
+        results["export"] = {"out": str(out), "bytes": out.stat().st_size}
+        echo(f"[export] {out} ({out.stat().st_size / 2**20:.1f} MiB)")
     return results

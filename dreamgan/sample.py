@@ -12,26 +12,33 @@ from dreamgan.fileio import ensure_writable_dir
 from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
 
 
-def load_generator(checkpoint: str | os.PathLike):
-    """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file."""
+def load_generator(checkpoint: str | os.PathLike | None = None):
+    """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file; None
+    = the generator bundled with the package (`dreamgan.bundled`)."""
     from dreamgan.training.gan import generator_from_checkpoint, load_gan_checkpoint
 
+    if checkpoint is None:
+        from dreamgan.bundled import bundled_generator
+
+        checkpoint = bundled_generator()
     ckpt = load_gan_checkpoint(checkpoint)
     g, cfg = generator_from_checkpoint(ckpt)
     return g, cfg, ckpt
 
 
-def generator_text(ckpt: dict, refine: int = 0) -> dict[str, str]:
-    """PNG text metadata for a fast dream: the generator, its training step, the refine steps
-    and the recipe of the dataset it learnt from."""
+def generator_text(ckpt: dict, refine: int = 0, seed: int = 0) -> dict[str, str]:
+    """PNG text metadata for a fast dream: the generator, its training step, the noise seed, the
+    refine steps and the recipe of the dataset it learnt from."""
     from dreamgan.dream.files import png_text
 
-    recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "refine": refine, "dataset_recipe": ckpt.get("recipe")}
+    recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "seed": seed, "refine": refine,
+              "dataset_recipe": ckpt.get("recipe")}
     return png_text(recipe, **{"dreamgan.generator": str(ckpt["path"])})
 
 
-def load_pix2pix(checkpoint: str | os.PathLike):
-    """(G, checkpoint dict) of a pix2pix run dir or .pt; a clear error for any other generator."""
+def load_pix2pix(checkpoint: str | os.PathLike | None = None):
+    """(G, checkpoint dict) of a pix2pix run dir or .pt (None = the bundled generator); a clear
+    error for any other generator."""
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch != "pix2pix":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
@@ -58,16 +65,18 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int
     return out
 
 
-def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Fast-dream image files into out_dir/<stem>.png; returns (written, failed with reasons)."""
+def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0,
+                   seed: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Fast-dream image files into out_dir/<stem>.png (checkpoint None = the bundled generator);
+    each photo's noise comes from `seed`. Returns (written, failed with reasons)."""
     from dreamgan.dream.files import write_dreams
 
     g, ckpt = load_pix2pix(checkpoint)
 
     def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
-        return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe")))
+        return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe"), seed=seed))
 
-    report = write_dreams(paths, out_dir, dream_one, text=lambda path: generator_text(ckpt, refine), overlay=overlay)
+    report = write_dreams(paths, out_dir, dream_one, text=lambda path: generator_text(ckpt, refine, seed), overlay=overlay)
     return report.written, report.failed
 
 

@@ -15,6 +15,7 @@ from dreamgan.cli import app, main
 from dreamgan.cli import dream as dream_cli
 from dreamgan.dream import DreamConfig
 from dreamgan.dream.files import RECIPE_KEY
+from dreamgan.errors import DreamganError
 from dreamgan.images import read_png_text
 
 runner = CliRunner()
@@ -214,6 +215,18 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     assert (cfg.steps, cfg.image_size, cfg.batch_size, cfg.gan_mode, cfg.lambda_l1, cfg.lambda_feat, cfg.eval_every,
             cfg.eval_fid, cfg.seed, cfg.ngf, cfg.depth) == (50, 256, 3, "hinge", 10.0, 2.0, 25, False, 4, 64, 6)
     assert seen["resume"] is True
+    # the default preset draws dreams: noise, the statistics loss, no aligned losses; its options reach the config
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--stats-layers", "conv_2,mixed_3", "--stats-kind", "gram",
+                            "--stats-projections", "32", "--stats-norm", "photo", "--crop-scale", "0.5,2", "--noise", "2",
+                            "--lambda-lowpass", "3"])
+    assert r.exit_code == 0, r.output
+    cfg = seen["cfg"]
+    assert (cfg.noise, cfg.lambda_stats, cfg.lambda_l1, cfg.lambda_feat, cfg.lambda_gan) == (2, 100.0, 0.0, 0.0, 0.0)
+    assert (cfg.stats_layers, cfg.stats_kind, cfg.stats_projections, cfg.stats_norm, cfg.crop_scale, cfg.lambda_lowpass) == \
+        (("conv_2", "mixed_3"), "gram", 32, "photo", (0.5, 2.0), 3.0)
+    for bad, message in ((["--crop-scale", "2"], "expected 2"), (["--stats-norm", "x"], "stats-norm"), (["--preset", "x"], "unknown preset")):
+        r = runner.invoke(app, ["train", "--data", str(tmp_path), *bad])
+        assert isinstance(r.exception, DreamganError) and message in str(r.exception), r.output
 
 
 def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_path):
@@ -282,3 +295,31 @@ def test_serve_errors_are_one_line(tmp_path, capsys):
         free = probe.getsockname()[1]
     code, cap = _run_main(["serve", "--port", str(free), "--checkpoint", str(tmp_path / "missing")], capsys)
     assert code == 1 and "no checkpoint at" in cap.err, "a bad checkpoint fails before the server starts"
+
+
+def test_a_kill_stops_a_training_run_like_ctrl_c(monkeypatch, tmp_path, capsys):
+    """SIGTERM (what `kill` and schedulers send; background jobs ignore SIGINT) reaches the job
+    as KeyboardInterrupt, so a training run saves latest.pt and the command exits 130."""
+    import os
+    import signal
+
+    import dreamgan.training.gan as gan
+
+    seen = {}
+
+    def fake(cfg, resume=False, **kw):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0.1) if hasattr(signal, "sigtimedwait") else None
+        except KeyboardInterrupt:
+            seen["saved"] = True  # where train_gan saves latest.pt
+            raise
+        return gan.TrainReport(tmp_path / "run", cfg.steps, {}, [])
+
+    monkeypatch.setattr(gan, "train_gan", fake)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 130 and seen == {"saved": True}

@@ -105,6 +105,12 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     assert np.asarray(Image.open(files[-1])).shape == (64, 4 * 64, 3)
     with pytest.raises(DreamganError, match="from noise"):
         sample_pix2pix(dc.run_dir, [photo], tmp_path / "x")
+    from dreamgan.evaluate import evaluate_run, format_report
+
+    report = evaluate_run(dc.run_dir, split="train", out_dir=tmp_path / "ev")
+    assert list(report["rows"]) == ["dcgan (dreams from noise)", "identity (the photos)", "floor (other true dreams, train split)"]
+    assert all(np.isfinite(r["kid_mean"]) and np.isfinite(r["kid_effnet_mean"]) for r in report["rows"].values())
+    assert (tmp_path / "ev" / "evaluate-train.json").is_file() and "identity" in format_report(report)
 
 
 def test_backbone_generator_trains_saves_small_checkpoints_and_samples(dataset, tmp_path, photo_uint8):
@@ -133,3 +139,60 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
     report = train_gan(_cfg(dataset, tmp_path, steps=1, device="auto"))
     config = json.loads((report.run_dir / "config.json").read_text())
     assert config["device"] == "auto" and config["device_resolved"] == str(resolve_device("auto"))
+
+
+def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(dataset, tmp_path, photo_uint8):
+    cfg = TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=4, image_size=32, batch_size=2,
+                                  ngf=8, depth=3, eval_every=2, eval_fid=False, lr=5e-2, crop_scale=(0.5, 2.0))
+    assert cfg.noise > 0 and cfg.lambda_stats > 0 and cfg.lambda_gan == 0 and cfg.lambda_l1 == 0
+    report = train_gan(cfg)
+    assert {"loss_g_stats", "loss_g_lowpass"} <= set(report.last_losses) and "loss_d_real" not in report.last_losses
+    assert all("stats_ratio" in e and "stats_ratio_effnet" in e for e in report.evals)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    dreams = {}
+    for seed in (0, 0, 1):
+        out = tmp_path / f"fast{seed}-{len(dreams)}"
+        written, _ = sample_pix2pix(report.run_dir, [photo], out, seed=seed)
+        dreams.setdefault(seed, []).append(np.asarray(Image.open(written[0])))
+    assert np.array_equal(dreams[0][0], dreams[0][1]), "same seed, same pixels"
+    assert np.abs(dreams[0][0].astype(int) - dreams[1][0].astype(int)).mean() > 0.5, "another seed, another dream"
+    with pytest.raises(DreamganError, match="unknown preset"):
+        TrainConfig.from_preset("nope", data=str(dataset))
+    with pytest.raises(DreamganError, match="crop-scale"):
+        TrainConfig.from_preset("dream", data=str(dataset), crop_scale=(2.0, 1.0))
+
+
+def test_multi_scale_crops_are_paired_and_sized(dataset):
+    from dreamgan.training.paired import PairedDreams
+
+    pairs = PairedDreams(dataset, "train")
+    a, b = pairs.batch(6, 24, torch.Generator().manual_seed(0), scale=(0.5, 2.0))
+    assert a.shape == b.shape == (6, 3, 24, 24) and 0 <= float(a.min()) and float(a.max()) <= 1
+    same_a, _ = pairs.batch(6, 24, torch.Generator().manual_seed(0), scale=(0.5, 2.0))
+    assert torch.equal(a, same_a), "a seeded batch is reproducible (exact --resume)"
+    plain, _ = pairs.batch(6, 24, torch.Generator().manual_seed(0))
+    assert not torch.equal(a, plain)
+
+
+def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path, monkeypatch):
+    from dreamgan import bundled
+    from dreamgan.bundled import export_generator
+
+    report = train_gan(TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=2, image_size=32,
+                                               batch_size=2, ngf=8, depth=3, eval_every=2, eval_fid=False))
+    path = export_generator(report.run_dir, tmp_path / "w" / "fast_dream.pt", provenance={"note": "test"})
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    assert "d" not in ckpt and "opt_g" not in ckpt and ckpt["provenance"]["note"] == "test"
+    monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", path)
+    g, cfg, _ = load_generator(None)
+    with torch.no_grad():
+        for size in ((299, 299), (45, 71)):
+            x = torch.rand(1, 3, *size)
+            assert g(x, torch.Generator().manual_seed(0)).shape == x.shape
+    with pytest.raises(DreamganError, match="over the"):
+        export_generator(report.run_dir, tmp_path / "big.pt", max_bytes=1000)
+    assert not (tmp_path / "big.pt").exists(), "a refused export leaves nothing behind"
+    monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", tmp_path / "missing.pt")
+    with pytest.raises(DreamganError, match="no bundled generator.*release.toml"):
+        load_generator(None)

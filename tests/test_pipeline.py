@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from dreamgan.errors import DreamganError
 from dreamgan.pipeline import plan, load_pipeline, run_pipeline
@@ -31,10 +32,12 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     assert any(name.startswith("equal-time classical") for name in report["rows"])
     assert json.loads((run / "evaluate-test.json").read_text())["n"] == report["n"]
     assert len(results["sample"]["written"]) == 7 and any("attainment" in l for l in lines)
+    exported = torch.load(results["export"]["out"], map_location="cpu", weights_only=True)
+    assert exported["provenance"]["evaluate"]["rows"]["generator"]["n"] == report["n"] and "d" not in exported
     # rerun from a later stage: uses what is on disk, recomputes nothing before it
     seen.clear()
     again = run_pipeline(SMOKE, start="sample", echo=lines.append, hooks=hooks)
-    assert set(again) == {"sample"} and seen == {"sample": True}, "skipped stages show no progress"
+    assert set(again) == {"sample", "export"} and seen == {"sample": True}, "skipped stages show no progress"
 
 
 def test_ctrl_c_in_training_stops_the_pipeline_before_evaluate(tmp_path, monkeypatch):

@@ -45,8 +45,24 @@ from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
 from dreamgan.cli import serve as _serve  # noqa: E402,F401
 
 
+def _stop_on_sigterm() -> None:
+    """A `kill` (SIGTERM) stops a job as Ctrl-C does: finished outputs are kept, a training run
+    saves latest.pt, and the same command resumes. Background jobs started without job
+    control ignore SIGINT, so SIGTERM is how a scheduler or a user stops them."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. inside a test runner's worker)
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the app, turning user errors into one line + exit code 1."""
+    _stop_on_sigterm()
     try:
         rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:

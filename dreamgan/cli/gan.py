@@ -72,15 +72,15 @@ def train_command(
 @app.command("sample")
 def sample_command(
     images: Annotated[Optional[list[Path]], typer.Argument(help="Photos (pix2pix).")] = None,
-    checkpoint: Annotated[Path, Opt("--checkpoint", "-c", help="Run directory or .pt file.")] = Path("checkpoints"),
+    checkpoint: Annotated[Optional[Path], Opt("--checkpoint", "-c", help="Run directory or .pt file (default: the bundled generator).")] = None,
     out: Annotated[Path, Opt("--out", "-o")] = Path("fast_dreams"),
     overlay: Annotated[Optional[float], Opt(help="Also write the dream over the photo at this opacity.")] = None,
     refine: Annotated[int, Opt(help="Classical steps on top of the generator output (hybrid fast dream).")] = 0,
     n: Annotated[int, Opt("-n", help="dcgan: number of dreams from noise.")] = 8,
     interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
-    seed: Annotated[int, Opt()] = 0,
+    seed: Annotated[int, Opt(help="Noise seed: another seed, another dream of the same photo; same seed, same pixels.")] = 0,
 ):
-    """Fast dreams in one forward pass of a trained generator."""
+    """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.images import list_images
     from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
 
@@ -91,7 +91,7 @@ def sample_command(
         return
     if not images:
         raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
-    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine)
+    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed)
     for _, message in failed:
         typer.secho(f"error: {message}", fg="red", err=True)
     typer.echo(f"{len(written)} fast dream(s) written to {out}" + (f", {len(failed)} failed" if failed else ""))

@@ -39,8 +39,12 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
     line with the paired metrics at every eval."""
     task = bar.add_task(label, total=steps, info="")
 
+    shown = {"loss_g_stats": "stats", "loss_g_gan": "G", "loss_d_fake": "D", "loss_g_feat": "feat", "loss_g_l1": "L1"}
+
     def on_step(step: int, losses: dict) -> None:
-        bar.update(task, completed=step, info=f"G {losses.get('loss_g_gan', 0):.3f} D {losses.get('loss_d_fake', 0):.3f}")
+        # the run's own losses, at most three (a stats-led run has no G/D to show)
+        info = " ".join(f"{name} {losses[key]:.3f}" for key, name in shown.items() if key in losses)
+        bar.update(task, completed=step, info=" ".join(info.split(" ")[:6]))
 
     def on_eval(step: int, metrics: dict) -> None:
         shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}

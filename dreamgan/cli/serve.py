@@ -16,7 +16,7 @@ Opt = typer.Option
 def serve_command(
     host: Annotated[str, Opt(help="Address to listen on. The default is this machine only; 0.0.0.0 opens it to the network.")] = DEFAULT_HOST,
     port: Annotated[int, Opt(help="Port to listen on.")] = DEFAULT_PORT,
-    checkpoint: Annotated[Optional[Path], Opt(help="A pix2pix run dir or .pt: enables fast dreams in the page.")] = None,
+    checkpoint: Annotated[Optional[Path], Opt(help="A pix2pix run dir or .pt for fast dreams (default: the bundled generator).")] = None,
 ):
     """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
     from dreamgan.studio.server import run_server
@@ -24,5 +24,9 @@ def serve_command(
     if not is_loopback(host):
         typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
+    from dreamgan.bundled import BUNDLED_GENERATOR
+
+    if checkpoint is None and BUNDLED_GENERATOR.is_file():
+        checkpoint = BUNDLED_GENERATOR
     run_server(str(checkpoint) if checkpoint else None, host=host, port=port,
                announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

@@ -78,11 +78,12 @@ class DreamRequest(BaseModel):
 
 
 class FastRequest(BaseModel):
-    """A fast dream: one generator pass, plus `refine` classical steps."""
+    """A fast dream: one generator pass (its noise from `seed`), plus `refine` classical steps."""
 
     model_config = ConfigDict(extra="forbid")
     image: str
     refine: int = Field(0, ge=0, le=10)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE)
 
 

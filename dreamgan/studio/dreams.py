@@ -99,15 +99,15 @@ def fast_job(generator, ckpt: dict, req, photo) -> Callable[[JobContext], DreamR
     from dreamgan.sample import fast_dream, generator_text
 
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
-    text = generator_text(ckpt, req.refine)
+    text = generator_text(ckpt, req.refine, req.seed)
 
     def run(ctx: JobContext) -> DreamResult:
         ctx.report(0.0, step=0, steps=1)
         start = time.perf_counter()
         with torch.no_grad():
-            out = fast_dream(generator, uint8_to_x01(photo_uint8), refine=req.refine, recipe=ckpt.get("recipe"))
+            out = fast_dream(generator, uint8_to_x01(photo_uint8), refine=req.refine, recipe=ckpt.get("recipe"), seed=req.seed)
         seconds = time.perf_counter() - start
-        recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "refine": req.refine}
+        recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "seed": req.seed, "refine": req.refine}
         return DreamResult(x01_to_uint8(out), photo_uint8, text, recipe, seconds)
 
     return run

@@ -411,8 +411,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                                       stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
                                       generator=gen)
             else:
-                real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
-                real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
+                if cfg.crop_scale != (1.0, 1.0):  # multi-scale views of the dreams, image_size·s px, resized
+                    real_b = train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale)[1].to(device)
+                else:  # whole dreams, resized
+                    real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
+                    real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
                 losses = dcgan_step(g, d, opt_g, opt_d, real_b, gan_loss=gan_loss, generator=gen)
             if not all(math.isfinite(v) for v in losses.values()):
                 raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "

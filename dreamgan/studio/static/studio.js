@@ -357,6 +357,7 @@ $("layers").addEventListener("change", updateLayerHint);
 $("dream").addEventListener("click", () => startJob("/api/dreams", dreamRequest()));
 $("fast").addEventListener("click", () => startJob("/api/fast", {
   image: state.image ? state.image.id : null, refine: numberOrNull("refine") ?? 0, max_side: numberOrNull("max_side") ?? 512,
+  seed: numberOrNull("fast_seed") ?? 0,
 }));
 $("cancel").addEventListener("click", cancel);
 $("slider").addEventListener("input", applySlider);

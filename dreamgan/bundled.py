@@ -1,0 +1,63 @@
+"""The pretrained fast-dream generator shipped inside the package.
+
+`dreamgan sample photo.jpg -o out` and `dreamgan serve` use it when no `--checkpoint` is given,
+so fast dreams work straight after `pip install`. It is one inference-only file,
+`dreamgan/weights/fast_dream.pt` (≤ 10 MB; the only weights file in the repository), made by
+`pipelines/release.toml` and described in `docs/model_card.md`. It has the format of a
+training checkpoint without the discriminator and optimiser states, and loads with
+`weights_only=True` like every checkpoint.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from dreamgan.errors import DreamganError
+from dreamgan.fileio import atomic_path
+
+BUNDLED_GENERATOR = Path(__file__).parent / "weights" / "fast_dream.pt"
+MAX_BUNDLED_BYTES = 10 * 1024 * 1024
+INFERENCE_KEYS = ("format", "arch", "config", "recipe", "step", "best", "dreamgan_version")
+
+
+def bundled_generator() -> Path:
+    """The bundled generator's path.
+
+    Raises:
+        DreamganError: this install has no bundled generator (it says how to make one).
+    """
+    if not BUNDLED_GENERATOR.is_file():
+        raise DreamganError(f"this dreamgan install has no bundled generator ({BUNDLED_GENERATOR}); "
+                            "pass --checkpoint RUN, or rebuild it with `dreamgan pipeline run pipelines/release.toml`")
+    return BUNDLED_GENERATOR
+
+
+def export_generator(checkpoint: str | os.PathLike, out: str | os.PathLike, *, provenance: dict | None = None,
+                     max_bytes: int = MAX_BUNDLED_BYTES) -> Path:
+    """Write an inference-only copy of a pix2pix checkpoint (G's weights, config, recipe, step and
+    scores; no D, no optimisers) to `out`, atomically, with `provenance` (e.g. the evaluation)
+    stored beside.
+
+    Raises:
+        DreamganError: not a pix2pix checkpoint, or the file would exceed `max_bytes`.
+    """
+    from dreamgan.sample import load_pix2pix
+
+    g, ckpt = load_pix2pix(checkpoint)
+    payload = {k: ckpt[k] for k in INFERENCE_KEYS if k in ckpt}
+    payload["g"] = {k: v.detach().clone() for k, v in g.state_dict().items()}
+    payload["provenance"] = {"source_checkpoint": str(ckpt["path"]), **(provenance or {})}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        torch.save(payload, tmp)
+        size = Path(tmp).stat().st_size
+        if size > max_bytes:
+            raise DreamganError(f"the exported generator is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB "
+                                "limit for a bundled file; train a smaller one (--ngf, --depth)")
+    return out
+
+
+__all__ = ["BUNDLED_GENERATOR", "bundled_generator", "export_generator"]
