@@ -64,38 +64,6 @@ def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
     assert float(lowpass_l1(x + 0.1, x)) == pytest.approx(0.1, rel=1e-4), "a colour shift does not"
 
 
-@pytest.fixture(scope="module")
-def dream_triplet():
-    import skimage.data
-
-    from dreamgan.dream import DreamConfig, dream
-    from dreamgan.images import resize_uint8, uint8_to_x01
-
-    photos = [resize_uint8(getattr(skimage.data, n)()[:300, :300], (96, 96)) for n in ("chelsea", "coffee")]
-    real_a = torch.cat([uint8_to_x01(p) for p in photos])
-    recipe = DreamConfig(layers=("mixed_3",), octaves=1, steps=6, tile=0)
-    return real_a, dream(real_a, recipe), recipe
-
-
-def test_stats_metric_is_zero_for_the_true_dream_one_for_the_photo_and_deterministic(dream_triplet):
-    from dreamgan.metrics import paired_dream_metrics
-
-    real_a, real_b, recipe = dream_triplet
-    true = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)
-    photo = paired_dream_metrics(real_a, real_b, real_a.clone(), recipe)
-    for key in ("stats_ratio", "stats_ratio_effnet"):
-        assert true[key] == pytest.approx(0.0, abs=1e-9), key
-        assert photo[key] == pytest.approx(1.0, abs=1e-9), key
-    half = real_a + 0.5 * (real_b - real_a)
-    first, again = (paired_dream_metrics(real_a, real_b, half, recipe) for _ in range(2))
-    assert 0 < first["stats_ratio"] < 1 and 0 < first["stats_ratio_effnet"] < 1
-    assert first["stats_ratio"] == again["stats_ratio"] and first["stats_ratio_effnet"] == again["stats_ratio_effnet"]
-    # motifs shifted elsewhere are nearly as good as the true dream by this metric, unlike the aligned ratio
-    shifted = torch.roll(real_b, shifts=(17, 23), dims=(2, 3))
-    m = paired_dream_metrics(real_a, real_b, shifted, recipe)
-    assert m["stats_ratio"] < 0.5 * m["feature_ratio"], (m["stats_ratio"], m["feature_ratio"])
-
-
 @pytest.mark.parametrize("kind", ["swd", "gram"])
 def test_photo_normalised_stats_loss_is_one_for_the_photo_on_every_layer(tiny, kind):
     loss = DreamStatsLoss(tiny, ["conv1", "conv2", "conv3"], kind=kind, projections=16, norm="photo")

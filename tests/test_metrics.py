@@ -135,3 +135,16 @@ def test_paired_metrics_rank_a_half_dream_between(dream_triplet):
     half = real_a + 0.5 * (real_b - real_a)
     m = paired_dream_metrics(real_a, real_b, half, recipe)
     assert 0 < m["attainment"] < 1 and 0 < m["feature_ratio"] < 1 and m["alignment"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_stats_metric_is_zero_for_the_true_dream_one_for_the_photo_and_deterministic(dream_triplet):
+    real_a, real_b, recipe = dream_triplet
+    true = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)
+    photo = paired_dream_metrics(real_a, real_b, real_a.clone(), recipe)
+    for key in ("stats_ratio", "stats_ratio_effnet"):
+        assert true[key] == pytest.approx(0.0, abs=1e-9), key
+        assert photo[key] == pytest.approx(1.0, abs=1e-9), key
+    half = real_a + 0.5 * (real_b - real_a)
+    first, again = (paired_dream_metrics(real_a, real_b, half, recipe) for _ in range(2))
+    assert 0 < first["stats_ratio"] < 1 and 0 < first["stats_ratio_effnet"] < 1
+    assert first["stats_ratio"] == again["stats_ratio"] and first["stats_ratio_effnet"] == again["stats_ratio_effnet"]

@@ -223,3 +223,13 @@ def test_a_step_without_the_discriminator_trains_g_by_dream_statistics_only(tiny
     assert set(losses) == {"loss_g_l1", "loss_g_stats", "loss_g_lowpass"} and losses["loss_g_stats"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(g0, g.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(d0, d.parameters())), "no GAN term: D is left alone"
+
+
+def test_noise_can_be_kept_to_the_finest_levels():
+    g = ResidualUNet(ngf=8, depth=3, noise=2, noise_levels=2)
+    assert g.noise_per_level == [2, 2, 0, 0]
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        torch.nn.init.normal_(g.head.weight, 0, 0.5)
+        a, b = g(x, torch.Generator().manual_seed(0)), g(x, torch.Generator().manual_seed(1))
+    assert a.shape == x.shape and not torch.equal(a, b)

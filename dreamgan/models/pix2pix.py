@@ -69,19 +69,24 @@ class ResidualUNet(nn.Module):
             dream depends on its jitter seed; with noise the generator can draw *one* dream of
             the photo, with motifs of its own even on flat skies, instead of the motif-free mean
             of all of them. The noise comes from `generator`, so a seed fixes the pixels.
+        noise_levels: how many of the depth + 1 encoder inputs (stem first, finest first) get
+            noise; None = all of them. Fewer leaves the coarse layout to the photo alone.
 
     forward: real_a (B, 3, H, W) in [0, 1] → fake_b (B, 3, H, W) in [0, 1], any H, W ≥ 2.
     """
 
-    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1, noise: int = 0):
+    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1, noise: int = 0, noise_levels: int | None = None):
         super().__init__()
         if depth < 1 or unshuffle < 1 or noise < 0:
             raise ValueError("depth and unshuffle must be ≥ 1, noise ≥ 0")
         self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
+        levels = depth + 1 if noise_levels is None else max(0, min(noise_levels, depth + 1))
+        self.noise_per_level = [noise if i < levels else 0 for i in range(depth + 1)]  # stem, then each Down
         c_io = 3 * unshuffle ** 2
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
-        self.stem = nn.Sequential(nn.Conv2d(c_io + noise, widths[0], 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
-        self.downs = nn.ModuleList(Down(widths[i] + noise, widths[i + 1], norm=i > 0) for i in range(depth))
+        self.stem = nn.Sequential(nn.Conv2d(c_io + self.noise_per_level[0], widths[0], 3, 1, 1, padding_mode="reflect"),
+                                  nn.LeakyReLU(0.2))
+        self.downs = nn.ModuleList(Down(widths[i] + self.noise_per_level[i + 1], widths[i + 1], norm=i > 0) for i in range(depth))
         ups, c = [], widths[depth]
         for i in reversed(range(depth)):
             up = Up(c, widths[i], widths[i])
@@ -92,11 +97,12 @@ class ResidualUNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    def _with_noise(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """x (B, C, h, w) → (B, C + noise, h, w): the level's fresh noise channels appended."""
-        if not self.noise:
+    def _with_noise(self, x: torch.Tensor, level: int, generator: torch.Generator | None) -> torch.Tensor:
+        """x (B, C, h, w) → (B, C + n, h, w): the level's n fresh noise channels appended."""
+        n = self.noise_per_level[level]
+        if not n:
             return x
-        z = torch.randn(x.shape[0], self.noise, *x.shape[-2:], generator=generator,
+        z = torch.randn(x.shape[0], n, *x.shape[-2:], generator=generator,
                         device=generator.device if generator is not None else x.device)
         return torch.cat([x, z.to(x.device, x.dtype)], 1)
 
@@ -113,9 +119,9 @@ class ResidualUNet(nn.Module):
                 ph, pw = ph - sh, pw - sw
         if self.unshuffle > 1:
             x = F.pixel_unshuffle(x, self.unshuffle)  # (B, 3r², H/r, W/r)
-        skips = [self.stem(self._with_noise(x, generator))]
-        for down in self.downs:
-            skips.append(down(self._with_noise(skips[-1], generator)))
+        skips = [self.stem(self._with_noise(x, 0, generator))]
+        for i, down in enumerate(self.downs):
+            skips.append(down(self._with_noise(skips[-1], i + 1, generator)))
         y = skips.pop()
         for up in self.ups:
             y = up(y, skips.pop())

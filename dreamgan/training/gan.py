@@ -61,6 +61,8 @@ class TrainConfig:
     """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
     noise: int = 0
     """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
+    noise_levels: int = 0
+    """How many encoder inputs, finest first, get that noise (0 = all)."""
     ndf: int = 64
     z_dim: int = 100
     gan_mode: str = "lsgan"
@@ -105,7 +107,7 @@ class TrainConfig:
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
-                  (self.noise >= 0, "--noise must be ≥ 0"),
+                  (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
                   (self.noise == 0 or self.generator == "unet", "--noise needs the unet generator"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
@@ -151,8 +153,11 @@ PRESETS = {
     # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
     # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the
     # motif-free mean of all dreams that aligned losses learn.
+    # Each statistics layer is normalised by the photo's distance (won against the true dream's
+    # mean square on every dream metric, README ablation).
     "dream": dict(ngf=16, depth=5, unshuffle=1, noise=4, batch_size=4, image_size=128, lr=5e-4, beta1=0.9,
-                  lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, lambda_lowpass=10.0),
+                  lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, stats_norm="photo",
+                  lambda_lowpass=10.0),
 }
 
 
@@ -169,7 +174,8 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
             taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
             return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf)
-        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise), PatchGAN(cfg.ndf)
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
+                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf)
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
@@ -357,7 +363,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
         ckpt = load_gan_checkpoint(run / "latest.pt")
         defaults = {f.name: f.default for f in fields(TrainConfig)}
-        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "noise", "ndf", "z_dim"):
+        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "noise", "noise_levels", "ndf", "z_dim"):
             theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
             if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
                 raise DreamganError(f"cannot resume {run}: its {key} is {theirs!r}, this run's is {ours!r}")
