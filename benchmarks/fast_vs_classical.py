@@ -7,7 +7,7 @@ Prints one JSON object, measured in one run on 299×299 photos:
     equal-time classical and jitter floor rows with the paired dream metrics and FID/KID.
 
 Usage:
-  python benchmarks/fast_vs_classical.py                        # speed of the cpu and fast presets
+  python benchmarks/fast_vs_classical.py                        # speed of the fast and dream presets
   python benchmarks/fast_vs_classical.py --checkpoint checkpoints/00001-pix2pix-default [--refine 1,3]
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _generators(presets: list[str], checkpoints: list[str]):
 @torch.inference_mode()
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--presets", default="cpu,fast", help="generator presets to time (untrained weights)")
+    ap.add_argument("--presets", default="fast,dream", help="generator presets to time (untrained weights)")
     ap.add_argument("--checkpoint", action="append", default=[], help="a trained run/.pt to time and evaluate (repeatable)")
     ap.add_argument("--refine", default="1,3", help="comma-separated K for hybrid rows")
     ap.add_argument("--images", type=int, default=4)

@@ -269,8 +269,11 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
+    from dreamgan.bundled import BUNDLED_GENERATOR
+
     result = runner.invoke(app, ["serve"])
-    assert result.exit_code == 0 and calls[-1] == (None, "127.0.0.1", 7860)
+    assert BUNDLED_GENERATOR.is_file(), "the bundled generator ships with the package"
+    assert result.exit_code == 0 and calls[-1] == (str(BUNDLED_GENERATOR), "127.0.0.1", 7860), "fast dreams without --checkpoint"
     assert "warning" not in result.output and "dreamgan studio on http://x" in result.output
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9000", "--checkpoint", str(tmp_path / "run")])
     assert calls[-1] == (str(tmp_path / "run"), "0.0.0.0", 9000)

@@ -196,3 +196,21 @@ def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path
     monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", tmp_path / "missing.pt")
     with pytest.raises(DreamganError, match="no bundled generator.*release.toml"):
         load_generator(None)
+
+
+def test_checkpoints_from_before_the_dream_preset_still_load(dataset, tmp_path):
+    report = train_gan(_cfg(dataset, tmp_path, steps=1, eval_every=1))
+    ckpt = torch.load(report.run_dir / "latest.pt", map_location="cpu", weights_only=True)
+    new_keys = ("noise", "noise_levels", "lambda_stats", "stats_kind", "stats_layers", "stats_projections", "stats_norm",
+                "lambda_lowpass", "crop_scale")
+    ckpt["config"] = {k: v for k, v in ckpt["config"].items() if k not in new_keys}  # as an older dreamgan wrote it
+    old = tmp_path / "old.pt"
+    torch.save(ckpt, old)
+    g, cfg, _ = load_generator(old)
+    assert cfg.noise == 0 and cfg.lambda_stats == 0
+    x = torch.rand(1, 3, 40, 40)
+    with torch.no_grad():
+        assert torch.equal(g(x), load_generator(report.run_dir / "latest.pt")[0](x))
+    torch.save({"format": "something-else/9", "g": {}}, tmp_path / "foreign.pt")
+    with pytest.raises(DreamganError, match="not a dreamgan GAN checkpoint"):
+        load_generator(tmp_path / "foreign.pt")

@@ -294,6 +294,9 @@ def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
         assert np.array_equal(np.asarray(out), expected)
         refined = wait_job(client, client.post("/api/fast", json={"image": photo["id"], "refine": 2}).json()["id"])
         assert refined["state"] == "done" and refined["result"]["recipe"]["refine"] == 2
+        seeded = wait_job(client, client.post("/api/fast", json={"image": photo["id"], "seed": 5}).json()["id"])
+        assert seeded["state"] == "done" and seeded["result"]["recipe"]["seed"] == 5
+        assert client.post("/api/fast", json={"image": photo["id"], "seed": -1}).status_code == 422
         assert client.post("/api/fast", json={"image": photo["id"], "refine": 50}).status_code == 422
     with TestClient(create_app()) as client:
         photo = _upload(client, photo_uint8)
