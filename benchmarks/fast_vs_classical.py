@@ -46,10 +46,10 @@ def best_of(fn, repeats: int = 3) -> float:
 def _generators(presets: list[str], checkpoints: list[str]):
     """(name, G, TrainConfig, recipe dict or None) for each preset (fresh weights: speed does
     not depend on them) and each trained checkpoint."""
-    from dreamgan.training.gan import PRESETS, TrainConfig, build_networks
+    from dreamgan.training.gan import TrainConfig, build_networks
 
     for name in presets:
-        cfg = TrainConfig(data="-", **PRESETS[name])
+        cfg = TrainConfig.from_preset(name, data="-")
         yield f"preset {name}", build_networks(cfg)[0].eval(), cfg, None
     for path in checkpoints:
         from dreamgan.sample import load_generator

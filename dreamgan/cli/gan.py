@@ -66,8 +66,11 @@ def train_command(
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device)
     with job_progress() as bar:
         report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))
-    state = "interrupted; saved latest.pt" if report.interrupted else "done"
-    typer.echo(f"{report.run_dir}: {state} at step {report.step}")
+    if report.interrupted:  # Ctrl-C or kill: latest.pt is saved; exit 130 like every other command
+        typer.secho(f"{report.run_dir}: interrupted at step {report.step}; latest.pt is saved, rerun with --resume "
+                    "to continue", fg="yellow", err=True)
+        raise typer.Exit(130)
+    typer.echo(f"{report.run_dir}: done at step {report.step}")
 
 
 @app.command("sample")
