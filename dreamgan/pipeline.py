@@ -88,9 +88,10 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     if start not in STAGES:
         raise DreamganError(f"unknown stage {start!r}; stages: {', '.join(STAGES)}")
     stages = plan(load_pipeline(path))
-    todo = STAGES[STAGES.index(start):]
+    configured = [name for name in STAGES if name != "export" or stages["export"].get("out")]  # export is opt-in
+    todo = [name for name in STAGES[STAGES.index(start):] if name in configured]
     if dry_run:
-        for name in STAGES:
+        for name in configured:
             cfg = stages[name]
             shown = asdict(cfg) if hasattr(cfg, "__dataclass_fields__") else {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in cfg.items()}
             echo(f"[{name}]{'' if name in todo else ' (skipped: --from ' + start + ')'} {shown}")
@@ -139,7 +140,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} fast dream(s) in {out}")
-    if "export" in todo and stages["export"].get("out"):
+    if "export" in todo:
         from dreamgan.bundled import export_generator
         from dreamgan.training.paired import dataset_hash
 
