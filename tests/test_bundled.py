@@ -24,7 +24,7 @@ def test_the_bundled_generator_dreams_offline_any_size_and_its_seed_picks_the_dr
     from dreamgan.images import resize_uint8
 
     photo = tmp_path / "photo.png"
-    Image.fromarray(resize_uint8(photo_uint8, size)).save(photo)
+    Image.fromarray(resize_uint8(photo_uint8, size[::-1])).save(photo)  # (W, H)
     dreams = []
     for seed in (0, 0, 7):
         written, failed = sample_pix2pix(None, [photo], tmp_path / f"out{len(dreams)}", seed=seed)

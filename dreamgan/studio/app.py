@@ -238,7 +238,7 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     @app.post("/api/fast", status_code=202)
     def start_fast(req: FastRequest):
         if studio.generator is None:
-            raise StudioError(409, "no generator loaded: start the studio with `dreamgan serve --checkpoint RUN`")
+            raise StudioError(409, "no generator loaded: this install has no bundled generator; start the studio with `dreamgan serve --checkpoint RUN`")
         photo = studio.images.get(req.image)
         run = dreams.fast_job(studio.generator, studio.checkpoint, req, photo)
         return _job_json(studio, studio.queue.submit("fast", req.model_dump(), run))
