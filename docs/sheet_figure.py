@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ def main() -> None:
     ap.add_argument("-o", "--out", default="docs/release_sheet.jpg")
     args = ap.parse_args()
     g, _, ckpt = load_generator(args.checkpoint)
-    manifest = read_manifest(__import__("pathlib").Path(args.data))
+    manifest = read_manifest(Path(args.data))
     rows, info = [], []
     for split in args.splits.split(","):
         pairs = PairedDreams(args.data, split)

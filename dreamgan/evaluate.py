@@ -107,7 +107,7 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     Raises:
         DreamganError: fewer than 2 pairs in the split or in train.
     """
-    from dreamgan.metrics import EFFICIENTNET, fid_kid_x01
+    from dreamgan.metrics import fid_kid_both_x01
     from dreamgan.sample import load_generator
     from dreamgan.training.paired import PairedDreams
 
@@ -122,10 +122,7 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     rows = {"dcgan (dreams from noise)": fake, "identity (the photos)": real_a, "floor (other true dreams, train split)": others[pick]}
     report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": n, "rows": {}}
     for name, images in rows.items():
-        inception = fid_kid_x01(images, real_b)
-        second = fid_kid_x01(images, real_b, extractor=EFFICIENTNET)
-        report["rows"][name] = {**inception, "fid_effnet": second["fid"], "kid_effnet_mean": second["kid_mean"],
-                                "kid_effnet_std": second["kid_std"], "n_compared": len(images)}
+        report["rows"][name] = {**fid_kid_both_x01(images, real_b), "n_compared": len(images)}
     out = ensure_writable_dir(out_dir) if out_dir else Path(ckpt["path"]).parent
     grid = [np.concatenate([x01_to_uint8(fake[i]) for i in range(r, min(r + 8, n))], 1) for r in range(0, min(n, 32) // 8 * 8, 8)]
     report["sheet"] = str(save_png(out / f"evaluate-{split}.png", np.concatenate(grid, 0))) if grid else None

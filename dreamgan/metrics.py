@@ -333,7 +333,13 @@ def dream_scores(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tenso
     (fid_effnet, kid_effnet_mean, kid_effnet_std); real_b's features cached at `cache_real`."""
     out = {k: v for k, v in paired_dream_metrics(real_a, real_b, fake_b, recipe, engine=engine).items() if k != "per_image"}
     if fid and len(real_b) >= 2:
-        out.update(fid_kid_x01(fake_b, real_b, cache_real=cache_real))
-        second = fid_kid_x01(fake_b, real_b, cache_real=cache_real, extractor=EFFICIENTNET)
-        out.update(fid_effnet=second["fid"], kid_effnet_mean=second["kid_mean"], kid_effnet_std=second["kid_std"])
+        out.update(fid_kid_both_x01(fake_b, real_b, cache_real=cache_real))
     return out
+
+
+def fid_kid_both_x01(fake01: torch.Tensor, real01: torch.Tensor, *, cache_real: str | os.PathLike | None = None) -> dict:
+    """`fid_kid_x01` on both extractors: {fid, kid_mean, kid_std, fid_n} on Inception and
+    {fid_effnet, kid_effnet_mean, kid_effnet_std} on EfficientNet-Lite0."""
+    second = fid_kid_x01(fake01, real01, cache_real=cache_real, extractor=EFFICIENTNET)
+    return {**fid_kid_x01(fake01, real01, cache_real=cache_real),
+            "fid_effnet": second["fid"], "kid_effnet_mean": second["kid_mean"], "kid_effnet_std": second["kid_std"]}

@@ -149,5 +149,5 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
                       "evaluate": {k: evaluation[k] for k in ("split", "n", "rows")} if evaluation else None}
         out = export_generator(run, stages["export"]["out"], provenance=provenance)
         results["export"] = {"out": str(out), "bytes": out.stat().st_size}
-        echo(f"[export] {out} ({out.stat().st_size / 2**20:.1f} MiB)")
+        echo(f"[export] {out} ({results['export']['bytes'] / 2**20:.1f} MiB)")
     return results

@@ -43,8 +43,8 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
 
     def on_step(step: int, losses: dict) -> None:
         # the run's own losses, at most three (a stats-led run has no G/D to show)
-        info = " ".join(f"{name} {losses[key]:.3f}" for key, name in shown.items() if key in losses)
-        bar.update(task, completed=step, info=" ".join(info.split(" ")[:6]))
+        parts = [f"{name} {losses[key]:.3f}" for key, name in shown.items() if key in losses]
+        bar.update(task, completed=step, info=" ".join(parts[:3]))
 
     def on_eval(step: int, metrics: dict) -> None:
         shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
