@@ -244,10 +244,9 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert r.exit_code == 0, r.output
     hooks = seen["hooks"]
     assert set(hooks) == {"dataset", "train", "stage"} and seen["dry_run"] is False
-    dataset, train = hooks["dataset"](), hooks["train"](20)
-    dataset["on_plan"](10, 2), dataset["on_pair"](3)
-    train["on_step"](1, {"loss_g_gan": 0.5}), train["on_eval"](1, {"attainment": 0.1})
-    hooks["stage"]("evaluate"), hooks["stage"]("evaluate", True)
+    # each hook makes the callbacks its library call takes (their display: test_progress.py)
+    assert set(hooks["dataset"]()) == {"on_plan", "on_pair"}
+    assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume"}
 
     def fake_eval(run, split, data, fid, jitter_floor, refine):
         seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine)

@@ -25,9 +25,14 @@ from studio_helpers import png_file_bytes, tiny_pix2pix_run, wait_job
 SMALL = dict(octaves=1, steps=2, max_side=80, layers=["mixed_1"])
 
 
+def local_client(app) -> TestClient:
+    """A client that names the studio as a browser on this machine does (Host: 127.0.0.1)."""
+    return TestClient(app, base_url="http://127.0.0.1:7860")
+
+
 @pytest.fixture
 def client():
-    with TestClient(create_app()) as c:  # the context runs startup/shutdown (the worker stops)
+    with local_client(create_app()) as c:  # the context runs startup/shutdown (the worker stops)
         yield c
 
 
@@ -72,6 +77,52 @@ def test_backbone_layers_come_from_the_real_network_with_hints(client):
     assert r.status_code == 400 and "the studio offers" in r.json()["error"]
     r = client.get("/api/backbones/..%2F..%2Fcheckpoints%2Fx.pt")
     assert r.status_code in (400, 404) and r.json()["error"], "no path reaches load_backbone"
+
+
+def test_a_dream_with_a_path_as_backbone_is_refused_without_touching_the_file(client, photo_uint8, tmp_path, monkeypatch):
+    """No file-existence oracle: an existing file, a missing one and an unknown name get the
+    same answer, and the server never opens the path."""
+    import builtins
+
+    import torch
+
+    image = _upload(client, photo_uint8)["id"]
+    existing = tmp_path / "weights.pt"
+    existing.write_bytes(b"not weights")
+    opened = []
+    real_open, real_load = builtins.open, torch.load
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: (opened.append(str(f)), real_open(f, *a, **k))[1])
+    monkeypatch.setattr(torch, "load", lambda f, *a, **k: (opened.append(str(f)), real_load(f, *a, **k))[1])
+    answers = []
+    for value in (str(existing), str(tmp_path / "missing.pt"), "/etc/shadow", "no-such-net"):
+        r = client.post("/api/dreams", json={"image": image, "backbone": value, **SMALL})
+        assert r.status_code == 400, r.text
+        answers.append(r.json()["error"])
+    assert len(set(answers)) == 1 and "not a backbone the studio offers" in answers[0], answers
+    assert not [f for f in opened if str(tmp_path) in f or "shadow" in f], opened
+
+
+@pytest.mark.parametrize("host, ok", [("127.0.0.1:7860", True), ("localhost:7860", True), ("[::1]:7860", True),
+                                      ("localhost", True), ("attacker.example", False),
+                                      ("attacker.example:7860", False), ("127.0.0.1.attacker.example", False), ("", False)])
+def test_only_requests_naming_this_machine_are_served(client, host, ok):
+    """DNS rebinding: a page on attacker.example pointed at 127.0.0.1 still sends its own name."""
+    r = client.get("/api/info", headers={"host": host})
+    if ok:
+        assert r.status_code == 200, r.text
+    else:
+        assert r.status_code == 400 and "is not this studio's" in r.json()["error"], r.text
+
+
+def test_the_listening_address_is_a_trusted_host_too():
+    from dreamgan.studio.app import allowed_hosts
+
+    assert allowed_hosts("192.168.1.5") == ("localhost", "127.0.0.1", "[::1]", "192.168.1.5")
+    assert allowed_hosts("::1") == ("localhost", "127.0.0.1", "[::1]")
+    assert allowed_hosts("0.0.0.0") is None  # opened to the network on purpose (serve warns)
+    with TestClient(create_app(host="192.168.1.5"), base_url="http://192.168.1.5:7860") as c:
+        assert c.get("/api/info").status_code == 200
+        assert c.get("/api/info", headers={"host": "evil.example"}).status_code == 400
 
 
 # -- uploads ---------------------------------------------------------------------------------------
@@ -180,7 +231,7 @@ def test_guided_top_k_and_class_dreams_run(client, photo_uint8):
     ({"step_size": 0}, 422, "step_size"),
     ({"layers": ["mixed_99"]}, 400, "unknown layer 'mixed_99'"),
     ({"layers": []}, 400, "give at least one layer"),
-    ({"backbone": "resnet-9000"}, 400, "unknown backbone"),
+    ({"backbone": "resnet-9000"}, 400, "not a backbone the studio offers"),
     ({"channels": [5000]}, 400, "mixed_1 has 288 channels"),
     ({"channels": ["x"]}, 422, "channels.0"),
     ({"top_k": 1000}, 400, "more than the 288 channels"),
@@ -201,7 +252,7 @@ def test_bad_dream_requests_are_one_line_4xx(client, change, status, words):
 
 def test_non_json_and_unknown_routes(client):
     r = client.post("/api/dreams", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422 and "JSON" in r.json()["error"]
+    assert r.status_code == 422 and r.json()["error"].startswith("the request body is not valid JSON; send a JSON object")
     assert client.get("/api/jobs/99999").status_code == 404
     assert client.get("/api/nothing").status_code == 404
     assert client.get("/static/../../pyproject.toml").status_code == 404
@@ -281,9 +332,10 @@ def test_job_queue_runs_jobs_in_order_never_two_at_once_and_reports_failures():
 def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
     from dreamgan.sample import fast_dream, load_generator
 
-    with TestClient(create_app(str(runs["pix2pix"]))) as client:
+    with local_client(create_app(str(runs["pix2pix"]))) as client:
         info = client.get("/api/info").json()
         assert info["checkpoint"]["arch"] == "pix2pix" and info["checkpoint"]["step"] == 2
+        assert "/" not in info["checkpoint"]["name"].split("/", 1)[1] and info["checkpoint"]["name"].endswith(".pt"), "the page shows the run name, not a server path"
         photo = _upload(client, photo_uint8)
         job = wait_job(client, client.post("/api/fast", json={"image": photo["id"]}).json()["id"])
         assert job["state"] == "done" and job["kind"] == "fast", job["error"]
@@ -298,7 +350,7 @@ def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
         assert seeded["state"] == "done" and seeded["result"]["recipe"]["seed"] == 5
         assert client.post("/api/fast", json={"image": photo["id"], "seed": -1}).status_code == 422
         assert client.post("/api/fast", json={"image": photo["id"], "refine": 50}).status_code == 422
-    with TestClient(create_app()) as client:
+    with local_client(create_app()) as client:
         photo = _upload(client, photo_uint8)
         r = client.post("/api/fast", json={"image": photo["id"]})
         assert r.status_code == 409 and "--checkpoint" in r.json()["error"]

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.secho(f"error: {e}", fg="red", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        typer.secho("interrupted: finished outputs are complete, nothing half-written was kept", fg="yellow", err=True)
+        typer.secho("interrupted; rerun the same command to continue (finished outputs are complete, nothing half-written was kept)", fg="yellow", err=True)
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
@@ -81,9 +81,20 @@ def main(argv: list[str] | None = None) -> None:
         typer.secho("aborted", fg="yellow", err=True)
         sys.exit(130)
     except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(e, click.ClickException):
+        if isinstance(e, _click_exceptions()):
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def _click_exceptions() -> tuple[type, ...]:
+    """Click's usage-error base class, from click and from the copy newer typers vendor."""
+    import importlib
+
+    found = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)

@@ -28,6 +28,7 @@ def train_command(
     lr: Annotated[Optional[float], Opt()] = None,
     gan_mode: Annotated[Optional[str], Opt(help="vanilla, lsgan or hinge.")] = None,
     lambda_gan: Annotated[Optional[float], Opt(help="Weight of the PatchGAN term (0 = no discriminator).")] = None,
+    d_input: Annotated[Optional[str], Opt(help="What the PatchGAN sees: pair (photo and dream) or dream (dream texture alone).")] = None,
     lambda_l1: Annotated[Optional[float], Opt(help="Weight of the pixel L1 anchor (pix2pix: 100).")] = None,
     lambda_feat: Annotated[Optional[float], Opt(help="Weight of the dream-layer feature loss.")] = None,
     lambda_obj: Annotated[Optional[float], Opt(help="Weight of the guarded dream-objective term (0 = off).")] = None,
@@ -59,7 +60,7 @@ def train_command(
     cfg = TrainConfig.from_preset(
         preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, image_size=image_size,
         batch_size=batch_size, ngf=ngf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
-        lambda_gan=lambda_gan, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
+        lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
         lambda_lowpass=lambda_lowpass, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,

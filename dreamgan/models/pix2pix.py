@@ -139,13 +139,16 @@ class PatchGAN(nn.Module):
 
     C64-C128-C256-C512 (4×4 convs, strides 2, 2, 2, 1) then a 1-channel 4×4 conv, as in
     pix2pix; no norm on the first layer. Inputs in [0, 1] are mapped to [-1, 1].
+    With `conditional=False` it sees `b` alone, (B, 3, H, W): a judge of dream *texture*
+    that does not pair positions with the photo.
     """
 
-    def __init__(self, ndf: int = 64):
+    def __init__(self, ndf: int = 64, conditional: bool = True):
         super().__init__()
+        self.conditional = conditional
         c = [ndf, ndf * 2, ndf * 4, ndf * 8]
         self.net = nn.Sequential(
-            nn.Conv2d(6, c[0], 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(6 if conditional else 3, c[0], 4, 2, 1), nn.LeakyReLU(0.2),
             nn.Conv2d(c[0], c[1], 4, 2, 1), _norm(c[1]), nn.LeakyReLU(0.2),
             nn.Conv2d(c[1], c[2], 4, 2, 1), _norm(c[2]), nn.LeakyReLU(0.2),
             nn.Conv2d(c[2], c[3], 4, 1, 1), _norm(c[3]), nn.LeakyReLU(0.2),
@@ -153,7 +156,7 @@ class PatchGAN(nn.Module):
         )
 
     def forward(self, real_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([real_a, b], 1) * 2 - 1)
+        return self.net((torch.cat([real_a, b], 1) if self.conditional else b) * 2 - 1)
 
 
 class BackboneUNet(nn.Module):

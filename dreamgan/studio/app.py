@@ -147,8 +147,56 @@ class Studio:
 
 
 # -- app -----------------------------------------------------------------------------------------
-def create_app(checkpoint: str | None = None) -> FastAPI:
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+"""Host header names the studio always answers (its port aside)."""
+
+
+def host_of(header: str) -> str:
+    """The host part of a Host header, lower-cased: `[::1]:7860` → `[::1]`, `a.b:80` → `a.b`."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[: header.find("]") + 1] if "]" in header else header
+    return header.split(":", 1)[0]
+
+
+class TrustedHosts:
+    """ASGI middleware: answer only requests whose Host header names this machine.
+
+    A web page the user visits can point its own domain at 127.0.0.1 (DNS rebinding) and then
+    call the studio; its requests still carry that domain in Host, so they are refused with a
+    one-line 400. `allowed` None accepts any host (a studio opened to the network on 0.0.0.0).
+    """
+
+    def __init__(self, app, allowed: tuple[str, ...] | None):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope, receive, send):
+        if self.allowed is None or scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1")
+        if host_of(header) in self.allowed:
+            return await self.app(scope, receive, send)
+        shown = header if len(header) <= 60 else header[:57] + "…"
+        response = JSONResponse({"error": f"refused: Host {shown!r} is not this studio's; open it at "
+                                          f"http://127.0.0.1 or http://localhost (allowed hosts: {', '.join(self.allowed)})"},
+                                status_code=400)
+        await response(scope, receive, send)
+
+
+def allowed_hosts(host: str) -> tuple[str, ...] | None:
+    """The Host names a studio listening on `host` answers: this machine's names, plus `host`
+    itself; None (any) for the all-interfaces addresses 0.0.0.0 and ::, whose users reach it by
+    names the studio cannot know."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    named = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return tuple(dict.fromkeys([*LOCAL_HOSTS, named.lower()]))
+
+
+def create_app(checkpoint: str | None = None, host: str = "127.0.0.1") -> FastAPI:
     """The studio app. With `checkpoint` (a pix2pix run dir or .pt) fast dreams are on.
+    `host` is the address it listens on: requests must name it, or this machine, in their Host
+    header (`TrustedHosts`).
 
     Raises:
         DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
@@ -165,6 +213,7 @@ def create_app(checkpoint: str | None = None) -> FastAPI:
     app = FastAPI(title="dreamgan studio", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.studio = studio
+    app.add_middleware(TrustedHosts, allowed=allowed_hosts(host))
     static = resources.files("dreamgan.studio") / "static"
 
     # -- errors: one line, a 4xx, never a traceback ---------------------------------------------
@@ -313,6 +362,9 @@ def validation_message(errors: list[dict]) -> str:
     """One line from pydantic's errors: `steps: Input should be ≤ 100 (got 500); …`."""
     parts = []
     for e in errors:
+        if e.get("type") == "json_invalid":
+            parts.append('the request body is not valid JSON; send a JSON object, e.g. {"image": "img0001"}')
+            continue
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "request"
         got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], (dict, list)) else ""
         parts.append(f"{where}: {e.get('msg', 'invalid')}{got}")

@@ -52,6 +52,20 @@ def _fields(model) -> dict:
     return out
 
 
+def check_backbone(name: str) -> None:
+    """Refuse every backbone the studio does not list, with one message whatever the value is:
+    a client never makes the server open a path, nor learns whether a path exists.
+
+    Raises:
+        BackboneError: not a registered backbone name.
+    """
+    from dreamgan.backbones import backbone_names
+
+    names = backbone_names()
+    if name not in names:
+        raise BackboneError(f"not a backbone the studio offers; choose one of: {', '.join(names)}")
+
+
 @functools.lru_cache(maxsize=16)
 def backbone_info(name: str) -> dict:
     """Layers (name, channels, depth, hint), classes and default layers of a registered backbone.
@@ -59,10 +73,9 @@ def backbone_info(name: str) -> dict:
     Raises:
         BackboneError: not a registered name, or its weights are missing (says how to supply them).
     """
-    from dreamgan.backbones import backbone_names, load_backbone
+    from dreamgan.backbones import load_backbone
 
-    if name not in backbone_names():
-        raise BackboneError(f"unknown backbone {name!r}; the studio offers: {', '.join(backbone_names())}")
+    check_backbone(name)
     bb = load_backbone(name)
     min_side = bb.min_size()
     side = max(SHAPE_SIDE, min_side)

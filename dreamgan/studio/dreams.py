@@ -54,7 +54,9 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
     from dreamgan.dream.engine import DreamConfig, DreamEngine, octave_sizes
     from dreamgan.dream.files import recipe_text
     from dreamgan.errors import DreamganError
+    from dreamgan.studio.catalogue import check_backbone
 
+    check_backbone(req.backbone)  # registered names only: never a path on the server
     config = DreamConfig(
         backbone=req.backbone, layers=tuple(req.layers), octaves=req.octaves, octave_scale=req.octave_scale,
         steps=req.steps, step_size=req.step_size, jitter=req.jitter,
@@ -119,6 +121,19 @@ def describe_checkpoint(ckpt: dict | None) -> dict | None:
         return None
     cfg = ckpt.get("config", {})
     recipe = ckpt.get("recipe") or {}
-    return {"path": str(ckpt["path"]), "arch": ckpt.get("arch"), "step": ckpt.get("step"),
+    return {"path": str(ckpt["path"]), "name": checkpoint_name(ckpt["path"]), "arch": ckpt.get("arch"), "step": ckpt.get("step"),
             "image_size": cfg.get("image_size"), "generator": cfg.get("generator"),
             "dataset_layers": recipe.get("layers"), "dataset_backbone": recipe.get("backbone")}
+
+
+def checkpoint_name(path) -> str:
+    """What the page calls a generator: its run's name (`00002-pix2pix-default/best.pt`), or
+    `bundled generator` for the one in the package; never the server's full path."""
+    from pathlib import Path
+
+    from dreamgan.bundled import BUNDLED_GENERATOR
+
+    path = Path(path)
+    if path.resolve() == BUNDLED_GENERATOR.resolve():
+        return "bundled generator"
+    return f"{path.parent.name}/{path.name}" if path.suffix == ".pt" else path.name

@@ -43,7 +43,7 @@ def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: in
     from dreamgan.studio.app import create_app
 
     check_port_free(host, port)
-    app = create_app(checkpoint)
+    app = create_app(checkpoint, host=host)
     if announce:
         announce(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -13,6 +13,7 @@ from a generator seeded by (seed, step), so `--resume` continues exactly.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -66,6 +67,8 @@ class TrainConfig:
     ndf: int = 64
     z_dim: int = 100
     gan_mode: str = "lsgan"
+    d_input: str = "pair"
+    """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
     lambda_gan: float = 1.0
     lambda_l1: float = 10.0
     """Pixel anchor. pix2pix uses 100; 10 with a 10× feature loss won on val (README, ablation)."""
@@ -103,6 +106,7 @@ class TrainConfig:
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
+                  (self.d_input in ("pair", "dream"), "--d-input must be pair or dream"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
@@ -173,9 +177,9 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
                 recipe = read_dataset_meta(cfg.data)["recipe"]
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
             taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
-            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf)
+            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
         return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
-                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf)
+                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
@@ -327,14 +331,34 @@ def _plot(run: Path) -> None:
                    hlines={"target attainment": 0.8, "identity ratio": 1.0})
 
 
+def _check_same_dataset(run: Path, data: str | os.PathLike) -> None:
+    """A run continues on the dataset it started on: its checkpoints, metrics and best.pt are
+    about that dataset's val split (the dataset is identified by its content hash)."""
+    try:
+        previous = json.loads((run / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return  # an old run without config.json: nothing to compare with
+    theirs, ours = previous.get("dataset_hash"), dataset_hash(data)
+    if theirs is not None and theirs != ours:
+        raise DreamganError(
+            f"cannot resume {run}: it trained on {previous.get('data')} (dataset hash {theirs[:12]}), and --data "
+            f"{data} is another dataset (hash {ours[:12]}); resume with --data {previous.get('data')}, "
+            "or drop --resume to start a new run on this dataset")
+
+
 def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
               on_step: Callable[[int, dict], None] | None = None,
-              on_eval: Callable[[int, dict], None] | None = None) -> TrainReport:
+              on_eval: Callable[[int, dict], None] | None = None,
+              on_resume: Callable[[int], None] | None = None) -> TrainReport:
     """Train (or resume) a GAN on a dataset made by `make-dataset`.
+
+    `on_step(step, losses)`, `on_eval(step, metrics)` and `on_resume(step)` (the step a resumed
+    run continues from) are progress callbacks.
 
     Raises:
         DreamganError: malformed dataset, too few pairs, nothing to resume, a checkpoint of
-            another arch or size, a NaN loss (the last good checkpoint is kept and named).
+            another arch or size or of another dataset, a NaN loss (the last good checkpoint is
+            kept and named).
     """
     from dreamgan.backbones import load_backbone
     from dreamgan.dream.engine import DreamConfig, DreamEngine
@@ -373,7 +397,10 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         opt_d.load_state_dict(ckpt["opt_d"])
         sched_g.load_state_dict(ckpt["sched_g"])
         sched_d.load_state_dict(ckpt["sched_d"])
+        _check_same_dataset(run, cfg.data)
         start, best = int(ckpt["step"]), dict(ckpt["best"])
+        if on_resume:
+            on_resume(start)
     else:
         run = new_run_dir(cfg.out, cfg.arch, name)
     ensure_writable_dir(run / "samples")

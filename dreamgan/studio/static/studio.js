@@ -63,7 +63,7 @@ async function init() {
   setDefaults();
   if (info.checkpoint) {
     const c = info.checkpoint;
-    $("checkpoint-info").textContent = `generator: ${c.path} (step ${c.step}, ${c.generator || "unet"}, trained at ${c.image_size}px)`;
+    $("checkpoint-info").textContent = `generator: ${c.name} (step ${c.step}, ${c.generator || "unet"}, trained at ${c.image_size}px)`;
     $("fast").disabled = false;
   } else {
     $("fast-box").title = "start the studio with --checkpoint RUN to enable fast dreams";
