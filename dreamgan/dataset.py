@@ -343,8 +343,13 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     if not photos:
         raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
     identity = _identity(recipe, size, seed, source_id, photos, val, test)
+    # every option is checked before anything is written: a bad backbone, layer or class
+    # leaves no dataset.json behind to refuse the corrected rerun
+    weights = weights_file(recipe.backbone, recipe.weights)
+    engine = DreamEngine(recipe)
 
-    # 0. an existing dataset must be the same one, unless --force
+    # 0. an existing dataset must be the same one, unless --force (one with no pair yet is
+    # simply planned again)
     meta_path = out / "dataset.json"
     if meta_path.exists():
         try:
@@ -352,7 +357,7 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         except json.JSONDecodeError:
             previous = None
         if previous != identity:
-            if not force:
+            if not force and read_manifest(out):
                 changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
                 raise DreamganError(
                     f"{out} holds a dataset made differently (changed: {', '.join(changed) or 'unreadable dataset.json'}); "
@@ -377,7 +382,6 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
             (out / split / kind).mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "recipe.json", recipe.to_dict())
     (out / "skipped.jsonl").write_text("".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped))
-    weights = weights_file(recipe.backbone, recipe.weights)
     meta = {
         "format_version": FORMAT_VERSION, "dreamgan_version": __version__, "identity": identity,
         "recipe": recipe.to_dict(), "backbone": recipe.backbone, "weights": weights.name,
@@ -392,7 +396,6 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     report.already_done = sum(v.id in done for v in views)
     if on_plan:
         on_plan(len(views), report.already_done)
-    engine = DreamEngine(recipe)
     cache: dict[str, np.ndarray] = {}
     start = time.perf_counter()
     for chunk in _chunks(views, batch):

@@ -31,7 +31,7 @@ def photo_file(tmp_path, photo_uint8):
 def _capture(monkeypatch):
     calls = {}
 
-    def fake(paths, out, config, overlay):
+    def fake(paths, out, config, overlay, skip_existing=False):
         calls.update(paths=paths, out=out, config=config, overlay=overlay)
         from dreamgan.dream.files import DreamFilesReport
 
@@ -72,9 +72,12 @@ def test_targeted_options_and_presets(monkeypatch, photo_file, tmp_path):
 
 
 def _run_main(args, capsys):
-    with pytest.raises(SystemExit) as e:
+    """(exit code, captured output) of the real entry point: 0 when it returns normally."""
+    try:
         main(args)
-    return e.value.code, capsys.readouterr()
+    except SystemExit as e:
+        return e.code, capsys.readouterr()
+    return 0, capsys.readouterr()
 
 
 def test_user_errors_are_one_line_and_non_zero(photo_file, tmp_path, capsys):
@@ -108,6 +111,54 @@ def test_real_dream_writes_png_with_recipe_and_survives_a_bad_file(photo_file, t
     img = np.asarray(Image.open(dream_png))
     assert img.shape == (64, 64, 3)
     assert not any(p.name.endswith(".tmp") for p in out.iterdir())
+
+
+QUICK = ["--octaves", "1", "--steps", "2", "--layers", "mixed_1"]
+
+
+def test_dream_skip_existing_continues_a_folder_and_checks_the_recipe(photo_file, photo_uint8, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(np.roll(photo_uint8, 9 * i, axis=1)).save(photos / f"p{i}.png")
+    out = tmp_path / "dreams"
+    code, cap = _run_main(["dream", str(photos), "-o", str(out), *QUICK], capsys)
+    assert code == 0 and "3 dream(s) written" in cap.out
+    (out / "p1.png").unlink()  # as if interrupted before p1
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    code, cap = _run_main(["dream", str(photos), "-o", str(out), *QUICK, "--skip-existing"], capsys)
+    assert code == 0 and "skipping 2 existing output(s)" in cap.out + cap.err and "1 dream(s) written" in cap.out
+    assert all((out / n).stat().st_mtime_ns == t for n, t in before.items()), "kept outputs are not rewritten"
+    code, cap = _run_main(["dream", str(photos), "-o", str(out), "--octaves", "1", "--steps", "3", "--layers", "mixed_1",
+                           "--skip-existing"], capsys)
+    assert code == 1 and "was dreamed with another recipe" in cap.err and "Traceback" not in cap.err
+
+
+def test_a_full_disk_during_dream_is_one_line_and_keeps_what_was_written(photo_file, photo_uint8, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import dreamgan.dream.files as files
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(np.roll(photo_uint8, 9 * i, axis=0)).save(photos / f"p{i}.png")
+    real_save, calls = files.save_png, []
+
+    def save_until_full(path, *a, **k):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(path, *a, **k)
+
+    monkeypatch.setattr(files, "save_png", save_until_full)
+    out = tmp_path / "dreams"
+    code, cap = _run_main(["dream", str(photos), "-o", str(out), *QUICK], capsys)
+    errors = [l for l in cap.err.splitlines() if l.startswith("error")]
+    assert code == 1 and len(errors) == 1 and "Traceback" not in cap.err
+    assert f"cannot write to {out}: No space left on device; stopped after 1 new dream(s)" in errors[0]
+    assert "--skip-existing" in errors[0]
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png"], "no torn or temporary file is left"
 
 
 def test_listing_commands(capsys):

@@ -148,6 +148,33 @@ def test_other_recipe_is_refused_unless_force(photo_dir, tmp_path):
     assert forced.made == 4 and np.asarray(Image.open(next((out / "train" / "dream").iterdir()))).shape == (40, 40, 3)
 
 
+def test_a_failed_start_leaves_nothing_that_refuses_the_corrected_rerun(photo_dir, tmp_path):
+    out = tmp_path / "ds"
+    with pytest.raises(DreamganError, match="unknown layer|no layer|layer"):
+        make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY.replace(layers=("mixed_99",)), val=0, test=0)
+    assert not (out / "dataset.json").exists(), "a bad option is refused before anything is written"
+    # a dataset planned but with no pair yet (killed before the first dream) is planned again freely
+    out.mkdir(exist_ok=True)
+    (out / "dataset.json").write_text(json.dumps({"identity": {"recipe": "another"}}))
+    report = make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
+    assert report.made == 4
+
+
+def test_a_wrongly_sized_pair_is_named_in_one_line(photo_dir, tmp_path):
+    from dreamgan.training.paired import PairedDreams
+
+    out = tmp_path / "ds"
+    make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
+    bad = next((out / "train" / "dream").iterdir())
+    Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(bad)
+    with pytest.raises(DreamganError, match=f"{bad.name} is 50×50 px; every image of this dataset is 32×32") as e:
+        PairedDreams(out, "train")
+    assert "\n" not in str(e.value)
+    bad.unlink()  # what the message says to do
+    assert make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0).made == 1
+    assert len(PairedDreams(out, "train")) == 4
+
+
 def test_embedded_default_source(tmp_path):
     report = make_dataset(tmp_path / "emb", count=3, size=32, recipe=TINY.replace(steps=1), val=0, test=0)
     assert report.made == 3

@@ -81,6 +81,20 @@ def test_resume_refuses_another_arch_or_size_and_bad_datasets(dataset, tmp_path)
         train_gan(_cfg(dataset, tmp_path, steps=6, ngf=16), resume=True)
     with pytest.raises(DreamganError, match="nothing to resume"):
         train_gan(_cfg(dataset, tmp_path / "none"), resume=True)
+    # another dataset: refused, and the run's provenance is untouched
+    import shutil
+
+    other = tmp_path / "other" / "tiny"  # the same name, so the same run folder is found
+    shutil.copytree(dataset, other)
+    (other / "manifest.jsonl").write_text("".join((dataset / "manifest.jsonl").read_text().splitlines(True)[:-1]))
+    run = next(tmp_path.glob("*-pix2pix-tiny"))
+    config_before = (run / "config.json").read_text()
+    with pytest.raises(DreamganError, match="cannot resume .* another dataset .*drop --resume"):
+        train_gan(_cfg(other, tmp_path, steps=6), resume=True)
+    assert (run / "config.json").read_text() == config_before
+    resumed = []
+    train_gan(_cfg(dataset, tmp_path, steps=4), resume=True, on_resume=resumed.append)
+    assert resumed == [3]
     with pytest.raises(DreamganError, match="not a dreamgan dataset"):
         train_gan(_cfg(tmp_path / "nowhere", tmp_path))
     with pytest.raises(DreamganError, match="too small for a depth-4"):

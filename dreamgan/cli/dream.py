@@ -53,6 +53,7 @@ def dream_command(
     precision: Annotated[Optional[str], Opt(help="fp32 or bf16 (autocast).")] = None,
     channels_last: Annotated[Optional[bool], Opt("--channels-last/--no-channels-last", help="channels_last memory format.")] = None,
     overlay: Annotated[Optional[float], Opt(help="Also write the dream blended over the original at this opacity (0-1).")] = None,
+    skip_existing: Annotated[bool, Opt("--skip-existing", help="Keep outputs already in OUT that were made with this recipe (continue after an interrupt).")] = False,
 ):
     """Dream images with the classical engine; writes OUT/<name>.png with the recipe in its metadata."""
     from dreamgan.fileio import ensure_writable_dir
@@ -75,7 +76,7 @@ def dream_command(
     paths = list_images(images)
     if not paths:
         raise DreamganError(f"no images found in {', '.join(map(str, images))}")
-    report = run_dream_files(paths, out, config, overlay)
+    report = run_dream_files(paths, out, config, overlay, skip_existing)
     for path, message in report.failed:
         typer.secho(f"error: {message}", fg="red", err=True)
     typer.echo(f"{len(report.written)} dream(s) written to {out}" + (f", {len(report.failed)} failed" if report.failed else ""))
@@ -83,26 +84,30 @@ def dream_command(
         raise typer.Exit(1)
 
 
-def run_dream_files(paths, out, config, overlay):
-    """`dream_files` with a rich progress bar (steps, ETA) per image and overall."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
+def run_dream_files(paths, out, config, overlay, skip_existing=False):
+    """`dream_files` with a progress bar per image (octave, steps) and overall (images, ETA)."""
+    from dreamgan.cli.progress import job_progress
     from dreamgan.dream.engine import DreamEngine
     from dreamgan.dream.files import dream_files
 
     engine = DreamEngine(config)  # validates backbone, layers and class before any image is read
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        overall = bar.add_task("images", total=len(paths))
-        current = bar.add_task("", total=1, visible=False)
+    with job_progress() as bar:
+        overall = bar.add_task("images", total=len(paths), info="", done_before=0)
+        current = bar.add_task("", total=1, visible=False, info="")
+
+        def on_skip(n):
+            if n:
+                bar.console.print(f"skipping {n} existing output(s) made with this recipe", markup=False, highlight=False)
+            bar.reset(overall, total=len(paths), completed=n, done_before=n, info="")
 
         def on_start(path, total_steps):
-            bar.reset(current, total=total_steps, description=f"{path.name}", visible=True)
+            bar.reset(current, total=total_steps, description=f"{path.name}", visible=True, info="")
 
         def on_progress(p):
-            bar.update(current, completed=p.step, description=f"octave {p.octave}/{p.octaves} {p.size[1]}x{p.size[0]}")
+            bar.update(current, completed=p.step, info=f"octave {p.octave}/{p.octaves} {p.size[1]}x{p.size[0]}")
 
         def on_done(path, target, error):
-            bar.advance(overall)
+            bar.update(overall, advance=1)
 
-        return dream_files(paths, out, config, overlay=overlay, engine=engine, on_start=on_start, on_progress=on_progress, on_done=on_done)
+        return dream_files(paths, out, config, overlay=overlay, engine=engine, skip_existing=skip_existing,
+                           on_skip=on_skip, on_start=on_start, on_progress=on_progress, on_done=on_done)

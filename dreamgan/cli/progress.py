@@ -77,6 +77,8 @@ class JobProgress(Progress):
         if not self.plain_lines:
             return
         task = self._tasks[task_id]
+        if not task.visible:
+            return
         now = self.get_time()
         last = self._last_line.get(task_id)
         if last is not None and now - last < self.line_every and not task.finished:

@@ -27,6 +27,22 @@ RECIPE_KEY = "dreamgan.recipe"
 class DreamFilesReport:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    """Outputs already there with the same recipe (`skip_existing`)."""
+
+
+def _made_with(target: Path, meta: dict[str, str]) -> bool | None:
+    """Whether the PNG `target` holds a dream made with the recipe in `meta` (its
+    RECIPE_KEY, the dreamgan version aside); None when there is no readable PNG there."""
+    from dreamgan.images import read_png_text
+
+    try:
+        theirs = json.loads(read_png_text(target).get(RECIPE_KEY, "null")) or {}
+    except (OSError, ValueError):
+        return None
+    ours = json.loads(meta.get(RECIPE_KEY, "{}"))
+    strip = lambda r: {k: v for k, v in r.items() if k != "dreamgan_version"}  # noqa: E731
+    return strip(theirs) == strip(ours)
 
 
 def png_text(recipe: dict, **extra: str) -> dict[str, str]:
@@ -54,7 +70,8 @@ def output_names(paths: list[Path]) -> list[str]:
 
 
 def write_dreams(paths: list[Path], out_dir: str | os.PathLike, dream_fn: Callable[[Path, np.ndarray], np.ndarray], *,
-                 text: Callable[[Path], dict[str, str]], overlay: float | None = None,
+                 text: Callable[[Path], dict[str, str]], overlay: float | None = None, skip_existing: bool = False,
+                 on_skip: Callable[[int], None] | None = None,
                  on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
     """Dream each file into out_dir/<stem>.png (and <stem>.overlay.png): the loop shared by the
     classical engine and the fast generators.
@@ -63,13 +80,38 @@ def write_dreams(paths: list[Path], out_dir: str | os.PathLike, dream_fn: Callab
         dream_fn(path, uint8 photo) -> uint8 dream, both (H, W, 3).
         text(path): PNG text metadata of that file's outputs.
         overlay: also write the dream blended over the photo with this opacity in [0, 1].
+        skip_existing: keep outputs that are already there with the same recipe (a rerun after
+            an interrupt continues); one made with another recipe is refused before any work.
+        on_skip(n): called once, before any work, with the number of outputs skipped.
         on_done(path, output or None, error or None): after each file.
 
     Unreadable files are collected in the report (and passed to on_done), never raised.
+
+    Raises:
+        DreamganError: with `skip_existing`, an output made with another recipe; a write that
+            fails (a full disk): one line naming the folder and how many dreams were written.
     """
+    from dreamgan.errors import DreamganError
+
     out = ensure_writable_dir(out_dir)
     report = DreamFilesReport()
-    for path, stem in zip(paths, output_names(paths)):
+    jobs = list(zip(paths, output_names(paths)))
+    if skip_existing:
+        todo = []
+        for path, stem in jobs:
+            target = out / f"{stem}.png"
+            same = _made_with(target, text(path)) if target.exists() else None
+            if same is False:
+                raise DreamganError(f"{target} was dreamed with another recipe; use another --out, or delete it to "
+                                    "dream it again with this one")
+            if same and (overlay is None or (out / f"{stem}.overlay.png").exists()):
+                report.skipped.append(target)
+            else:
+                todo.append((path, stem))
+        jobs = todo
+    if on_skip:
+        on_skip(len(report.skipped))
+    for path, stem in jobs:
         try:
             uint8 = load_image(path)
         except ImageError as e:
@@ -79,9 +121,15 @@ def write_dreams(paths: list[Path], out_dir: str | os.PathLike, dream_fn: Callab
             continue
         dream_uint8 = dream_fn(path, uint8)
         meta = text(path)
-        target = save_png(out / f"{stem}.png", dream_uint8, meta)
-        if overlay is not None:
-            save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream_uint8, overlay), meta)
+        try:  # each write is atomic: a failed one leaves no torn file
+            if overlay is not None:
+                save_png(out / f"{stem}.overlay.png", overlay_uint8(uint8, dream_uint8, overlay), meta)
+            target = save_png(out / f"{stem}.png", dream_uint8, meta)
+        except OSError as e:
+            raise DreamganError(
+                f"cannot write to {out}: {e.strerror or e}; stopped after {len(report.written)} new dream(s) "
+                f"({len(report.skipped)} kept from before). Free some space, then rerun with --skip-existing "
+                "to continue") from e
         report.written.append(target)
         if on_done:
             on_done(path, target, None)
@@ -92,6 +140,7 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
                 engine: DreamEngine | None = None,
                 on_start: Callable[[Path, int], None] | None = None,
                 on_progress: Callable[[Progress], None] | None = None,
+                skip_existing: bool = False, on_skip: Callable[[int], None] | None = None,
                 on_done: Callable[[Path, Path | None, str | None], None] | None = None) -> DreamFilesReport:
     """Dream each file of `paths` with the classical engine into `out_dir/<stem>.png`.
 
@@ -101,6 +150,7 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
         config: the recipe (stored in each PNG); the engine is built once (validating backbone,
             layers, class).
         overlay: also write the dream blended over the original with this opacity in [0, 1].
+        skip_existing, on_skip: see `write_dreams`.
         on_start(path, total_steps), on_progress(Progress), on_done(path, output or None, error or None):
             callbacks for a progress display.
 
@@ -117,4 +167,4 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
         return x01_to_uint8(engine.run(uint8_to_x01(uint8), on_progress))
 
     return write_dreams(paths, out_dir, dream_one, text=lambda path: recipe_text(config, source=path.name),
-                        overlay=overlay, on_done=on_done)
+                        overlay=overlay, skip_existing=skip_existing, on_skip=on_skip, on_done=on_done)

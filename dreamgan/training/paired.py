@@ -47,10 +47,16 @@ class PairedDreams:
         if len(rows) < min_pairs:
             raise DreamganError(f"{root} has {len(rows)} {split} pair(s); at least {min_pairs} needed")
         a, b = [], []
+        side = self.meta.get("size")
         for r in rows:
-            pa, pb = pair_paths(root, split, r["id"])
-            a.append(load_image(pa))
-            b.append(load_image(pb))
+            for path, images in zip(pair_paths(root, split, r["id"]), (a, b)):
+                img = load_image(path)
+                want = (side, side) if side else (a or b or [img])[0].shape[:2]
+                if img.shape[:2] != tuple(want):
+                    raise DreamganError(f"{path} is {img.shape[1]}×{img.shape[0]} px; every image of this dataset is "
+                                        f"{want[1]}×{want[0]}: delete it and rerun make-dataset with the same options to dream "
+                                        "that pair again")
+                images.append(img)
         self.ids = [r["id"] for r in rows]
         self.real_a = torch.from_numpy(np.stack(a)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S) uint8
         self.real_b = torch.from_numpy(np.stack(b)).permute(0, 3, 1, 2).contiguous()
