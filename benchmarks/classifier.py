@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from shapes import make_shapes_folder  # noqa: E402
 
 from dreamgan.backbones import build_classifier  # noqa: E402
-from dreamgan.classifier import ClassifierConfig, FolderDataset, evaluate, scan_image_folder, stratified_split, train_classifier  # noqa: E402
+from dreamgan.training.classifier import ClassifierConfig, FolderDataset, evaluate, scan_image_folder, stratified_split, train_classifier  # noqa: E402
 
 
 def baseline(batch: int, size: int, steps: int) -> tuple[float, float]:

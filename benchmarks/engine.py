@@ -29,7 +29,7 @@ from dreamgan.backbones import load_backbone
 from dreamgan.backbones.inception_tf import build_inception_v3_tf
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, save_png, uint8_to_x01, x01_to_uint8
-from dreamgan.samples import sample_photo
+from dreamgan.photos import sample_photo
 
 
 # -- the baseline: a straightforward loop, as one would write it from the TF tutorial --------------

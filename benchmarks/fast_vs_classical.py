@@ -20,7 +20,7 @@ import torch
 
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.samples import sample_photo
+from dreamgan.photos import sample_photo
 
 
 def photos(n: int = 4, size: int = 299) -> torch.Tensor:
@@ -46,7 +46,8 @@ def best_of(fn, repeats: int = 3) -> float:
 def _generators(presets: list[str], checkpoints: list[str]):
     """(name, G, TrainConfig, recipe dict or None) for each preset (fresh weights: speed does
     not depend on them) and each trained checkpoint."""
-    from dreamgan.training.gan import TrainConfig, build_networks
+    from dreamgan.training.checkpoint import build_networks
+    from dreamgan.training.config import TrainConfig
 
     for name in presets:
         cfg = TrainConfig.from_preset(name, data="-")

@@ -19,7 +19,7 @@ import torch
 from dreamgan.dataset import make_dataset
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.samples import sample_photo
+from dreamgan.photos import sample_photo
 
 
 def main() -> None:

@@ -105,7 +105,7 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
         DreamganError: `source` missing, not a folder, or holding no image files.
     """
     if source is None or str(source) == EMBEDDED_SOURCE:
-        from dreamgan.samples import SAMPLE_PHOTOS
+        from dreamgan.photos import SAMPLE_PHOTOS
 
         return [f"skimage:{name}" for name in SAMPLE_PHOTOS]
     root = Path(source)
@@ -122,7 +122,7 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
 def read_source(source: str) -> tuple[np.ndarray, str]:
     """(RGB uint8 pixels, sha256) of a source identifier. Raises ImageError if unreadable."""
     if source.startswith("skimage:"):
-        from dreamgan.samples import sample_photo
+        from dreamgan.photos import sample_photo
 
         try:
             img = sample_photo(source.split(":", 1)[1])
@@ -303,7 +303,7 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
 
 
 def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = None, count: int | None = None,
-                 size: int = 299, recipe=None, val: float = 0.1, test: float = 0.1, seed: int = 0, batch: int = 1,
+                 size: int = 299, recipe=None, val: float = 0.15, test: float = 0.15, seed: int = 0, batch: int = 1,
                  force: bool = False,
                  on_plan: Callable[[int, int], None] | None = None,
                  on_pair: Callable[[int], None] | None = None) -> DatasetReport:
@@ -498,25 +498,5 @@ def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInf
     return DatasetInfo(path, meta, counts, sheet)
 
 
-def load_recipe_file(path: str | os.PathLike):
-    """A DreamConfig from a .json or .toml recipe file (keys as in DreamConfig)."""
-    from dreamgan.dream.engine import DreamConfig
-
-    path = Path(path)
-    if not path.is_file():
-        raise DreamganError(f"recipe file {path} does not exist")
-    try:
-        if path.suffix.lower() == ".toml":
-            import tomllib
-
-            data = tomllib.loads(path.read_text())
-            data = data.get("dream", data)  # allow a [dream] section
-        else:
-            data = json.loads(path.read_text())
-    except Exception as e:
-        raise DreamganError(f"recipe file {path} cannot be parsed ({e})") from None
-    return DreamConfig.from_dict(data)
-
-
-__all__ = ["SPLITS", "DatasetInfo", "DatasetReport", "View", "dataset_info", "load_recipe_file", "make_dataset",
+__all__ = ["SPLITS", "DatasetInfo", "DatasetReport", "View", "dataset_info", "make_dataset",
            "near_duplicate_groups", "photo_signature", "plan_views", "split_photos"]

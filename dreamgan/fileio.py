@@ -98,3 +98,34 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 def write_json_atomic(target: str | os.PathLike, obj: Any) -> None:
     """Write `obj` as indented JSON to `target` atomically."""
     write_bytes_atomic(target, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def load_torch_file(path: str | os.PathLike, *, error: type[DreamganError] = DreamganError):
+    """`torch.load(path, weights_only=True)` on the CPU, with one message for each fault.
+
+    Only tensors and plain containers are unpickled: a file that would run code is refused.
+    Torch's own warnings (e.g. about the pickle protocol) are silenced; its long messages are
+    never quoted.
+
+    Raises:
+        error (a `DreamganError`): no such file; a file that would unpickle code; a file that
+            is not a torch weights file, or is truncated.
+    """
+    import pickle
+    import warnings
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such weights file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "unsupported global" in str(e).lower():  # torch refused a global: the file would run code
+            raise error(f"{path}: not a safe dreamgan/torch weights file (refusing to unpickle code)") from None
+        raise error(f"{path}: not a readable dreamgan/torch weights file (truncated, or another format)") from None
+    except Exception:  # a truncated zip, not a torch file at all, a file of another format
+        raise error(f"{path}: not a readable dreamgan/torch weights file (truncated, or another format)") from None

@@ -44,7 +44,7 @@ def load_pipeline(path: str | os.PathLike) -> dict:
 def plan(spec: dict) -> dict:
     """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.training.gan import TrainConfig
+    from dreamgan.training.config import DEFAULT_PRESET, TrainConfig
 
     ds = dict(spec.get("dataset", {}))
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
@@ -54,7 +54,7 @@ def plan(spec: dict) -> dict:
         raise DreamganError(f"unknown [dataset] keys {sorted(set(ds) - allowed)}; valid: {sorted(allowed)}")
     tr = dict(spec.get("train", {}))
     try:
-        train = TrainConfig.from_preset(tr.pop("preset", "cpu"), **{**tr, "data": ds["out"]})
+        train = TrainConfig.from_preset(tr.pop("preset", DEFAULT_PRESET), **{**tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
     ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
@@ -81,7 +81,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     from dreamgan.evaluate import evaluate_run, format_report
     from dreamgan.images import list_images
     from dreamgan.sample import sample_pix2pix
-    from dreamgan.samples import write_samples
+    from dreamgan.photos import write_samples
     from dreamgan.training.gan import train_gan
     from dreamgan.training.rundir import latest_run_dir
 

@@ -15,7 +15,7 @@ from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
 def load_generator(checkpoint: str | os.PathLike | None = None):
     """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file; None
     = the generator bundled with the package (`dreamgan.bundled`)."""
-    from dreamgan.training.gan import generator_from_checkpoint, load_gan_checkpoint
+    from dreamgan.training.checkpoint import generator_from_checkpoint, load_gan_checkpoint
 
     if checkpoint is None:
         from dreamgan.bundled import bundled_generator

@@ -81,7 +81,7 @@ def test_unknown_backbone_layer_and_class_list_valid_names():
     with pytest.raises(BackboneError, match="no class logits"):
         bb.resolve_class("cat")
     eff = load_backbone("efficientnet-lite0")
-    with pytest.raises(BackboneError, match="close matches: tabby"):
+    with pytest.raises(BackboneError, match="close matches: 'tabby'"):
         eff.resolve_class("tabbby")
 
 
@@ -155,7 +155,7 @@ def test_mismatched_or_foreign_checkpoints_are_clear_errors(tmp_path):
         load_backbone(str(foreign))
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x00" * 100)
-    with pytest.raises(WeightsNotFoundError, match="cannot read"):
+    with pytest.raises(WeightsNotFoundError, match="not a readable dreamgan/torch weights file"):
         load_backbone(str(garbage))
     bad = tmp_path / "bad.pt"
     save_classifier_checkpoint(bad, build_classifier("resnet18", 3), arch="resnet34", class_names=["a", "b", "c"])

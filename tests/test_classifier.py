@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dreamgan.backbones import load_backbone
-from dreamgan.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier
+from dreamgan.training.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.errors import DreamganError
 from shapes import make_shapes_folder, shape_image
@@ -128,7 +128,7 @@ def test_checkpoint_drives_make_dataset(tmp_path):
 
 
 def test_imagenet_init_for_resnets_needs_a_local_file(tmp_path, monkeypatch):
-    from dreamgan.classifier import build_model
+    from dreamgan.training.classifier import build_model
     from dreamgan.errors import WeightsNotFoundError
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))

@@ -209,7 +209,7 @@ def test_dataset_info_on_a_non_dataset_is_one_line(tmp_path, capsys):
 
 
 def test_train_classifier_options_reach_the_library(monkeypatch, tmp_path):
-    import dreamgan.classifier as clf
+    import dreamgan.training.classifier as clf
 
     seen = {}
 
@@ -376,3 +376,59 @@ def test_a_kill_stops_a_training_run_like_ctrl_c(monkeypatch, tmp_path, capsys):
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert code == 130 and seen == {"saved": True} and "interrupted at step 3" in cap.err
+
+
+class _RunsCode:
+    """Unpickling this would create a marker file: what a malicious checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_in_one_voice(tmp_path, capsys, photo_file):
+    import torch
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "x", "payload": _RunsCode(marker)}, evil)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(evil.read_bytes()[:100])
+    commands = [["sample", str(photo_file), "-c", str(evil), "-o", str(tmp_path / "o")],
+                ["dream", str(photo_file), "--backbone", str(evil), "-o", str(tmp_path / "o")],
+                ["layers", str(evil)],
+                ["evaluate", str(evil)],
+                ["make-dataset", "-o", str(tmp_path / "d"), "--backbone", str(evil)]]
+    for args in commands:
+        code, cap = _run_main(args, capsys)
+        assert code == 1 and "Traceback" not in cap.err, (args, cap.err)
+        assert "not a safe dreamgan/torch weights file (refusing to unpickle code)" in cap.err, (args, cap.err)
+        assert "PyTorch 2.6" not in cap.err
+    code, cap = _run_main(["sample", str(photo_file), "-c", str(truncated), "-o", str(tmp_path / "o")], capsys)
+    assert code == 1 and "not a readable dreamgan/torch weights file (truncated, or another format)" in cap.err
+    assert not marker.exists(), "no code from a checkpoint ever runs"
+    # and nothing else reaches the terminal: no warning text, one error line
+    r = subprocess.run([sys.executable, "-m", "dreamgan", "sample", str(photo_file), "-c", str(evil), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "Warning" not in r.stderr, r.stderr
+
+
+def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():
+    import inspect
+
+    from dreamgan.dataset import make_dataset
+    from dreamgan.pipeline import load_pipeline
+
+    text = runner.invoke(app, ["dream", "--help"], env={"COLUMNS": "200"}).output
+    d = DreamConfig()
+    for option, value in (("--octaves", d.octaves), ("--steps", d.steps), ("--step-size", d.step_size), ("--jitter", d.jitter)):
+        line = next(l for l in text.splitlines() if f" {option} " in l)
+        assert f"[default: ({value}, or the preset's)]" in line, line
+    text = runner.invoke(app, ["make-dataset", "--help"], env={"COLUMNS": "200"}).output
+    assert "[default: 0.15]" in next(l for l in text.splitlines() if " --val " in l)
+    root = Path(__file__).resolve().parents[1]
+    spec = load_pipeline(root / "pipelines" / "default.toml")
+    assert spec["dataset"]["val"] == inspect.signature(make_dataset).parameters["val"].default == 0.15
+    assert "[default: dream]" in runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output

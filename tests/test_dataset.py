@@ -85,7 +85,7 @@ def test_near_duplicates_share_a_split_so_no_held_out_scene_is_trained_on():
     import hashlib
 
     from dreamgan.dataset import Photo, near_duplicate_groups, photo_signature
-    from dreamgan.samples import SAMPLE_PHOTOS, sample_photo
+    from dreamgan.photos import SAMPLE_PHOTOS, sample_photo
 
     # the embedded stereo pair is one scene; every other embedded photo is its own
     embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(sample_photo(n))) for n in SAMPLE_PHOTOS]

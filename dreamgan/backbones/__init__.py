@@ -18,9 +18,9 @@ import torch
 
 from dreamgan.backbones.base import Backbone
 from dreamgan.backbones import efficientnet_lite, inception_tf, zoo
+from dreamgan.dream.config import DEFAULT_BACKBONE
 from dreamgan.errors import BackboneError, DreamganError, WeightsNotFoundError
 
-DEFAULT_BACKBONE = "inception-v3-tf"
 EMBEDDED = ("inception-v3-tf", "efficientnet-lite0")
 CLASSIFIER_FORMAT = "dreamgan-classifier/1"
 CLASSIFIER_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "efficientnet-lite0")
@@ -150,10 +150,9 @@ def _build(name: str, weights: str | None) -> Backbone:
 
 
 def _torch_load(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle errors, truncated zip, not a torch file at all
-        raise WeightsNotFoundError(f"{path}: cannot read as safe torch weights ({type(e).__name__}: {str(e)[:120]})") from None
+    from dreamgan.fileio import load_torch_file
+
+    return load_torch_file(path, error=WeightsNotFoundError)
 
 
 def build_classifier(arch: str, num_classes: int):

@@ -102,7 +102,7 @@ class Backbone(nn.Module):
             valid = "valid classes: " + ", ".join(self.class_names)
         else:
             close = difflib.get_close_matches(text.lower(), lowered, n=5, cutoff=0.5)
-            valid = (f"close matches: {', '.join(self.class_names[lowered.index(c)] for c in close)}; " if close else "")
+            valid = (f"close matches: {', '.join(repr(self.class_names[lowered.index(c)]) for c in close)}; " if close else "")
             valid += f"all {n} names: `dreamgan classes {self.name}`"
         raise BackboneError(f"unknown class {text!r} for backbone {self.name}; {valid}")
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dreamgan.errors import WeightsNotFoundError
+from dreamgan.fileio import load_torch_file
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def imagenet_weights_path() -> str:
 def build_efficientnet_lite0(weights: str | None = None) -> EfficientNetLite0:
     """EfficientNet-Lite0 with ImageNet weights (the embedded file unless `weights` is given)."""
     path = weights or imagenet_weights_path()
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path, error=WeightsNotFoundError)
     state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
     net = EfficientNetLite0(1000)
     net.load_state_dict(state, strict=False)

@@ -40,7 +40,7 @@ from dreamgan.cli import samples as _samples  # noqa: E402,F401
 from dreamgan.cli import dataset as _dataset  # noqa: E402,F401
 from dreamgan.cli import classifier as _classifier  # noqa: E402,F401
 from dreamgan.cli import metrics as _metrics  # noqa: E402,F401
-from dreamgan.cli import gan as _gan  # noqa: E402,F401
+from dreamgan.cli import train as _train  # noqa: E402,F401
 from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
 from dreamgan.cli import serve as _serve  # noqa: E402,F401
 

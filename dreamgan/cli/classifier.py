@@ -14,7 +14,7 @@ Opt = typer.Option
 @app.command("train-classifier")
 def train_classifier_command(
     data: Annotated[Path, Opt(help="ImageFolder: one sub-folder of images per class.")],
-    arch: Annotated[str, Opt(help="resnet18|resnet34|resnet50|resnet101|resnet152|efficientnet-lite0")] = "resnet18",
+    arch: Annotated[str, Opt(help="Network: resnet18, resnet34, resnet50, resnet101, resnet152 or efficientnet-lite0.")] = "resnet18",
     init: Annotated[str, Opt(help="scratch, imagenet, or a weights/checkpoint file.")] = "scratch",
     weights: Annotated[Optional[str], Opt(help="Local torchvision ImageNet weights for --init imagenet (ResNets).")] = None,
     color_jitter: Annotated[bool, Opt("--color-jitter", help="Colour-jitter augmentation.")] = False,
@@ -32,7 +32,7 @@ def train_classifier_command(
     """Train a classifier; its best.pt then works as a backbone: dreamgan dream IMG --backbone RUN/best.pt --class NAME."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from dreamgan.classifier import ClassifierConfig, train_classifier
+    from dreamgan.training.classifier import ClassifierConfig, train_classifier
 
     cfg = ClassifierConfig(data=str(data), arch=arch, init=init, weights=weights, color_jitter=color_jitter, epochs=epochs,
                            lr=lr, batch_size=batch_size, val=val, image_size=image_size, seed=seed,
@@ -55,4 +55,7 @@ def train_classifier_command(
         typer.secho(f"skipped: {s['reason']}", fg="yellow", err=True)
     typer.echo(f"{report.run_dir}: best val accuracy {report.best_val_acc:.3f} over {len(report.classes)} classes "
                f"({', '.join(report.classes[:8])}{'…' if len(report.classes) > 8 else ''})")
-    typer.echo(f"dream with it: dreamgan dream IMAGE --backbone {report.run_dir / 'best.pt'} --class {report.classes[0]}")
+    import shlex
+
+    typer.echo(f"dream with it: dreamgan dream IMAGE --backbone {shlex.quote(str(report.run_dir / 'best.pt'))} "
+               f"--class {shlex.quote(report.classes[0])}")

@@ -9,8 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from dreamgan.cli import app
-from dreamgan.cli.dream import config_from_options
-from dreamgan.cli.options import BackboneOpt, SeedOpt, parse_layers
+from dreamgan.cli.options import BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
 from dreamgan.errors import DreamganError
 
 Opt = typer.Option
@@ -25,20 +24,21 @@ def make_dataset_command(
     recipe: Annotated[Optional[Path], Opt(help="Recipe file (.json or .toml with DreamConfig keys).")] = None,
     preset: Annotated[Optional[str], Opt(help="Recipe preset (tutorial, deep, shallow, quick).")] = None,
     backbone: BackboneOpt = None,
-    layers: Annotated[Optional[str], Opt(help="Dream layers with optional weights: mixed_3,mixed_5:0.5")] = None,
-    octaves: Annotated[Optional[int], Opt()] = None,
-    steps: Annotated[Optional[int], Opt()] = None,
-    step_size: Annotated[Optional[float], Opt()] = None,
-    jitter: Annotated[Optional[int], Opt()] = None,
-    val: Annotated[float, Opt(help="Fraction of photos held out for validation.")] = 0.1,
-    test: Annotated[float, Opt(help="Fraction of photos held out for testing.")] = 0.1,
+    layers: LayersOpt = None,
+    octaves: OctavesOpt = None,
+    steps: StepsOpt = None,
+    step_size: StepSizeOpt = None,
+    jitter: JitterOpt = None,
+    val: Annotated[float, Opt(help="Fraction of photos held out for validation.")] = 0.15,
+    test: Annotated[float, Opt(help="Fraction of photos held out for testing.")] = 0.15,
     seed: SeedOpt = None,
     batch: Annotated[int, Opt(help="Pairs dreamed together.")] = 1,
     force: Annotated[bool, Opt("--force", help="Start over if OUT holds a dataset made differently.")] = False,
 ):
     """Dream a photo set into a paired dataset: OUT/{train,val,test}/{natural,dream}/<id>.png. Resumable."""
     from dreamgan.cli.progress import dataset_callbacks, job_progress
-    from dreamgan.dataset import load_recipe_file, make_dataset
+    from dreamgan.dataset import make_dataset
+    from dreamgan.dream.config import from_file, from_options
 
     layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
     engine_opts = dict(backbone=backbone, layers=layer_names, layer_weights=layer_weights, octaves=octaves, steps=steps,
@@ -46,10 +46,10 @@ def make_dataset_command(
     if recipe is not None:
         if preset or any(v is not None for v in engine_opts.values() if v is not seed):
             raise DreamganError("give either --recipe or engine options/--preset, not both")
-        config = load_recipe_file(recipe)
+        config = from_file(recipe)
         config = config.replace(seed=seed) if seed is not None else config
     else:
-        config = config_from_options(preset, **engine_opts)
+        config = from_options(preset, **engine_opts)
 
     with job_progress() as bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -2,26 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from dreamgan.cli import app
-from dreamgan.cli.options import BackboneOpt, SeedOpt, WeightsOpt, parse_ints, parse_layers
+from dreamgan.cli.options import (BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, SeedOpt, StepSizeOpt, StepsOpt, WeightsOpt,
+                                  parse_ints, parse_layers, recipe_option)
 from dreamgan.errors import DreamganError
 
-if TYPE_CHECKING:
-    from dreamgan.dream.engine import DreamConfig
-
 Opt = typer.Option
-
-
-def config_from_options(preset: str | None, **given) -> "DreamConfig":
-    """A DreamConfig: the preset (or the defaults), overridden by the options actually given."""
-    from dreamgan.dream.engine import DreamConfig, preset as make_preset
-
-    overrides = {k: v for k, v in given.items() if v is not None}
-    return make_preset(preset, **overrides) if preset else DreamConfig(**overrides)
 
 
 @app.command("dream")
@@ -31,36 +21,37 @@ def dream_command(
     preset: Annotated[Optional[str], Opt(help="Recipe preset: tutorial (mixed_3+mixed_5), deep (mixed_7), shallow, quick.")] = None,
     backbone: BackboneOpt = None,
     weights: WeightsOpt = None,
-    layers: Annotated[Optional[str], Opt(help="Layers with optional weights: mixed_3,mixed_5:0.5")] = None,
-    reduction: Annotated[Optional[str], Opt(help="Per-layer objective: l2 (Google) or mean (TF tutorial).")] = None,
-    octaves: Annotated[Optional[int], Opt(help="Number of octaves.")] = None,
-    octave_scale: Annotated[Optional[float], Opt(help="Scale between octaves.")] = None,
-    steps: Annotated[Optional[int], Opt(help="Ascent steps per octave.")] = None,
-    step_size: Annotated[Optional[float], Opt(help="Step size in [0, 1] pixel units (after gradient normalisation).")] = None,
-    step_norm: Annotated[Optional[str], Opt(help="Gradient normalisation: std or mean_abs.")] = None,
-    jitter: Annotated[Optional[int], Opt(help="Random roll jitter in px (0 = off).")] = None,
-    tile: Annotated[Optional[int], Opt(help="Tile size in px for big images (0 = never tile).")] = None,
+    layers: LayersOpt = None,
+    reduction: Annotated[Optional[str], recipe_option("reduction", "Per-layer objective: l2 (Google) or mean (TF tutorial).")] = None,
+    octaves: OctavesOpt = None,
+    octave_scale: Annotated[Optional[float], recipe_option("octave_scale", "Scale between octaves.")] = None,
+    steps: StepsOpt = None,
+    step_size: StepSizeOpt = None,
+    step_norm: Annotated[Optional[str], recipe_option("step_norm", "Gradient normalisation: std or mean_abs.")] = None,
+    jitter: JitterOpt = None,
+    tile: Annotated[Optional[int], recipe_option("tile", "Tile size in px for big images (0 = never tile).")] = None,
     channels: Annotated[Optional[str], Opt(help="Only these channels ('maplist'): 12,40,97")] = None,
     top_k: Annotated[Optional[int], Opt("--top-k", help="The k most activated channels of each layer for the input.")] = None,
     least: Annotated[bool, Opt("--least", help="With --top-k: the least activated channels instead.")] = False,
     neuron: Annotated[Optional[str], Opt(help="One unit of the first layer: CHANNEL or CHANNEL,Y,X.")] = None,
     class_target: Annotated[Optional[str], Opt("--class", help="Maximise this class (name or index; see `dreamgan classes`).")] = None,
     guide: Annotated[Optional[Path], Opt(help="Guide image: its activations decide which features grow.")] = None,
-    guide_mode: Annotated[Optional[str], Opt(help="Guide mode: weights (channel weights) or dot (Google's dot product).")] = None,
-    tv: Annotated[Optional[float], Opt(help="Total-variation penalty weight.")] = None,
-    blur: Annotated[Optional[float], Opt(help="Gradient blur sigma in px (0 = off).")] = None,
+    guide_mode: Annotated[Optional[str], recipe_option("guide_mode", "Guide mode: weights (channel weights) or dot (Google's dot product).")] = None,
+    tv: Annotated[Optional[float], recipe_option("tv", "Total-variation penalty weight.")] = None,
+    blur: Annotated[Optional[float], recipe_option("blur", "Gradient blur sigma in px (0 = off).")] = None,
     seed: SeedOpt = None,
-    precision: Annotated[Optional[str], Opt(help="fp32 or bf16 (autocast).")] = None,
+    precision: Annotated[Optional[str], recipe_option("precision", "fp32 or bf16 (autocast).")] = None,
     channels_last: Annotated[Optional[bool], Opt("--channels-last/--no-channels-last", help="channels_last memory format.")] = None,
     overlay: Annotated[Optional[float], Opt(help="Also write the dream blended over the original at this opacity (0-1).")] = None,
     skip_existing: Annotated[bool, Opt("--skip-existing", help="Keep outputs already in OUT that were made with this recipe (continue after an interrupt).")] = False,
 ):
     """Dream images with the classical engine; writes OUT/<name>.png with the recipe in its metadata."""
+    from dreamgan.dream.config import from_options
     from dreamgan.fileio import ensure_writable_dir
     from dreamgan.images import list_images
 
     layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
-    config = config_from_options(
+    config = from_options(
         preset, backbone=backbone, weights=weights, layers=layer_names, layer_weights=layer_weights, reduction=reduction,
         octaves=octaves, octave_scale=octave_scale, steps=steps, step_size=step_size, step_norm=step_norm,
         jitter=jitter, tile=tile, channels=parse_ints(channels, "channels") if channels else None,

@@ -5,10 +5,26 @@ from typing import Annotated, Optional
 
 import typer
 
+from dreamgan.dream.config import DreamConfig
 from dreamgan.errors import DreamganError
 
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed (jitter); same seed, same dream on this machine.")]
-BackboneOpt = Annotated[Optional[str], typer.Option("--backbone", "-b", help="Backbone name (`dreamgan backbones`) or a dreamgan classifier .pt.")]
+_RECIPE = DreamConfig()
+
+
+def recipe_option(field: str, help: str, *names: str):
+    """A typer option for a `DreamConfig` field: unset (None) unless given, so a preset or a
+    recipe file can fill it, and `--help` shows the default recipe's value."""
+    value = getattr(_RECIPE, field)
+    shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+    return typer.Option(*names, help=help, show_default=f"{shown}, or the preset's")
+
+SeedOpt = Annotated[Optional[int], recipe_option("seed", "Random seed (jitter); same seed, same dream on this machine.", "--seed")]
+BackboneOpt = Annotated[Optional[str], recipe_option("backbone", "Backbone name (`dreamgan backbones`) or a dreamgan classifier .pt.", "--backbone", "-b")]
+OctavesOpt = Annotated[Optional[int], recipe_option("octaves", "Number of octaves.")]
+StepsOpt = Annotated[Optional[int], recipe_option("steps", "Ascent steps per octave.")]
+StepSizeOpt = Annotated[Optional[float], recipe_option("step_size", "Step size in [0, 1] pixel units (after gradient normalisation).")]
+JitterOpt = Annotated[Optional[int], recipe_option("jitter", "Random roll jitter in px (0 = off).")]
+LayersOpt = Annotated[Optional[str], recipe_option("layers", "Dream layers with optional weights: mixed_3,mixed_5:0.5")]
 WeightsOpt = Annotated[Optional[str], typer.Option("--weights", help="Local weights file for torchvision backbones (never downloaded).")]
 
 

@@ -11,7 +11,6 @@ Two things differ from a plain `rich.progress.Progress`:
 """
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 from rich.console import Console

@@ -15,7 +15,7 @@ def samples_command(
     names: Annotated[Optional[list[str]], typer.Argument(help="Which photos (default: all).")] = None,
 ):
     """Write the natural photos bundled with scikit-image (astronaut, chelsea, coffee, ...) as PNGs."""
-    from dreamgan.samples import SAMPLE_PHOTOS, write_samples
+    from dreamgan.photos import SAMPLE_PHOTOS, write_samples
 
     written = write_samples(out, tuple(names) if names else SAMPLE_PHOTOS)
     typer.echo(f"{len(written)} photo(s) written to {out}")

@@ -264,7 +264,7 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1") -> FastAP
 
     @app.post("/api/samples/{name}", status_code=201)
     def sample(name: str):
-        from dreamgan.samples import sample_photo
+        from dreamgan.photos import sample_photo
 
         return studio.images.add(sample_photo(name), name).to_json()
 

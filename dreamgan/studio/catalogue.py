@@ -23,7 +23,7 @@ def studio_info(checkpoint: dict | None) -> dict:
     """Everything the page needs at start: backbones, samples, request defaults and limits."""
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
-    from dreamgan.samples import SAMPLE_PHOTOS
+    from dreamgan.photos import SAMPLE_PHOTOS
     from dreamgan.studio.app import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest
     from dreamgan.studio.dreams import describe_checkpoint
 

@@ -27,163 +27,16 @@ import torch
 from dreamgan import __version__
 from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import append_jsonl, atomic_path, ensure_writable_dir, read_jsonl, write_json_atomic
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
-from dreamgan.training.losses import GAN_MODES, DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
+from dreamgan.training.checkpoint import (GAN_FORMAT, build_networks, generator_from_checkpoint,  # noqa: F401
+                                          load_gan_checkpoint, save_gan_checkpoint)
+from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig  # noqa: F401  (re-exported)
+from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
 from dreamgan.training.plots import line_chart
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, pix2pix_step
-
-GAN_FORMAT = "dreamgan-gan/1"
-ARCHS = ("pix2pix", "dcgan")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every option of a GAN run (saved in config.json and in each checkpoint)."""
-
-    data: str
-    arch: str = "pix2pix"
-    generator: str = "unet"
-    """pix2pix generator: 'unet' (residual U-Net) or 'backbone' (frozen dreaming network as encoder)."""
-    taps: tuple[str, ...] = ("conv_2", "conv_4", "mixed_2")
-    """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
-    out: str = "checkpoints"
-    steps: int = 2000
-    image_size: int = 128
-    """Training crop (pix2pix) or output size (dcgan: 64 or 128)."""
-    batch_size: int = 4
-    lr: float = 2e-4
-    beta1: float = 0.5
-    ngf: int = 32
-    depth: int = 5
-    unshuffle: int = 1
-    """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
-    noise: int = 0
-    """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
-    noise_levels: int = 0
-    """How many encoder inputs, finest first, get that noise (0 = all)."""
-    ndf: int = 64
-    z_dim: int = 100
-    gan_mode: str = "lsgan"
-    d_input: str = "pair"
-    """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
-    lambda_gan: float = 1.0
-    lambda_l1: float = 10.0
-    """Pixel anchor. pix2pix uses 100; 10 with a 10× feature loss won on val (README, ablation)."""
-    lambda_feat: float = 100.0
-    lambda_obj: float = 0.0
-    """Weight of the guarded dream-objective term (`DreamObjectiveLoss`); 0 = off."""
-    obj_transforms: bool = True
-    """Apply random jitter/scale transforms before J in that term (the anti-adversarial guard)."""
-    lambda_tv: float = 0.0
-    """Weight of the guarded roughness term (`residual_roughness_loss`); 0 = off."""
-    lambda_stats: float = 0.0
-    """Weight of the position-free dream-statistics loss (`DreamStatsLoss`); 0 = off."""
-    stats_kind: str = "swd"
-    """swd (sliced Wasserstein) or gram."""
-    stats_layers: tuple[str, ...] = ()
-    """Layers of that loss; empty = conv_2, conv_4 and mixed plus the dataset's dream layers."""
-    stats_projections: int = 64
-    """Random unit directions per layer and step (swd)."""
-    stats_norm: str = "energy"
-    """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
-    lambda_lowpass: float = 0.0
-    """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
-    crop_scale: tuple[float, float] = (1.0, 1.0)
-    """Multi-scale views: window side = image_size × s, s log-uniform in this range (1, 1 = plain crops)."""
-    eval_every: int = 250
-    eval_fid: bool = True
-    seed: int = 0
-    device: str = "cpu"
-    """auto, cpu, cuda or cuda:N (see `devices.resolve_device`)."""
-
-    def __post_init__(self):
-        for key in ("taps", "stats_layers", "crop_scale"):
-            if not isinstance(getattr(self, key), tuple):
-                object.__setattr__(self, key, tuple(getattr(self, key)))
-        from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
-        checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
-                  (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
-                  (self.d_input in ("pair", "dream"), "--d-input must be pair or dream"),
-                  (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
-                  (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
-                  (self.image_size >= 16, "--image-size must be ≥ 16"),
-                  (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
-                  (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
-                  (self.noise == 0 or self.generator == "unet", "--noise needs the unet generator"),
-                  (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
-                  (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
-                  (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
-                  (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
-                   "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
-                  (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
-                       self.lambda_stats, self.lambda_lowpass) >= 0,
-                   "loss weights (--lambda-*) must be ≥ 0"),
-                  (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
-                   f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
-                   f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(message)
-
-    @classmethod
-    def from_preset(cls, preset: str = "cpu", **overrides) -> "TrainConfig":
-        """A config from a preset (`PRESETS`) with `overrides` on top; overrides that are None
-        are ignored (unset CLI options). dcgan runs default to 64 px and depth 5.
-
-        Raises:
-            DreamganError: an unknown preset or an invalid value.
-        """
-        if preset not in PRESETS:
-            raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-        base = dict(PRESETS[preset])
-        if overrides.get("arch") == "dcgan":
-            base.update(image_size=64, depth=5)
-        return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
-
-
-PRESETS = {
-    # Fits a 2-core CPU budget (≈30 min for the default pipeline).
-    "cpu": dict(ngf=32, depth=5, ndf=64, batch_size=4, image_size=128),
-    # The speed preset: a small U-Net at half resolution on space-to-depth input, for the ≥100×
-    # fast-dream target on a CPU (benchmarks/fast_vs_classical.py).
-    "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
-    # A larger generator for a GPU.
-    "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
-    # The dreaming preset (README, "Fast dreams"): a full-resolution residual U-Net with a noise
-    # pyramid, trained by the position-free dream-statistics loss (sliced Wasserstein at
-    # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
-    # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the
-    # motif-free mean of all dreams that aligned losses learn.
-    # Each statistics layer is normalised by the photo's distance (won against the true dream's
-    # mean square on every dream metric, README ablation).
-    "dream": dict(ngf=16, depth=5, unshuffle=1, noise=4, batch_size=4, image_size=128, lr=5e-4, beta1=0.9,
-                  lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, stats_norm="photo",
-                  lambda_lowpass=10.0),
-}
-
-
-def build_networks(cfg: TrainConfig, recipe: dict | None = None):
-    """(G, D) for the config's arch and sizes; the backbone generator also needs the dataset recipe."""
-    if cfg.arch == "pix2pix":
-        from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
-
-        if cfg.generator == "backbone":
-            from dreamgan.backbones import load_backbone
-
-            if recipe is None:
-                recipe = read_dataset_meta(cfg.data)["recipe"]
-            backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
-            taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
-            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
-        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
-                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
-    from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
-
-    return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
-
 
 SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
 """Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
@@ -211,41 +64,6 @@ class TrainReport:
     last_losses: dict
     evals: list[dict]
     interrupted: bool = False
-
-
-def load_gan_checkpoint(path: str | os.PathLike) -> dict:
-    """A dreamgan GAN checkpoint (`weights_only=True`), or a `DreamganError` saying what it is."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "best.pt" if (path / "best.pt").is_file() else path / "latest.pt"
-    if not path.is_file():
-        raise DreamganError(f"no checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise DreamganError(f"{path}: cannot read as a safe torch checkpoint ({type(e).__name__})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != GAN_FORMAT:
-        raise DreamganError(f"{path}: not a dreamgan GAN checkpoint (expected format {GAN_FORMAT})")
-    ckpt["path"] = str(path)
-    return ckpt
-
-
-def generator_from_checkpoint(ckpt: dict):
-    """(G in eval mode, TrainConfig) from a loaded checkpoint."""
-    known = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
-    g, _ = build_networks(cfg, ckpt.get("recipe"))
-    g.load_state_dict(ckpt["g"])
-    return g.eval(), cfg
-
-
-def _save(path: Path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict, recipe: dict) -> None:
-    payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
-               "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-               "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
-               "dreamgan_version": __version__}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
 
 
 @torch.no_grad()
@@ -419,7 +237,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                                  projections=cfg.stats_projections, norm=cfg.stats_norm)
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
-    save = lambda path: _save(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
+    save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
     if start == 0:
         # reference rows, once per run: the identity baseline (the photo as the "fake")
         if cfg.arch == "pix2pix":

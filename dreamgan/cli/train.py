@@ -8,6 +8,7 @@ import typer
 
 from dreamgan.cli import app
 from dreamgan.errors import DreamganError
+from dreamgan.training.config import DEFAULT_PRESET
 
 Opt = typer.Option
 
@@ -18,7 +19,7 @@ def train_command(
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
     generator: Annotated[str, Opt(help="pix2pix generator: unet, or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs; default), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = "dream",
+    preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = DEFAULT_PRESET,
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt()] = None,
@@ -54,7 +55,8 @@ def train_command(
     from dreamgan.cli.options import parse_floats
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
-    from dreamgan.training.gan import TrainConfig, train_gan
+    from dreamgan.training.config import TrainConfig
+    from dreamgan.training.gan import train_gan
 
     resolve_device(device)  # a clear error now, not after the dataset is read
     cfg = TrainConfig.from_preset(

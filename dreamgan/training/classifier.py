@@ -35,7 +35,7 @@ from dreamgan import __version__
 from dreamgan.backbones import CLASSIFIER_ARCHS, CLASSIFIER_FORMAT, build_classifier, save_classifier_checkpoint
 from dreamgan.backbones import efficientnet_lite, zoo
 from dreamgan.errors import DreamganError, ImageError
-from dreamgan.fileio import append_jsonl, read_jsonl, write_json_atomic
+from dreamgan.fileio import append_jsonl, load_torch_file, read_jsonl, write_json_atomic
 from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8
 from dreamgan.training.plots import confusion_matrix_png, line_chart
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
@@ -199,15 +199,12 @@ def build_model(cfg: ClassifierConfig, num_classes: int) -> nn.Module:
         else:
             net = zoo.build_arch(cfg.arch)
             path = zoo.find_weights(cfg.arch, cfg.weights)
-            zoo.load_state(net, torch.load(path, map_location="cpu", weights_only=True), str(path))
+            zoo.load_state(net, load_torch_file(path), str(path))
         return _replace_head(net, cfg.arch, num_classes)
     path = Path(cfg.init)
     if not path.is_file():
         raise DreamganError(f"--init must be scratch, imagenet or a weights file; {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise DreamganError(f"{path}: cannot read as safe torch weights ({type(e).__name__})") from None
+    state = load_torch_file(path)
     if isinstance(state, dict) and state.get("format") == CLASSIFIER_FORMAT:
         if state.get("arch") != cfg.arch:
             raise DreamganError(f"{path} is a {state.get('arch')} checkpoint, not {cfg.arch}")
@@ -332,7 +329,7 @@ def train_classifier(cfg: ClassifierConfig, *, resume: bool | str | os.PathLike 
         run = latest_run_dir(cfg.out, kind, f"{name}-{cfg.arch}") if resume is True else Path(resume)
         if run is None or not (run / "latest.pt").is_file():
             raise DreamganError(f"nothing to resume: no {kind} run of {name} ({cfg.arch}) with a latest.pt in {cfg.out}")
-        ckpt = torch.load(run / "latest.pt", map_location="cpu", weights_only=True)
+        ckpt = load_torch_file(run / "latest.pt")
         for key, want in (("arch", cfg.arch), ("class_names", scan.classes), ("image_size", cfg.image_size)):
             if ckpt.get(key) != want:
                 raise DreamganError(f"cannot resume {run}: its {key} is {ckpt.get(key)!r}, this run's is {want!r}")

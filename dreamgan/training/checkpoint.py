@@ -1,0 +1,76 @@
+"""GAN checkpoints: the format, building the networks a config describes, save and load.
+
+A checkpoint is self-describing (format, arch, config, the dataset's recipe, state dicts of
+G, D, optimisers and schedulers, step, best) and loads with `weights_only=True`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import torch
+
+from dreamgan import __version__
+from dreamgan.errors import DreamganError
+from dreamgan.fileio import atomic_path, load_torch_file
+from dreamgan.training.config import TrainConfig
+
+GAN_FORMAT = "dreamgan-gan/1"
+
+
+def build_networks(cfg: TrainConfig, recipe: dict | None = None):
+    """(G, D) for the config's arch and sizes; the backbone generator also needs the dataset recipe."""
+    if cfg.arch == "pix2pix":
+        from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
+
+        if cfg.generator == "backbone":
+            from dreamgan.backbones import load_backbone
+
+            if recipe is None:
+                from dreamgan.training.paired import read_dataset_meta
+
+                recipe = read_dataset_meta(cfg.data)["recipe"]
+            backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
+            taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
+            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
+                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+    from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+    return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
+
+
+
+def load_gan_checkpoint(path: str | os.PathLike) -> dict:
+    """A dreamgan GAN checkpoint (`weights_only=True`), or a `DreamganError` saying what it is."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "best.pt" if (path / "best.pt").is_file() else path / "latest.pt"
+    if not path.is_file():
+        raise DreamganError(f"no checkpoint at {path}")
+    ckpt = load_torch_file(path)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != GAN_FORMAT:
+        raise DreamganError(f"{path}: not a dreamgan GAN checkpoint (expected format {GAN_FORMAT})")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def generator_from_checkpoint(ckpt: dict):
+    """(G in eval mode, TrainConfig) from a loaded checkpoint."""
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    g, _ = build_networks(cfg, ckpt.get("recipe"))
+    g.load_state_dict(ckpt["g"])
+    return g.eval(), cfg
+
+
+def save_gan_checkpoint(path: Path, cfg: TrainConfig, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict,
+                        recipe: dict) -> None:
+    """Write a checkpoint atomically (a kill never leaves a torn file)."""
+    payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
+               "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+               "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
+               "dreamgan_version": __version__}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
