@@ -55,7 +55,8 @@ def _finished_run(out: Path, cfg) -> Path | None:
 
 def main() -> None:
     from dreamgan.evaluate import evaluate_run
-    from dreamgan.training.gan import EVAL_METRICS as METRICS, PRESETS, TrainConfig, eval_curve, train_gan
+    from dreamgan.training.gan import EVAL_METRICS as METRICS
+    from dreamgan.training.gan import PRESETS, TrainConfig, eval_curve, train_gan
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/default")

@@ -79,7 +79,7 @@ def main() -> None:
         from dreamgan.training.plots import line_chart
 
         series: dict[str, list] = {}
-        for name, p in points.items():
+        for p in points.values():
             series.setdefault(p["group"], []).append((math.log10(p["seconds_per_image"]), p["stats_ratio"]))
         line_chart(args.plot, {k: sorted(v) for k, v in series.items()}, title="speed/quality frontier (lower is better)",
                    xlabel="log10 seconds per image (299 px, batch 1, 2-core CPU); y: dream-statistics ratio (Inception)",

@@ -6,11 +6,15 @@ GANs that dream in one forward pass.
 
 The one-call Python API::
 
-    from dreamgan import dream, DreamConfig, load_image
-    x01 = load_image_tensor("photo.jpg")          # (1, 3, H, W) float32 in [0, 1]
-    out01 = dream(x01, DreamConfig(layers=("mixed_3", "mixed_5")))
+    from dreamgan.dream import DreamConfig, dream
+    from dreamgan.images import load_image_x01, save_png, x01_to_uint8
+
+    x01 = load_image_x01("photo.jpg")                  # (1, 3, H, W) float32 in [0, 1]
+    out01 = dream(x01, DreamConfig(layers=("mixed_3", "mixed_5"), octaves=2, steps=5))
+    save_png("dream.png", x01_to_uint8(out01))         # (H, W, 3) uint8
 """
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("dreamgan")
@@ -19,15 +23,15 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from dreamgan.errors import DreamganError  # noqa: E402
 
-__all__ = ["__version__", "DreamganError", "dream", "DreamConfig", "load_backbone"]
+__all__ = ["__version__", "DreamganError", "DreamConfig", "load_backbone"]
 
 
 def __getattr__(name: str):
     # Lazy imports keep `dreamgan --help` fast: torch is only imported when needed.
-    if name in ("dream", "DreamConfig"):
-        from dreamgan.dream import engine
+    if name == "DreamConfig":
+        from dreamgan.dream.config import DreamConfig
 
-        return getattr(engine, name)
+        return DreamConfig
     if name == "load_backbone":
         from dreamgan.backbones import load_backbone
 

@@ -295,7 +295,7 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
 
     `--count` is not part of it: a larger count plans a superset of the same views, so a rerun
     with a larger count extends the dataset. The photo set is: a new photo would reshuffle the
-    by-photo split and could leak a held-out photo into training.
+    by-scene split and could leak a held-out scene into training.
     """
     photo_set = hashlib.sha256("".join(sorted(p.sha256 for p in photos)).encode()).hexdigest()
     return {"recipe": recipe.to_dict(), "size": size, "seed": seed, "source": source, "photos": photo_set,

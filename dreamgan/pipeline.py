@@ -80,8 +80,8 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     from dreamgan.dataset import make_dataset
     from dreamgan.evaluate import evaluate_run, format_report
     from dreamgan.images import list_images
-    from dreamgan.sample import sample_pix2pix
     from dreamgan.photos import write_samples
+    from dreamgan.sample import sample_pix2pix
     from dreamgan.training.gan import train_gan
     from dreamgan.training.rundir import latest_run_dir
 

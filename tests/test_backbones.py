@@ -6,9 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from dreamgan.backbones import (
-    CLASSIFIER_FORMAT, backbone_names, build_classifier, list_backbones, load_backbone, save_classifier_checkpoint,
+    CLASSIFIER_FORMAT,
+    backbone_names,
+    build_classifier,
+    inception_tf,
+    list_backbones,
+    load_backbone,
+    save_classifier_checkpoint,
+    zoo,
 )
-from dreamgan.backbones import inception_tf, zoo
 from dreamgan.errors import BackboneError, WeightsNotFoundError
 
 

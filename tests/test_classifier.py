@@ -7,12 +7,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from shapes import make_shapes_folder, shape_image
 
 from dreamgan.backbones import load_backbone
-from dreamgan.training.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.errors import DreamganError
-from shapes import make_shapes_folder, shape_image
+from dreamgan.training.classifier import ClassifierConfig, scan_image_folder, stratified_split, train_classifier
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,8 @@ def test_checkpoint_drives_make_dataset(tmp_path):
 
 
 def test_imagenet_init_for_resnets_needs_a_local_file(tmp_path, monkeypatch):
-    from dreamgan.training.classifier import build_model
     from dreamgan.errors import WeightsNotFoundError
+    from dreamgan.training.classifier import build_model
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     cfg = ClassifierConfig(data=str(tmp_path), arch="resnet50", init="imagenet")

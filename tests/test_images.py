@@ -7,8 +7,16 @@ from PIL import Image
 
 from dreamgan.errors import ImageError
 from dreamgan.images import (
-    MIN_SIDE, list_images, load_image, overlay_uint8, read_png_text, save_png, to_minus_one_one, to_unit,
-    uint8_to_x01, x01_to_uint8,
+    MIN_SIDE,
+    list_images,
+    load_image,
+    overlay_uint8,
+    read_png_text,
+    save_png,
+    to_minus_one_one,
+    to_unit,
+    uint8_to_x01,
+    x01_to_uint8,
 )
 
 

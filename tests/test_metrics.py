@@ -77,8 +77,9 @@ def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_a
 
 
 def test_features_are_the_ported_inceptions_pool3(sets):
-    from dreamgan.backbones.inception_tf import load_torchscript
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    from dreamgan.backbones.inception_tf import load_torchscript
 
     a, _ = sets
     x = interpolate_bilinear_2d_like_tensorflow1x(a[:3].float(), size=(299, 299), align_corners=False)

@@ -6,7 +6,7 @@ import torch
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import GANLoss, DreamFeatureLoss, DreamObjectiveLoss, residual_roughness_loss
+from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, residual_roughness_loss
 from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 

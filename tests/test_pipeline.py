@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dreamgan.errors import DreamganError
-from dreamgan.pipeline import plan, load_pipeline, run_pipeline
+from dreamgan.pipeline import load_pipeline, plan, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "pipelines" / "smoke.toml"

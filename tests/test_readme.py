@@ -22,7 +22,7 @@ def test_ci_reads_the_readme_test_command():
     out = subprocess.run(
         ["awk", r"/<!-- test-command -->/{f=1; next} f && /^```bash/{g=1; next} g && /^```/{exit} g", "README.md"],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    assert 'pip install -e ".[test]"' in out and out.endswith("python -m pytest")
+    assert 'pip install -e ".[test]"' in out and "ruff check ." in out and out.endswith("python -m pytest")
     assert "README.md" in (ROOT / ".ci" / "run").read_text()
 
 
@@ -46,3 +46,18 @@ def test_documented_subcommands_exist():
     for cmd in documented:
         result = CliRunner().invoke(app, [cmd, "--help"])
         assert result.exit_code == 0, f"README documents `dreamgan {cmd}`, which does not exist"
+
+
+def test_the_package_docstring_example_runs(tmp_path, monkeypatch, photo_uint8):
+    import dreamgan
+    from dreamgan.images import save_png
+
+    example = dreamgan.__doc__.split("::", 1)[1]
+    code = "\n".join(line[4:] for line in example.splitlines())
+    monkeypatch.chdir(tmp_path)
+    save_png("photo.jpg", photo_uint8)  # a PNG under a .jpg name: readers sniff the format
+    exec(compile(code, "dreamgan.__doc__", "exec"), {})
+    from dreamgan.images import load_image
+
+    out = load_image(tmp_path / "dream.png")
+    assert out.shape == photo_uint8.shape and abs(out.astype(int) - photo_uint8.astype(int)).mean() > 1

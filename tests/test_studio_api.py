@@ -11,6 +11,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 from PIL import Image
+from studio_helpers import png_file_bytes, tiny_pix2pix_run, wait_job
 
 from dreamgan.dream import DreamConfig, dream
 from dreamgan.dream.files import RECIPE_KEY
@@ -19,8 +20,6 @@ from dreamgan.images import uint8_to_x01, x01_to_uint8
 from dreamgan.studio import app as studio_app
 from dreamgan.studio.app import create_app
 from dreamgan.studio.jobs import JobQueue
-
-from studio_helpers import png_file_bytes, tiny_pix2pix_run, wait_job
 
 SMALL = dict(octaves=1, steps=2, max_side=80, layers=["mixed_1"])
 
@@ -335,7 +334,8 @@ def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
     with local_client(create_app(str(runs["pix2pix"]))) as client:
         info = client.get("/api/info").json()
         assert info["checkpoint"]["arch"] == "pix2pix" and info["checkpoint"]["step"] == 2
-        assert "/" not in info["checkpoint"]["name"].split("/", 1)[1] and info["checkpoint"]["name"].endswith(".pt"), "the page shows the run name, not a server path"
+        name = info["checkpoint"]["name"]
+        assert "/" not in name.split("/", 1)[1] and name.endswith(".pt"), "the page shows the run name, not a server path"
         photo = _upload(client, photo_uint8)
         job = wait_job(client, client.post("/api/fast", json={"image": photo["id"]}).json()["id"])
         assert job["state"] == "done" and job["kind"] == "fast", job["error"]

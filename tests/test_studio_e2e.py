@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from studio_helpers import tiny_pix2pix_run
 
 CHROMIUM = os.environ.get("DREAMGAN_CHROMIUM", "/usr/bin/chromium")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from dreamgan.backbones.base import Backbone
 from dreamgan.backbones import efficientnet_lite, inception_tf, zoo
+from dreamgan.backbones.base import Backbone
 from dreamgan.dream.config import DEFAULT_BACKBONE
 from dreamgan.errors import BackboneError, DreamganError, WeightsNotFoundError
 

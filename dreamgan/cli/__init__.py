@@ -35,14 +35,14 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 from dreamgan.cli import backbones as _backbones  # noqa: E402,F401  (registers commands)
-from dreamgan.cli import dream as _dream  # noqa: E402,F401
-from dreamgan.cli import samples as _samples  # noqa: E402,F401
-from dreamgan.cli import dataset as _dataset  # noqa: E402,F401
 from dreamgan.cli import classifier as _classifier  # noqa: E402,F401
+from dreamgan.cli import dataset as _dataset  # noqa: E402,F401
+from dreamgan.cli import dream as _dream  # noqa: E402,F401
 from dreamgan.cli import metrics as _metrics  # noqa: E402,F401
-from dreamgan.cli import train as _train  # noqa: E402,F401
 from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
+from dreamgan.cli import samples as _samples  # noqa: E402,F401
 from dreamgan.cli import serve as _serve  # noqa: E402,F401
+from dreamgan.cli import train as _train  # noqa: E402,F401
 
 
 def _stop_on_sigterm() -> None:

@@ -12,9 +12,9 @@ from dreamgan.cli.options import WeightsOpt
 @app.command("backbones")
 def backbones_command(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show weight paths and what to fetch.")):
     """List the backbones and whether their weights are on this machine."""
-    from dreamgan.backbones import list_backbones
-
     import torch
+
+    from dreamgan.backbones import list_backbones
 
     infos = list_backbones()
     table = Table(title="backbones")

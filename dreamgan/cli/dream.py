@@ -7,8 +7,19 @@ from typing import Annotated, Optional
 import typer
 
 from dreamgan.cli import app
-from dreamgan.cli.options import (BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, SeedOpt, StepSizeOpt, StepsOpt, WeightsOpt,
-                                  parse_ints, parse_layers, recipe_option)
+from dreamgan.cli.options import (
+    BackboneOpt,
+    JitterOpt,
+    LayersOpt,
+    OctavesOpt,
+    SeedOpt,
+    StepSizeOpt,
+    StepsOpt,
+    WeightsOpt,
+    parse_ints,
+    parse_layers,
+    recipe_option,
+)
 from dreamgan.errors import DreamganError
 
 Opt = typer.Option
@@ -43,7 +54,8 @@ def dream_command(
     precision: Annotated[Optional[str], recipe_option("precision", "fp32 or bf16 (autocast).")] = None,
     channels_last: Annotated[Optional[bool], Opt("--channels-last/--no-channels-last", help="channels_last memory format.")] = None,
     overlay: Annotated[Optional[float], Opt(help="Also write the dream blended over the original at this opacity (0-1).")] = None,
-    skip_existing: Annotated[bool, Opt("--skip-existing", help="Keep outputs already in OUT that were made with this recipe (continue after an interrupt).")] = False,
+    skip_existing: Annotated[bool, Opt("--skip-existing",
+                                       help="Keep outputs already in OUT that were made with this recipe (continue after an interrupt).")] = False,
 ):
     """Dream images with the classical engine; writes OUT/<name>.png with the recipe in its metadata."""
     from dreamgan.dream.config import from_options
@@ -68,7 +80,7 @@ def dream_command(
     if not paths:
         raise DreamganError(f"no images found in {', '.join(map(str, images))}")
     report = run_dream_files(paths, out, config, overlay, skip_existing)
-    for path, message in report.failed:
+    for _, message in report.failed:
         typer.secho(f"error: {message}", fg="red", err=True)
     typer.echo(f"{len(report.written)} dream(s) written to {out}" + (f", {len(report.failed)} failed" if report.failed else ""))
     if report.failed:

@@ -1,1 +1,2 @@
-"""Training utilities shared by the classifier and (later) the GANs: run dirs and plots."""
+"""Training: the GAN loop (`gan`), its options (`config`) and checkpoints (`checkpoint`), the
+classifier workflow (`classifier`), and what they share: run directories, JSONL logs, plots."""

@@ -32,8 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dreamgan import __version__
-from dreamgan.backbones import CLASSIFIER_ARCHS, CLASSIFIER_FORMAT, build_classifier, save_classifier_checkpoint
-from dreamgan.backbones import efficientnet_lite, zoo
+from dreamgan.backbones import CLASSIFIER_ARCHS, CLASSIFIER_FORMAT, build_classifier, efficientnet_lite, save_classifier_checkpoint, zoo
 from dreamgan.errors import DreamganError, ImageError
 from dreamgan.fileio import append_jsonl, load_torch_file, read_jsonl, write_json_atomic
 from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8
@@ -125,7 +124,7 @@ def stratified_split(items: list[tuple[str, int]], val: float, seed: int) -> tup
     for path, label in items:
         by_class.setdefault(label, []).append((path, label))
     train, held = [], []
-    for label, group in sorted(by_class.items()):
+    for _, group in sorted(by_class.items()):
         group.sort(key=lambda it: hashlib.sha256(f"{seed}:{Path(it[0]).name}:{it[0]}".encode()).hexdigest())
         n_val = min(len(group) - 1, max(1, round(val * len(group))))
         held += group[:n_val]

@@ -79,7 +79,8 @@ class TrainConfig:
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
         from dreamgan.training.losses import GAN_MODES
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
-                  (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"), (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
+                  (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"),
+                  (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream"), "--d-input must be pair or dream"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),

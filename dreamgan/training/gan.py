@@ -29,8 +29,7 @@ from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
-from dreamgan.training.checkpoint import (GAN_FORMAT, build_networks, generator_from_checkpoint,  # noqa: F401
-                                          load_gan_checkpoint, save_gan_checkpoint)
+from dreamgan.training.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
 from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig  # noqa: F401  (re-exported)
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
@@ -139,10 +138,11 @@ def _curve_rows(rows: list[dict]) -> list[dict]:
 
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
-    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_obj", "loss_g_tv",
-                                                                        "loss_d_real", "loss_d_fake")}
+    names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
     curve = _curve_rows(rows)
-    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None] for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
+    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
+             for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
     if any(evals.values()):
         line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dreamgan.errors import DreamganError
 from dreamgan.dataset import read_dataset_meta
+from dreamgan.errors import DreamganError
 from dreamgan.images import load_image
 
 
