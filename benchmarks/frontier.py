@@ -33,8 +33,8 @@ def _per_image_seconds(fn, x: torch.Tensor) -> tuple[torch.Tensor, float]:
 def main() -> None:
     from dreamgan.dream import DreamConfig, DreamEngine
     from dreamgan.metrics import paired_dream_metrics
+    from dreamgan.pairs import PairedDreams, read_dataset_meta
     from dreamgan.sample import fast_dream, load_generator
-    from dreamgan.training.paired import PairedDreams, read_dataset_meta
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/default")

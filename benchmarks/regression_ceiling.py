@@ -25,8 +25,8 @@ def main() -> None:
 
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.metrics import dream_scores
+    from dreamgan.pairs import PairedDreams, read_dataset_meta
     from dreamgan.training.gan import EVAL_METRICS
-    from dreamgan.training.paired import PairedDreams, read_dataset_meta
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/default")

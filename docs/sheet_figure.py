@@ -18,10 +18,9 @@ from PIL import Image, ImageDraw
 
 
 def main() -> None:
-    from dreamgan.dataset import read_manifest
     from dreamgan.images import x01_to_uint8
+    from dreamgan.pairs import PairedDreams, read_manifest
     from dreamgan.sample import fast_dream, load_generator
-    from dreamgan.training.paired import PairedDreams
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/release")

@@ -38,8 +38,9 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError, ImageError
-from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, write_json_atomic
 from dreamgan.images import IMAGE_SUFFIXES, load_image, resize_uint8, save_png, x01_to_uint8_tensor
+from dreamgan.pairs import pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
 
 SPLITS = ("train", "val", "test")
 FORMAT_VERSION = 1
@@ -281,15 +282,6 @@ def render_view(img: np.ndarray, view: View, size: int) -> np.ndarray:
 
 
 # -- 3. the dataset on disk -----------------------------------------------------------------------
-def read_manifest(out: Path) -> dict[str, dict]:
-    """Finished pairs by id (a torn last line from a kill is ignored)."""
-    return {row["id"]: row for row in read_jsonl(Path(out) / "manifest.jsonl")}
-
-
-def pair_paths(out: Path, split: str, item_id: str) -> tuple[Path, Path]:
-    return out / split / "natural" / f"{item_id}.png", out / split / "dream" / f"{item_id}.png"
-
-
 def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], val: float, test: float) -> dict:
     """What must match for a rerun to continue an existing dataset.
 
@@ -454,25 +446,6 @@ class DatasetInfo:
     meta: dict
     counts: dict[str, int]
     sheet: Path | None
-
-
-def read_dataset_meta(root: str | os.PathLike) -> dict:
-    """dataset.json of a dataset made by `dreamgan make-dataset`.
-
-    Raises:
-        DreamganError: missing or malformed dataset.
-    """
-    path = Path(root) / "dataset.json"
-    if not path.is_file():
-        raise DreamganError(f"{root} is not a dreamgan dataset (no dataset.json); make one with `dreamgan make-dataset`")
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise DreamganError(f"{path} is malformed ({e})") from None
-    for key in ("recipe", "size"):
-        if key not in meta:
-            raise DreamganError(f"{path} is malformed: no {key!r}")
-    return meta
 
 
 def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInfo:

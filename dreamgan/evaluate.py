@@ -42,8 +42,8 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
     """
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.metrics import dream_scores, fid_kid_x01
+    from dreamgan.pairs import PairedDreams
     from dreamgan.sample import fast_dream, load_generator
-    from dreamgan.training.paired import PairedDreams
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch == "dcgan":
@@ -108,13 +108,13 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
         DreamganError: fewer than 2 pairs in the split or in train.
     """
     from dreamgan.metrics import fid_kid_both_x01
+    from dreamgan.pairs import open_dataset
     from dreamgan.sample import load_generator
-    from dreamgan.training.paired import PairedDreams
 
     g, cfg, ckpt = load_generator(checkpoint)
-    data = data or cfg.data
-    real_a, real_b = PairedDreams(data, split, min_pairs=2).all_x01()
-    others = PairedDreams(data, "train", min_pairs=2).all_x01()[1]
+    dataset = open_dataset(data or cfg.data)
+    real_a, real_b = dataset.split(split, min_pairs=2).all_x01()
+    others = dataset.split("train", min_pairs=2).all_x01()[1]
     n = len(real_b)
     pick = torch.randperm(len(others), generator=torch.Generator().manual_seed(seed))[:n]
     fake = torch.cat([g(torch.randn(min(8, n - i), cfg.z_dim, generator=torch.Generator().manual_seed(seed + i)))

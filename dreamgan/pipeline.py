@@ -142,7 +142,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         echo(f"[sample] {len(written)} fast dream(s) in {out}")
     if "export" in todo:
         from dreamgan.bundled import export_generator
-        from dreamgan.training.paired import dataset_hash
+        from dreamgan.pairs import dataset_hash
 
         evaluation = results.get("evaluate")
         provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),

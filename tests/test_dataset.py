@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dreamgan.dataset import SPLITS, dataset_info, make_dataset, plan_views, read_manifest, scan_photos, split_photos
+from dreamgan.dataset import SPLITS, dataset_info, make_dataset, plan_views, scan_photos, split_photos
 from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
+from dreamgan.pairs import read_manifest
 
 TINY = DreamConfig(layers=("mixed_1",), octaves=1, steps=2, tile=0)
 
@@ -161,7 +162,7 @@ def test_a_failed_start_leaves_nothing_that_refuses_the_corrected_rerun(photo_di
 
 
 def test_a_wrongly_sized_pair_is_named_in_one_line(photo_dir, tmp_path):
-    from dreamgan.training.paired import PairedDreams
+    from dreamgan.pairs import PairedDreams
 
     out = tmp_path / "ds"
     make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)

@@ -203,6 +203,9 @@ def test_top_k_picks_the_most_and_least_active_channels(tiny, noise_x01):
     least = O.TopKChannels("conv2", 2, most=False).prepare(tiny, noise_x01).index
     assert set(most[0].tolist()) == set(means[0].topk(2).indices.tolist())
     assert set(least[0].tolist()) == set(means[0].topk(2, largest=False).indices.tolist())
+    # more channels than the layer has is refused, never silently clamped
+    with pytest.raises(DreamganError, match="top-k 17 is more than the 16 channels of conv2"):
+        build_objective(DreamConfig(layers=("conv2",), top_k=17), tiny)
 
 
 def test_class_target_raises_that_logit_on_efficientnet(photo_uint8):

@@ -178,7 +178,7 @@ def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(da
 
 
 def test_multi_scale_crops_are_paired_and_sized(dataset):
-    from dreamgan.training.paired import PairedDreams
+    from dreamgan.pairs import PairedDreams
 
     pairs = PairedDreams(dataset, "train")
     a, b = pairs.batch(6, 24, torch.Generator().manual_seed(0), scale=(0.5, 2.0))

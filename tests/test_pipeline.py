@@ -38,6 +38,14 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     seen.clear()
     again = run_pipeline(SMOKE, start="sample", echo=lines.append, hooks=hooks)
     assert set(again) == {"sample", "export"} and seen == {"sample": True}, "skipped stages show no progress"
+    # a rerun of finished stages says they are done (not 0/N): the dataset reports every pair
+    # already done and the run resumes at its last step
+    seen.clear()
+    hooks["dataset"] = lambda: {"on_plan": lambda total, done: seen.update(planned=total, done=done)}
+    hooks["train"] = lambda steps: {"on_resume": lambda step: seen.update(resumed=step, steps=steps)}
+    again = run_pipeline(SMOKE, echo=lines.append, hooks=hooks)
+    assert again["dataset"]["made"] == 0 and again["train"]["step"] == 20
+    assert (seen["planned"], seen["done"], seen["resumed"], seen["steps"]) == (10, 10, 20, 20)
 
 
 def test_ctrl_c_in_training_stops_the_pipeline_before_evaluate(tmp_path, monkeypatch):

@@ -70,7 +70,12 @@ def build_objective(config: DreamConfig, backbone: Backbone, guide_x01: torch.Te
 
 
 def _check_channels(backbone: Backbone, layers: list[str], config: DreamConfig) -> None:
-    """Refuse channel indices (maplist, neuron) that a chosen layer does not have."""
+    """Refuse channel indices (maplist, neuron) that a chosen layer does not have, and a top-k
+    larger than a layer's channel count (never silently clamped)."""
+    if config.top_k is not None and config.class_target is None and config.guide is None:
+        for layer in layers:
+            if config.top_k > (count := backbone.channels(layer)):
+                raise DreamganError(f"top-k {config.top_k} is more than the {count} channels of {layer}")
     highest: dict[str, int] = {}  # layer -> the highest channel index asked of it
     if config.channels:
         highest = {layer: max(config.channels) for layer in layers}

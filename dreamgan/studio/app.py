@@ -29,13 +29,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dreamgan import __version__
@@ -44,47 +42,10 @@ from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.sample import load_pix2pix
 from dreamgan.studio import catalogue, dreams
 from dreamgan.studio.jobs import DONE, Job, JobQueue
+from dreamgan.studio.requests import MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 30_000_000
-MAX_STORED_SIDE = 2048
-"""Uploads are kept at most this big (px, longest side): the largest working size a dream may ask for."""
-STORE_SIZE = 32
-"""How many uploaded images the server remembers (the oldest are forgotten first)."""
 PREVIEW_EVERY = 2
 """Steps between intermediate images."""
-
-
-# -- requests ------------------------------------------------------------------------------------
-class DreamRequest(BaseModel):
-    """A classical dream. Ranges are the studio's (interactive) limits; the CLI allows more."""
-
-    model_config = ConfigDict(extra="forbid")
-    image: str = Field(description="image id from POST /api/images or /api/samples")
-    backbone: str = "inception-v3-tf"
-    layers: list[str] = Field(default=["mixed_3", "mixed_5"], max_length=8)
-    octaves: int = Field(4, ge=1, le=8)
-    octave_scale: float = Field(1.4, gt=1.0, le=2.0)
-    steps: int = Field(10, ge=1, le=100)
-    step_size: float = Field(0.012, gt=0.0, le=0.1)
-    jitter: int = Field(32, ge=0, le=128)
-    channels: list[int] | None = Field(None, max_length=512)
-    top_k: int | None = Field(None, ge=1, le=2048)
-    top_k_mode: Literal["most", "least"] = "most"
-    guide: str | None = Field(None, description="image id of a guide image")
-    class_target: str | None = Field(None, max_length=100)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE, description="working size: the photo is shrunk to fit")
-
-
-class FastRequest(BaseModel):
-    """A fast dream: one generator pass (its noise from `seed`), plus `refine` classical steps."""
-
-    model_config = ConfigDict(extra="forbid")
-    image: str
-    refine: int = Field(0, ge=0, le=10)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE)
 
 
 class StudioError(Exception):

@@ -24,8 +24,8 @@ def studio_info(checkpoint: dict | None) -> dict:
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
     from dreamgan.photos import SAMPLE_PHOTOS
-    from dreamgan.studio.app import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest
     from dreamgan.studio.dreams import describe_checkpoint
+    from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest
 
     return {
         "version": __version__,

@@ -53,7 +53,6 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
 
     from dreamgan.dream.engine import DreamConfig, DreamEngine, octave_sizes
     from dreamgan.dream.files import recipe_text
-    from dreamgan.errors import DreamganError
     from dreamgan.studio.catalogue import check_backbone
 
     check_backbone(req.backbone)  # registered names only: never a path on the server
@@ -65,11 +64,7 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
     )
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
     guide_x01 = uint8_to_x01(fit_longest_side(guide.uint8, req.max_side)) if guide else None
-    engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers, class and channels now
-    if config.top_k and config.class_target is None:  # the CLI clamps top-k; the page says so instead
-        for layer in engine.objective.layers:
-            if config.top_k > (count := engine.net.channels(layer)):
-                raise DreamganError(f"top-k {config.top_k} is more than the {count} channels of {layer}")
+    engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers, class, channels and top-k now
     h, w = photo_uint8.shape[:2]
     # Work per step grows with the octave's area: the ETA weighs steps by it.
     areas = [a * b for a, b in reversed(octave_sizes(h, w, config.octaves, config.octave_scale, engine.min_side))]

@@ -28,7 +28,7 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             from dreamgan.backbones import load_backbone
 
             if recipe is None:
-                from dreamgan.training.paired import read_dataset_meta
+                from dreamgan.pairs import read_dataset_meta
 
                 recipe = read_dataset_meta(cfg.data)["recipe"]
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))

@@ -29,10 +29,10 @@ from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.pairs import Dataset, PairedDreams, open_dataset
 from dreamgan.training.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
 from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig  # noqa: F401  (re-exported)
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
-from dreamgan.training.paired import PairedDreams, dataset_hash, read_dataset_meta
 from dreamgan.training.plots import line_chart
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, pix2pix_step
@@ -149,18 +149,18 @@ def _plot(run: Path) -> None:
                    hlines={"target attainment": 0.8, "identity ratio": 1.0})
 
 
-def _check_same_dataset(run: Path, data: str | os.PathLike) -> None:
+def _check_same_dataset(run: Path, data: Dataset) -> None:
     """A run continues on the dataset it started on: its checkpoints, metrics and best.pt are
     about that dataset's val split (the dataset is identified by its content hash)."""
     try:
         previous = json.loads((run / "config.json").read_text())
     except (OSError, json.JSONDecodeError):
         return  # an old run without config.json: nothing to compare with
-    theirs, ours = previous.get("dataset_hash"), dataset_hash(data)
+    theirs, ours = previous.get("dataset_hash"), data.hash
     if theirs is not None and theirs != ours:
         raise DreamganError(
             f"cannot resume {run}: it trained on {previous.get('data')} (dataset hash {theirs[:12]}), and --data "
-            f"{data} is another dataset (hash {ours[:12]}); resume with --data {previous.get('data')}, "
+            f"{data.root} is another dataset (hash {ours[:12]}); resume with --data {previous.get('data')}, "
             "or drop --resume to start a new run on this dataset")
 
 
@@ -179,13 +179,13 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             kept and named).
     """
     from dreamgan.backbones import load_backbone
-    from dreamgan.dream.engine import DreamConfig, DreamEngine
+    from dreamgan.dream.engine import DreamEngine
 
-    meta = read_dataset_meta(cfg.data)
-    recipe = DreamConfig.from_dict(meta["recipe"])
-    train = PairedDreams(cfg.data, "train", min_pairs=2)
+    data = open_dataset(cfg.data)  # dataset.json, the recipe, the pairs and the hash: read once
+    recipe = data.recipe
+    train = data.split("train", min_pairs=2)
     try:
-        val = PairedDreams(cfg.data, "val", min_pairs=1)
+        val = data.split("val", min_pairs=1)
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
     device = resolve_device(cfg.device)
@@ -197,7 +197,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps))
-    name = Path(cfg.data).resolve().name
+    name = data.name
     start, best = 0, {}
     if resume:
         run = latest_run_dir(cfg.out, cfg.arch, name) if resume is True else Path(resume)
@@ -215,19 +215,19 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         opt_d.load_state_dict(ckpt["opt_d"])
         sched_g.load_state_dict(ckpt["sched_g"])
         sched_d.load_state_dict(ckpt["sched_d"])
-        _check_same_dataset(run, cfg.data)
+        _check_same_dataset(run, data)
         start, best = int(ckpt["step"]), dict(ckpt["best"])
         if on_resume:
             on_resume(start)
     else:
         run = new_run_dir(cfg.out, cfg.arch, name)
     ensure_writable_dir(run / "samples")
-    write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": dataset_hash(cfg.data), "dataset_recipe": recipe.to_dict(),
+    write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                             "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
                                             "device_resolved": str(device),
                                             "dreamgan_version": __version__})
     # The val true dreams never change within a run: their FID/KID features are computed once.
-    fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{dataset_hash(cfg.data)[:16]}"
+    fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{data.hash[:16]}"
     gan_loss = GANLoss(cfg.gan_mode)
     backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None

@@ -1,35 +1,110 @@
-"""A made dataset's pairs in memory, with paired augmentation (same crop and flip on a and b)."""
+"""Reading a dataset made by `make-dataset`: the one home for it.
+
+`open_dataset(path)` reads `dataset.json`, the typed recipe, the finished pairs (the manifest)
+and the content hash once; `PairedDreams` holds one split's pairs in memory with paired
+augmentation (the same crop and flip on photo and dream). Layout::
+
+    data/NAME/dataset.json      format, identity, recipe, size, seed, counts, complete
+    data/NAME/manifest.jsonl    one row per finished pair (id, split, source, box, flip, …)
+    data/NAME/{train,val,test}/{natural,dream}/<id>.png
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dreamgan.dataset import read_dataset_meta
+from dreamgan.dream.config import DreamConfig
 from dreamgan.errors import DreamganError
+from dreamgan.fileio import read_jsonl
 from dreamgan.images import load_image
 
 
-def dataset_hash(root: str | os.PathLike) -> str:
-    """sha256 of a dataset's identity and finished pair ids (what a run was trained on)."""
-    from dreamgan.dataset import read_manifest
+def read_dataset_meta(root: str | os.PathLike) -> dict:
+    """dataset.json of a dataset made by `dreamgan make-dataset`.
 
+    Raises:
+        DreamganError: missing or malformed dataset.
+    """
+    path = Path(root) / "dataset.json"
+    if not path.is_file():
+        raise DreamganError(f"{root} is not a dreamgan dataset (no dataset.json); make one with `dreamgan make-dataset`")
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise DreamganError(f"{path} is malformed ({e})") from None
+    for key in ("recipe", "size"):
+        if key not in meta:
+            raise DreamganError(f"{path} is malformed: no {key!r}")
+    return meta
+
+
+def read_manifest(root: str | os.PathLike) -> dict[str, dict]:
+    """Finished pairs by id (a torn last line from a kill is ignored)."""
+    return {row["id"]: row for row in read_jsonl(Path(root) / "manifest.jsonl")}
+
+
+def pair_paths(root: str | os.PathLike, split: str, item_id: str) -> tuple[Path, Path]:
+    """(photo, dream) PNG paths of one pair."""
+    root = Path(root)
+    return root / split / "natural" / f"{item_id}.png", root / split / "dream" / f"{item_id}.png"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A made dataset, read once: what a training run, an evaluation or a report needs."""
+
+    root: Path
+    meta: dict = field(repr=False)
+    recipe: DreamConfig
+    rows: dict[str, dict] = field(repr=False)
+    """Finished pairs by id (manifest rows)."""
+    hash: str
+    """sha256 of the dataset's identity and finished pair ids: what a run was trained on."""
+
+    @property
+    def name(self) -> str:
+        return self.root.resolve().name
+
+    @property
+    def size(self) -> int:
+        return int(self.meta["size"])
+
+    def split(self, name: str, min_pairs: int = 1) -> "PairedDreams":
+        """The pairs of split `name` in memory (see `PairedDreams`)."""
+        return PairedDreams(self, name, min_pairs)
+
+
+def open_dataset(root: str | os.PathLike) -> Dataset:
+    """Read a dataset's meta, typed recipe, finished pairs and hash once.
+
+    Raises:
+        DreamganError: not a dreamgan dataset, malformed dataset.json, a bad recipe.
+    """
+    root = Path(root)
     meta = read_dataset_meta(root)
-    ids = sorted(read_manifest(Path(root)))
-    return hashlib.sha256(json.dumps([meta.get("identity", meta["recipe"]), ids], sort_keys=True).encode()).hexdigest()
+    rows = read_manifest(root)
+    digest = hashlib.sha256(json.dumps([meta.get("identity", meta["recipe"]), sorted(rows)], sort_keys=True).encode()).hexdigest()
+    return Dataset(root, meta, DreamConfig.from_dict(meta["recipe"]), rows, digest)
+
+
+def dataset_hash(root: str | os.PathLike) -> str:
+    """`open_dataset(root).hash`."""
+    return open_dataset(root).hash
 
 
 class PairedDreams:
     """All (natural, dream) pairs of one split, as uint8 tensors (N, 3, S, S).
 
     Args:
-        root: dataset folder.
+        data: an opened `Dataset`, or a dataset folder.
         split: train, val or test.
         min_pairs: fewest pairs accepted.
 
@@ -37,13 +112,11 @@ class PairedDreams:
         DreamganError: malformed dataset, too few pairs, unreadable pair files.
     """
 
-    def __init__(self, root: str | os.PathLike, split: str, min_pairs: int = 1):
-        from dreamgan.dataset import pair_paths, read_manifest
-
-        root = Path(root)
-        self.meta = read_dataset_meta(root)
-        rows = [r for r in read_manifest(root).values() if r["split"] == split]
-        rows.sort(key=lambda r: r["id"])
+    def __init__(self, data: "Dataset | str | os.PathLike", split: str, min_pairs: int = 1):
+        data = data if isinstance(data, Dataset) else open_dataset(data)
+        root = data.root
+        self.meta = data.meta
+        rows = sorted((r for r in data.rows.values() if r["split"] == split), key=lambda r: r["id"])
         if len(rows) < min_pairs:
             raise DreamganError(f"{root} has {len(rows)} {split} pair(s); at least {min_pairs} needed")
         a, b = [], []

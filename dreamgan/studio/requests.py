@@ -1,0 +1,53 @@
+"""What the studio accepts: its request models and limits.
+
+Defaults come from the default recipe (`DreamConfig()`), so the page starts where the CLI
+does; the ranges are the studio's interactive limits (the CLI allows more). The page reads
+both through GET /api/info.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dreamgan.dream.config import DreamConfig
+
+_RECIPE = DreamConfig()
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 30_000_000
+MAX_STORED_SIDE = 2048
+"""Uploads are kept at most this big (px, longest side): the largest working size a dream may ask for."""
+STORE_SIZE = 32
+"""How many uploaded images the server remembers (the oldest are forgotten first)."""
+
+
+class DreamRequest(BaseModel):
+    """A classical dream. Ranges are the studio's (interactive) limits; the CLI allows more."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str = Field(description="image id from POST /api/images or /api/samples")
+    backbone: str = _RECIPE.backbone
+    layers: list[str] = Field(default=list(_RECIPE.layers), max_length=8)
+    octaves: int = Field(_RECIPE.octaves, ge=1, le=8)
+    octave_scale: float = Field(_RECIPE.octave_scale, gt=1.0, le=2.0)
+    steps: int = Field(_RECIPE.steps, ge=1, le=100)
+    step_size: float = Field(_RECIPE.step_size, gt=0.0, le=0.1)
+    jitter: int = Field(_RECIPE.jitter, ge=0, le=128)
+    channels: list[int] | None = Field(None, max_length=512)
+    top_k: int | None = Field(None, ge=1, le=2048)
+    top_k_mode: Literal["most", "least"] = "most"
+    guide: str | None = Field(None, description="image id of a guide image")
+    class_target: str | None = Field(None, max_length=100)
+    seed: int = Field(_RECIPE.seed, ge=0, le=2**31 - 1)
+    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE, description="working size: the photo is shrunk to fit")
+
+
+class FastRequest(BaseModel):
+    """A fast dream: one generator pass (its noise from `seed`), plus `refine` classical steps."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str
+    refine: int = Field(0, ge=0, le=10)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE)
