@@ -63,10 +63,10 @@ def main() -> None:
                                batch_size=args.batch_size, out=str(Path(d) / "runs"))
         report = train_classifier(cfg)
         second = report.epochs[-1]  # the first epoch also fills the decode cache
-        n_train = len(stratified_split(scan_image_folder(data, 5).items, cfg.val, cfg.seed)[0])
+        n_train = len(stratified_split(scan_image_folder(data, 5).items, cfg.val, cfg.seed, root=data)[0])
         n_train -= n_train % args.batch_size  # drop_last
         pipeline_train = n_train / second.train_seconds
-        _, val_items = stratified_split(scan_image_folder(data, 5).items, cfg.val, cfg.seed)
+        _, val_items = stratified_split(scan_image_folder(data, 5).items, cfg.val, cfg.seed, root=data)
         net = build_classifier("resnet18", 3)
         loader = torch.utils.data.DataLoader(FolderDataset(val_items, args.image_size, train=False, cache={}), batch_size=args.batch_size)
         evaluate(net, loader)  # warm the cache

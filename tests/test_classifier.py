@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,15 +21,18 @@ def shapes(tmp_path_factory):
     return make_shapes_folder(tmp_path_factory.mktemp("shapes"), per_class=30, size=48)
 
 
+@pytest.mark.slow
 def test_resnet_from_scratch_learns_and_its_checkpoint_dreams(shapes, tmp_path):
-    # Seeded. Best val accuracy seen for this setting: 0.56 inside the full suite, 0.83 alone
-    # (see the closing note of 2026-11-22: an unexplained suite interaction). Every run seen
-    # was >= 0.54, so the bar is 1.5x chance (0.33).
+    # Seeded and now reproducible: the "suite interaction" that once lowered this bar was the
+    # val split hashing absolute paths, so each pytest temp dir (pytest-N/shapes0) trained on
+    # other images. The split now hashes paths relative to the data folder
+    # (test_val_split_does_not_depend_on_where_the_folder_lies). Measured with 1 and 2 threads:
+    # best val accuracy 0.78 (chance 0.33), 'rings' logit -0.39 -> 2.17 after the dream.
     cfg = ClassifierConfig(data=str(shapes), arch="resnet18", epochs=10, image_size=48, batch_size=8, lr=1e-3, seed=2,
                            out=str(tmp_path))
     report = train_classifier(cfg)
     assert report.classes == ["dots", "rings", "stripes"]
-    assert report.best_val_acc >= 0.5, f"val accuracy {report.best_val_acc:.2f}; chance is 0.33"
+    assert report.best_val_acc >= 0.65, f"val accuracy {report.best_val_acc:.2f}; chance is 0.33"
     assert report.epochs[-1].train_acc > 0.5, "training accuracy must rise well above chance too"
     run = report.run_dir
     assert run.name == "00001-classifier-" + shapes.name + "-resnet18"
@@ -45,9 +49,10 @@ def test_resnet_from_scratch_learns_and_its_checkpoint_dreams(shapes, tmp_path):
     with torch.no_grad():
         before = bb(x, ["logits"])["logits"][0, 1]
         after = bb(engine.run(x), ["logits"])["logits"][0, 1]
-    assert after > before + 0.5, f"'rings' logit {before:.2f} -> {after:.2f}"
+    assert after > before + 1.5, f"'rings' logit {before:.2f} -> {after:.2f}"
 
 
+@pytest.mark.slow
 def test_efficientnet_imagenet_init_finetunes_fast(shapes, tmp_path):
     cfg = ClassifierConfig(data=str(shapes), arch="efficientnet-lite0", init="imagenet", epochs=3, image_size=64,
                            batch_size=16, out=str(tmp_path))
@@ -59,6 +64,7 @@ def _tiny_cfg(data, out, epochs):
                             min_per_class=4, out=str(out))
 
 
+@pytest.mark.slow
 def test_resume_after_interrupt_equals_an_uninterrupted_run(tmp_path):
     data = make_shapes_folder(tmp_path / "d", per_class=8, size=32)
     full = train_classifier(_tiny_cfg(data, tmp_path / "a", 4))
@@ -110,10 +116,21 @@ def test_val_split_is_stratified_and_deterministic(tmp_path):
     items = [(f"/c{c}/img{i}.png", c) for c in range(3) for i in range(10)]
     train, val = stratified_split(items, 0.2, seed=0)
     assert sorted(c for _, c in val) == [0, 0, 1, 1, 2, 2] and len(train) == 24
-    assert stratified_split(list(reversed(items)), 0.2, seed=0)[1] == val or \
-        sorted(stratified_split(list(reversed(items)), 0.2, seed=0)[1]) == sorted(val)
+    assert sorted(stratified_split(list(reversed(items)), 0.2, seed=0)[1]) == sorted(val)
 
 
+def test_val_split_does_not_depend_on_where_the_folder_lies(tmp_path):
+    # The split hashes paths relative to the data folder: a copy elsewhere (another machine,
+    # another pytest temp dir) trains and validates on the same images.
+    a, b = make_shapes_folder(tmp_path / "here", per_class=10), make_shapes_folder(tmp_path / "else" / "where", per_class=10)
+    rel = lambda items, root: sorted(Path(p).relative_to(root).as_posix() for p, _ in items)  # noqa: E731
+    val_a = stratified_split(scan_image_folder(a).items, 0.2, seed=0, root=a)[1]
+    val_b = stratified_split(scan_image_folder(b).items, 0.2, seed=0, root=b)[1]
+    assert rel(val_a, a) == rel(val_b, b)
+    assert rel(stratified_split(scan_image_folder(a).items, 0.2, seed=1, root=a)[1], a) != rel(val_a, a), "the seed still matters"
+
+
+@pytest.mark.slow
 def test_checkpoint_drives_make_dataset(tmp_path):
     from dreamgan.dataset import make_dataset
 

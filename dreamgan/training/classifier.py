@@ -118,14 +118,23 @@ def scan_image_folder(root: str | os.PathLike, min_per_class: int = 5) -> Folder
     return FolderScan(classes, items, skipped)
 
 
-def stratified_split(items: list[tuple[str, int]], val: float, seed: int) -> tuple[list, list]:
-    """(train, val): per class, a deterministic `val` fraction (≥ 1 image) goes to val."""
+def stratified_split(items: list[tuple[str, int]], val: float, seed: int,
+                     root: str | os.PathLike | None = None) -> tuple[list, list]:
+    """(train, val): per class, a deterministic `val` fraction (≥ 1 image) goes to val.
+
+    The order is a hash of the seed and each path relative to `root` (the data folder), so the
+    split is the same wherever the folder lies: moved, copied or in another temp dir.
+    """
+    def key(path: str) -> str:
+        rel = Path(path).relative_to(root).as_posix() if root is not None else path
+        return hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()
+
     by_class: dict[int, list] = {}
     for path, label in items:
         by_class.setdefault(label, []).append((path, label))
     train, held = [], []
     for _, group in sorted(by_class.items()):
-        group.sort(key=lambda it: hashlib.sha256(f"{seed}:{Path(it[0]).name}:{it[0]}".encode()).hexdigest())
+        group.sort(key=lambda it: key(it[0]))
         n_val = min(len(group) - 1, max(1, round(val * len(group))))
         held += group[:n_val]
         train += group[n_val:]
@@ -316,7 +325,7 @@ def train_classifier(cfg: ClassifierConfig, *, resume: bool | str | os.PathLike 
         DreamganError: bad data (see `scan_image_folder`), nothing to resume, a mismatched run.
     """
     scan = scan_image_folder(cfg.data, cfg.min_per_class)
-    train_items, val_items = stratified_split(scan.items, cfg.val, cfg.seed)
+    train_items, val_items = stratified_split(scan.items, cfg.val, cfg.seed, root=cfg.data)
     name = Path(cfg.data).resolve().name
     kind = "classifier"
     torch.manual_seed(cfg.seed)  # the same seed, the same initial weights (and new head)
