@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from dreamgan.backbones import register_backbone
 from dreamgan.backbones.base import Backbone
 
 
@@ -27,6 +28,23 @@ def tiny_backbone(num_classes: int = 5, seed: int = 0) -> Backbone:
 @pytest.fixture
 def tiny():
     return tiny_backbone()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def registered_tiny_backbone(tmp_path_factory):
+    """`backbone="tiny"` works by name in every library call (recipes, datasets, training, the
+    studio), through the same registry as the real networks: tests where the real Inception adds
+    nothing dream with it. Its weights are a real file, hashed into datasets like any other."""
+    path = tmp_path_factory.mktemp("tiny-backbone") / "tiny.pt"
+    torch.save(tiny_backbone().state_dict(), path)
+
+    def build(weights):
+        net = tiny_backbone()
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        return net
+
+    register_backbone("tiny", build, weights=path, description="tests: a 3-stage random CNN (conv1, conv2, conv3)")
+    return path
 
 
 @pytest.fixture

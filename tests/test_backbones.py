@@ -27,6 +27,7 @@ def _real_photos(size):
     return torch.cat(x) / 255.0  # (4, 3, size, size) in [0, 1]
 
 
+@pytest.mark.slow
 def test_inception_port_equals_torchscript_on_real_images():
     x01 = _real_photos(299)
     reference = inception_tf.load_torchscript()
@@ -167,3 +168,20 @@ def test_mismatched_or_foreign_checkpoints_are_clear_errors(tmp_path):
     save_classifier_checkpoint(bad, build_classifier("resnet18", 3), arch="resnet34", class_names=["a", "b", "c"])
     with pytest.raises(WeightsNotFoundError, match="do not fit"):
         load_backbone(str(bad))
+
+
+def test_a_registered_backbone_works_by_name_everywhere(registered_tiny_backbone):
+    # conftest registers "tiny" (its weights in a file); the registry treats it like a real one
+    from dreamgan.backbones import list_backbones, register_backbone, weights_file
+    from dreamgan.dream import DreamConfig, DreamEngine
+
+    bb = load_backbone("tiny")
+    assert bb.layer_names[:3] == ["conv1", "conv2", "conv3"] and load_backbone("tiny") is bb, "cached per process"
+    assert weights_file("tiny") == registered_tiny_backbone, "datasets hash its weights file"
+    info = {b.name: b for b in list_backbones()}["tiny"]
+    assert info.available and info.detail == str(registered_tiny_backbone)
+    x = torch.rand(1, 3, 32, 32)
+    out = DreamEngine(DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=2, tile=0)).run(x)
+    assert out.shape == x.shape and not torch.equal(out, x)
+    with pytest.raises(BackboneError, match="built-in backbone"):
+        register_backbone("inception-v3-tf", lambda w: bb, weights=registered_tiny_backbone)

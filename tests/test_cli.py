@@ -388,6 +388,7 @@ class _RunsCode:
         return (Path.touch, (Path(self.marker),))
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_would_run_code_is_refused_in_one_voice(tmp_path, capsys, photo_file):
     import torch
 

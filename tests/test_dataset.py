@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
 from dreamgan.pairs import read_manifest
 
-TINY = DreamConfig(layers=("mixed_1",), octaves=1, steps=2, tile=0)
+TINY = DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=2, tile=0)  # the registered test backbone (conftest)
 
 
 def _photo(seed: int, h: int = 90, w: int = 120) -> np.ndarray:
@@ -47,7 +46,7 @@ def test_layout_manifest_and_by_photo_split(photo_dir, tmp_path):
     assert report.made == 16 and report.planned == {"train": 8, "val": 4, "test": 4}
     meta = json.loads((out / "dataset.json").read_text())
     assert meta["complete"] and meta["counts"] == {"train": 8, "val": 4, "test": 4} and meta["size"] == 48
-    assert len(meta["weights_sha256"]) == 64 and meta["recipe"]["layers"] == ["mixed_1"]
+    assert len(meta["weights_sha256"]) == 64 and meta["recipe"]["layers"] == ["conv2"] and meta["backbone"] == "tiny"
     assert json.loads((out / "recipe.json").read_text()) == TINY.to_dict()
     rows = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 16 and len({r["id"] for r in rows}) == 16
@@ -183,6 +182,27 @@ def test_embedded_default_source(tmp_path):
     assert all(r["source"].startswith("skimage:") for r in rows.values())
 
 
+# The child dreams as `python -m dreamgan` does, but SIGKILLs itself at a fixed point: after the
+# 4th pair's PNGs are on disk and before its manifest line, the worst moment for a torn dataset.
+# So the kill never depends on timing (a poll-and-kill races a fast machine).
+_KILLED_CHILD = """
+import os, signal, sys
+import dreamgan.dataset as dataset
+from dreamgan.cli import main
+append, seen = dataset.append_jsonl, []
+def append_or_die(path, row):
+    if os.path.basename(path) == "manifest.jsonl":
+        seen.append(row["id"])
+        if len(seen) == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+    append(path, row)
+dataset.append_jsonl = append_or_die
+sys.argv = ["dreamgan", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow
 def test_resume_after_kill_minus_9_gives_the_same_dataset(photo_dir, tmp_path):
     args = ["make-dataset", "--source", str(photo_dir), "--count", "12", "--size", "64", "--layers", "mixed_2",
             "--octaves", "2", "--steps", "4", "--batch", "2", "--val", "0.25", "--test", "0.25", "--seed", "5"]
@@ -190,22 +210,12 @@ def test_resume_after_kill_minus_9_gives_the_same_dataset(photo_dir, tmp_path):
     # The reference: one uninterrupted run.
     ref = tmp_path / "ref"
     subprocess.run([sys.executable, "-m", "dreamgan", *args, "--out", str(ref)], check=True, env=env, capture_output=True)
-    # The same command, killed with SIGKILL mid-run, then rerun.
+    # The same command, killed with SIGKILL mid-write of the 4th pair, then rerun.
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "dreamgan", *args, "--out", str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        done = read_manifest(out) if (out / "manifest.jsonl").exists() else {}
-        if 3 <= len(done) < 12:
-            break
-        time.sleep(0.05)
-    killed_mid_run = proc.poll() is None
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert killed_mid_run, "the run finished before it could be killed; make it slower"
+    proc = subprocess.run([sys.executable, "-c", _KILLED_CHILD, *args, "--out", str(out)], env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, f"the child must die by SIGKILL, got {proc.returncode}: {proc.stderr[-300:]!r}"
     partial = len(read_manifest(out))
-    assert 3 <= partial < 12
+    assert partial == 3, "three pairs recorded before the kill"
     rerun = subprocess.run([sys.executable, "-m", "dreamgan", *args, "--out", str(out)], env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{partial} already done" in rerun.stdout

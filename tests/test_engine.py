@@ -101,6 +101,7 @@ def test_octaves_never_go_below_the_backbone_minimum():
     assert octave_sizes(299, 299, 4, 1.4, 43) == [(299, 299), (214, 214), (153, 153), (109, 109)]
 
 
+@pytest.mark.slow
 def test_images_smaller_than_the_backbone_minimum_still_dream(photo_uint8):
     x = uint8_to_x01(photo_uint8)[..., :30, :30]  # below inception's minimum for mixed_5
     engine = DreamEngine(DreamConfig(layers=("mixed_5",), octaves=3, steps=1))
@@ -208,6 +209,7 @@ def test_top_k_picks_the_most_and_least_active_channels(tiny, noise_x01):
         build_objective(DreamConfig(layers=("conv2",), top_k=17), tiny)
 
 
+@pytest.mark.slow
 def test_class_target_raises_that_logit_on_efficientnet(photo_uint8):
     x = uint8_to_x01(photo_uint8)
     bb = load_backbone("efficientnet-lite0")

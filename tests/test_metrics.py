@@ -48,6 +48,7 @@ def fid_ab(sets):
     return fid_kid(a, b, batch_size=5)
 
 
+@pytest.mark.slow
 def test_fid_of_a_set_with_itself_is_zero(sets, fid_ab):
     a, _ = sets
     out = fid_kid(a, a.clone())
@@ -56,6 +57,7 @@ def test_fid_of_a_set_with_itself_is_zero(sets, fid_ab):
     assert abs(out[KEY_KID_MEAN]) < 0.2 * fid_ab[KEY_KID_MEAN], (out[KEY_KID_MEAN], fid_ab[KEY_KID_MEAN])
 
 
+@pytest.mark.slow
 def test_reference_features_are_cached_once_and_reused(sets, fid_ab, tmp_path):
     a, b = sets
     cache = tmp_path / "fid-cache" / "val-0123"
@@ -67,6 +69,7 @@ def test_reference_features_are_cached_once_and_reused(sets, fid_ab, tmp_path):
     assert again[KEY_FID] == pytest.approx(first[KEY_FID], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_ab):
     a, b = sets
     fa, fb = features(a, batch_size=5), features(b)
@@ -76,6 +79,7 @@ def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_a
     assert np.allclose(fa, features(a, batch_size=10), atol=1e-4), "features must not depend on the batch size"
 
 
+@pytest.mark.slow
 def test_features_are_the_ported_inceptions_pool3(sets):
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
@@ -88,6 +92,7 @@ def test_features_are_the_ported_inceptions_pool3(sets):
     assert np.allclose(features(a[:3]), ref, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_cross_network_extractor_and_folders(tmp_path, sets):
     a, b = sets
     for name, batch in (("a", a), ("b", b)):

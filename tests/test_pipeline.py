@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "pipelines" / "smoke.toml"
 
 
+@pytest.mark.slow
 def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     lines, seen = [], {}

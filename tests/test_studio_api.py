@@ -328,6 +328,7 @@ def test_job_queue_runs_jobs_in_order_never_two_at_once_and_reports_failures():
 
 
 # -- fast dreams -----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
     from dreamgan.sample import fast_dream, load_generator
 

@@ -32,6 +32,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(message, allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.slow  # a real browser
 
 
 @pytest.fixture(scope="module")

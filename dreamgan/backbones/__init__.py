@@ -5,6 +5,8 @@
   * torchvision zoo (`googlenet`, `inception_v3`, `vgg16`, `vgg19`, `resnet18…152`,
     `mobilenet_v2`): weights from `--weights PATH` or the torch hub cache, never downloaded.
   * a classifier checkpoint saved by dreamgan (`*.pt`), loaded with `weights_only=True`.
+  * any network added with `register_backbone` (a research network, or the tiny test
+    backbone of `tests/conftest.py`).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -27,8 +30,38 @@ CLASSIFIER_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"
 
 __all__ = [
     "Backbone", "BackboneInfo", "DEFAULT_BACKBONE", "backbone_names", "list_backbones", "load_backbone",
-    "save_classifier_checkpoint", "weights_file",
+    "register_backbone", "save_classifier_checkpoint", "weights_file",
 ]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    build: Callable[[Path], Backbone]
+    weights: Path
+    description: str
+
+
+_REGISTERED: dict[str, _Registered] = {}
+
+
+def register_backbone(name: str, build: Callable[[Path], Backbone], *, weights: str | os.PathLike,
+                      description: str = "") -> None:
+    """Make `name` a backbone everywhere a name is accepted (`load_backbone`, `DreamConfig`,
+    `make-dataset`, training).
+
+    Args:
+        name: the registry name; the built-in names cannot be replaced.
+        build: `build(weights_path)` returns the `Backbone` (called once per process, then cached).
+        weights: the weights file; datasets hash it, as they hash every backbone's weights.
+        description: one line for `dreamgan backbones`.
+
+    Raises:
+        BackboneError: a built-in name.
+    """
+    if name in EMBEDDED or name in zoo.ZOO:
+        raise BackboneError(f"{name!r} is a built-in backbone and cannot be re-registered")
+    _REGISTERED[name] = _Registered(build, Path(weights), description or f"registered backbone {name}")
+    _load_cached.cache_clear()  # a name registered anew must not return the old network
 
 
 @dataclass(frozen=True)
@@ -46,14 +79,14 @@ class BackboneInfo:
 
 
 def backbone_names() -> list[str]:
-    return list(EMBEDDED) + list(zoo.ZOO)
+    return list(EMBEDDED) + list(zoo.ZOO) + list(_REGISTERED)
 
 
 def _describe(name: str) -> str:
     return {
         "inception-v3-tf": "TF Inception-v3 2015-12-05 (the FID network); no logits",
         "efficientnet-lite0": "EfficientNet-Lite0, ImageNet, 1000 logits",
-    }.get(name, f"torchvision {name}, ImageNet, 1000 logits")
+    }.get(name) or (_REGISTERED[name].description if name in _REGISTERED else f"torchvision {name}, ImageNet, 1000 logits")
 
 
 def list_backbones() -> list[BackboneInfo]:
@@ -65,6 +98,9 @@ def list_backbones() -> list[BackboneInfo]:
                 status, detail = "embedded", str(inception_tf.torchscript_path())
             elif name == "efficientnet-lite0":
                 status, detail = "embedded", str(efficientnet_lite.imagenet_weights_path())
+            elif name in _REGISTERED:
+                path = _REGISTERED[name].weights
+                status, detail = ("local", str(path)) if path.is_file() else ("missing", f"{path} does not exist")
             else:
                 status, detail = "local", str(zoo.find_weights(name))
         except WeightsNotFoundError as e:
@@ -87,6 +123,8 @@ def weights_file(name: str, weights: str | os.PathLike | None = None) -> Path:
         return Path(efficientnet_lite.imagenet_weights_path())
     if name in zoo.ZOO:
         return zoo.find_weights(name)
+    if name in _REGISTERED:
+        return _REGISTERED[name].weights
     if Path(name).is_file():
         return Path(name)
     raise _unknown(name)
@@ -126,6 +164,9 @@ def _load_cached(name: str, weights: str | None) -> Backbone:
 
 
 def _build(name: str, weights: str | None) -> Backbone:
+    if name in _REGISTERED:
+        entry = _REGISTERED[name]
+        return entry.build(Path(weights) if weights else entry.weights)
     if name == "inception-v3-tf":
         net = inception_tf.build_inception_v3_tf(weights)
         stages = [(n, getattr(net, n)) for n in inception_tf.LAYERS]
