@@ -36,3 +36,20 @@ def test_the_bundled_generator_dreams_offline_any_size_and_its_seed_picks_the_dr
     assert np.abs(dreams[0] - np.asarray(Image.open(photo)).astype(int)).mean() > 2.0, "it changes the photo"
     g, cfg, ckpt = load_generator(None)
     assert ckpt["path"] == str(BUNDLED_GENERATOR) and not g.training
+
+
+def test_the_bundled_generator_is_a_starting_point_for_fine_tuning():
+    # `dreamgan train --init-g bundled`: the dream preset's generator takes the bundled weights
+    # as they are; another shape is refused with the option that differs.
+    from dreamgan.errors import DreamganError
+    from dreamgan.training.checkpoint import build_networks
+    from dreamgan.training.config import TrainConfig
+    from dreamgan.training.gan import _init_generator_state
+
+    cfg = TrainConfig.from_preset("dream", data="unused", init_g="bundled")
+    g, _ = build_networks(cfg)
+    g.load_state_dict(_init_generator_state(cfg))  # strict: every tensor fits
+    bundled = torch.load(BUNDLED_GENERATOR, map_location="cpu", weights_only=True)["g"]
+    assert all(torch.equal(v, bundled[k]) for k, v in g.state_dict().items())
+    with pytest.raises(DreamganError, match="its depth is 5, this run's is 4"):
+        _init_generator_state(TrainConfig.from_preset("dream", data="unused", init_g="bundled", depth=4))

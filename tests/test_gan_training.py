@@ -25,7 +25,7 @@ def dataset(tmp_path_factory):
         small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
         Image.fromarray(small).resize((64, 64), Image.Resampling.BICUBIC).save(src / f"p{i}.png")
     out = root / "data" / "tiny"
-    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(layers=("mixed_1",), octaves=1, steps=3, tile=0),
+    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=3, tile=0),
                  val=0.2, test=0.2, seed=0)
     return out
 
@@ -36,6 +36,7 @@ def _cfg(data, out, **kw):
     return TrainConfig(**{**base, **kw})
 
 
+@pytest.mark.slow
 def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
     report = train_gan(_cfg(dataset, tmp_path, eval_fid=True))
     run = report.run_dir
@@ -43,7 +44,7 @@ def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
     for name in ("config.json", "metrics.jsonl", "latest.pt", "best.pt", "curves.png", "samples/step-000006.png"):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
-    assert len(config["dataset_hash"]) == 64 and config["dataset_recipe"]["layers"] == ["mixed_1"]
+    assert len(config["dataset_hash"]) == 64 and config["dataset_recipe"]["layers"] == ["conv2"]
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     identity = [r for r in rows if r.get("reference") == "identity"][0]
     assert identity["attainment"] == pytest.approx(0.0, abs=1e-6) and identity["feature_ratio"] == pytest.approx(1.0, abs=1e-6)
@@ -55,9 +56,10 @@ def test_pix2pix_run_directory_metrics_and_checkpoints(dataset, tmp_path):
     assert curve[0]["feature_ratio"] == pytest.approx(1.0, abs=1e-6) and 0 < curve[1]["train_seconds"] < curve[2]["train_seconds"]
     assert (run / "curves_eval.png").is_file()
     ckpt = load_gan_checkpoint(run)  # best.pt, weights_only
-    assert ckpt["arch"] == "pix2pix" and ckpt["recipe"]["layers"] == ["mixed_1"]
+    assert ckpt["arch"] == "pix2pix" and ckpt["recipe"]["layers"] == ["conv2"]
 
 
+@pytest.mark.slow
 def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
     full = train_gan(_cfg(dataset, tmp_path / "a"))
 
@@ -75,6 +77,24 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
     assert a["opt_g"]["state"][0]["step"] == b["opt_g"]["state"][0]["step"]
 
 
+def test_init_g_starts_a_new_run_from_another_generator(dataset, tmp_path):
+    first = train_gan(_cfg(dataset, tmp_path / "a", steps=3))
+    trained = load_gan_checkpoint(first.run_dir / "latest.pt")["g"]
+    # steps=1 with a zero learning rate: the new run's G is exactly the one it started from
+    second = train_gan(_cfg(dataset, tmp_path / "b", steps=1, lr=1e-12, init_g=str(first.run_dir)))
+    started = load_gan_checkpoint(second.run_dir / "latest.pt")
+    assert started["step"] == 1 and started["config"]["init_g"] == str(first.run_dir)
+    assert all(torch.allclose(trained[k].float(), started["g"][k].float(), atol=1e-6) for k in trained)
+    # a fresh run differs: the init really came from the other run (the head starts at zero)
+    fresh = load_gan_checkpoint(train_gan(_cfg(dataset, tmp_path / "c", steps=1, lr=1e-12)).run_dir / "latest.pt")["g"]
+    assert any(not torch.allclose(trained[k].float(), fresh[k].float()) for k in trained)
+    with pytest.raises(DreamganError, match=r"cannot start from .*\(--init-g\): its ngf is 8, this run's is 16"):
+        train_gan(_cfg(dataset, tmp_path / "d", ngf=16, init_g=str(first.run_dir)))
+    with pytest.raises(DreamganError, match="no checkpoint at"):
+        train_gan(_cfg(dataset, tmp_path / "e", init_g=str(tmp_path / "missing")))
+
+
+@pytest.mark.slow
 def test_resume_refuses_another_arch_or_size_and_bad_datasets(dataset, tmp_path):
     train_gan(_cfg(dataset, tmp_path, steps=3))
     with pytest.raises(DreamganError, match="cannot resume .*ngf"):
@@ -101,6 +121,7 @@ def test_resume_refuses_another_arch_or_size_and_bad_datasets(dataset, tmp_path)
         _cfg(dataset, tmp_path, image_size=16, depth=4)
 
 
+@pytest.mark.slow
 def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     p2p = train_gan(_cfg(dataset, tmp_path, steps=3))
     photo = tmp_path / "photo.png"
@@ -127,6 +148,7 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     assert (tmp_path / "ev" / "evaluate-train.json").is_file() and "identity" in format_report(report)
 
 
+@pytest.mark.slow
 def test_backbone_generator_trains_saves_small_checkpoints_and_samples(dataset, tmp_path, photo_uint8):
     report = train_gan(_cfg(dataset, tmp_path, generator="backbone", ngf=8, steps=3))
     ckpt = load_gan_checkpoint(report.run_dir / "latest.pt")
@@ -155,6 +177,7 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
     assert config["device"] == "auto" and config["device_resolved"] == str(resolve_device("auto"))
 
 
+@pytest.mark.slow
 def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(dataset, tmp_path, photo_uint8):
     cfg = TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=4, image_size=32, batch_size=2,
                                   ngf=8, depth=3, eval_every=2, eval_fid=False, lr=5e-2, crop_scale=(0.5, 2.0))

@@ -49,6 +49,7 @@ def train_command(
     seed: Annotated[int, Opt()] = 0,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
     run: Annotated[Optional[Path], Opt(help="With --resume: the run directory to continue.")] = None,
+    init_g: Annotated[Optional[str], Opt(help="Start the generator from a run, a .pt, or 'bundled' (fine-tune the shipped one).")] = None,
     device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
 ):
     """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
@@ -66,7 +67,7 @@ def train_command(
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
         lambda_lowpass=lambda_lowpass, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
-        eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device)
+        eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     with job_progress() as bar:
         report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))
     if report.interrupted:  # Ctrl-C or kill: latest.pt is saved; exit 130 like every other command

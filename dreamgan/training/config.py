@@ -66,6 +66,10 @@ class TrainConfig:
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     crop_scale: tuple[float, float] = (1.0, 1.0)
     """Multi-scale views: window side = image_size × s, s log-uniform in this range (1, 1 = plain crops)."""
+    init_g: str = ""
+    """Start a new run's generator from another generator's weights: a run directory, a .pt, or
+    'bundled' (the generator shipped in the package; fine-tuning it on your own photos). Empty =
+    the identity initialisation."""
     eval_every: int = 250
     eval_fid: bool = True
     seed: int = 0

@@ -164,6 +164,28 @@ def _check_same_dataset(run: Path, data: Dataset) -> None:
             "or drop --resume to start a new run on this dataset")
 
 
+ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim")
+"""The options that shape the generator: a checkpoint's weights fit only a config that agrees on them."""
+
+
+def _check_same_networks(ckpt: dict, cfg: TrainConfig, keys: tuple[str, ...], context: str) -> None:
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    for key in keys:
+        theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
+        if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
+            raise DreamganError(f"{context}: its {key} is {theirs!r}, this run's is {ours!r}")
+
+
+def _init_generator_state(cfg: TrainConfig) -> dict:
+    """G's state dict from `cfg.init_g` (a run, a .pt or 'bundled'), checked to fit `cfg`."""
+    from dreamgan.bundled import bundled_generator
+
+    source = bundled_generator() if cfg.init_g == "bundled" else Path(cfg.init_g)
+    ckpt = load_gan_checkpoint(source)
+    _check_same_networks(ckpt, cfg, ARCH_KEYS, f"cannot start from {source} (--init-g)")
+    return ckpt["g"]
+
+
 def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
               on_step: Callable[[int, dict], None] | None = None,
               on_eval: Callable[[int, dict], None] | None = None,
@@ -204,11 +226,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         if run is None or not (run / "latest.pt").is_file():
             raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
         ckpt = load_gan_checkpoint(run / "latest.pt")
-        defaults = {f.name: f.default for f in fields(TrainConfig)}
-        for key in ("arch", "generator", "taps", "image_size", "ngf", "depth", "unshuffle", "noise", "noise_levels", "ndf", "z_dim"):
-            theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
-            if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
-                raise DreamganError(f"cannot resume {run}: its {key} is {theirs!r}, this run's is {ours!r}")
+        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf"), f"cannot resume {run}")
         g.load_state_dict(ckpt["g"])
         d.load_state_dict(ckpt["d"])
         opt_g.load_state_dict(ckpt["opt_g"])
@@ -220,6 +238,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         if on_resume:
             on_resume(start)
     else:
+        if cfg.init_g:
+            g.load_state_dict(_init_generator_state(cfg))
         run = new_run_dir(cfg.out, cfg.arch, name)
     ensure_writable_dir(run / "samples")
     write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
