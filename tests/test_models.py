@@ -6,7 +6,7 @@ import torch
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, residual_roughness_loss
+from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss
 from dreamgan.training.steps import dcgan_step, pix2pix_step
 
 
@@ -233,3 +233,35 @@ def test_noise_can_be_kept_to_the_finest_levels():
         torch.nn.init.normal_(g.head.weight, 0, 0.5)
         a, b = g(x, torch.Generator().manual_seed(0)), g(x, torch.Generator().manual_seed(1))
     assert a.shape == x.shape and not torch.equal(a, b)
+
+
+def test_diversity_hinge_is_one_for_ignored_noise_and_zero_for_dream_sized_variety():
+    torch.manual_seed(0)
+    real_a = torch.rand(3, 3, 16, 16)
+    real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)  # a dream: the photo changed by ≈ 0.08
+    fake = real_b.clone().requires_grad_(True)
+    collapsed = diversity_hinge(fake, real_b, real_a, real_b)
+    assert float(collapsed.detach()) == pytest.approx(1.0), "two equal dreams of one photo: the noise was ignored"
+    apart = diversity_hinge(real_b, real_a, real_a, real_b)
+    assert float(apart) == pytest.approx(0.0, abs=1e-6), "as far apart as the dream from its photo: satisfied"
+    half = diversity_hinge((real_b + real_a) / 2, real_a, real_a, real_b)
+    assert 0.3 < float(half) < 0.7, "half that variety: half the loss"
+    diversity_hinge(fake, (real_b + 0.01).clamp(0, 1), real_a, real_b).backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0, "differentiable"
+
+
+def test_a_noisy_generator_step_with_the_diversity_term():
+    from dreamgan.errors import DreamganError
+    from dreamgan.training.config import TrainConfig
+
+    torch.manual_seed(0)
+    g, d = ResidualUNet(ngf=8, depth=2, noise=2), PatchGAN(8)
+    opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-2), torch.optim.Adam(d.parameters(), 1e-2)
+    real_a = torch.rand(2, 3, 16, 16)
+    real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
+    for _ in range(3):
+        losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, lambda_l1=1.0,
+                              lambda_div=10.0, generator=torch.Generator().manual_seed(0))
+    assert 0.0 <= losses["loss_g_div"] < 1.0, "after a few steps the two noise draws give two dreams"
+    with pytest.raises(DreamganError, match="lambda-div needs a noisy"):
+        TrainConfig(data="x", lambda_div=1.0, noise=0)

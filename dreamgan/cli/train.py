@@ -43,6 +43,7 @@ def train_command(
     stats_projections: Annotated[Optional[int], Opt(help="Random directions per layer and step (swd).")] = None,
     stats_norm: Annotated[Optional[str], Opt(help="Per-layer normalisation of that loss: energy or photo.")] = None,
     lambda_lowpass: Annotated[Optional[float], Opt(help="Weight of the L1 between 8x-downsampled fake and true dream.")] = None,
+    lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
     eval_every: Annotated[int, Opt()] = 250,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
@@ -66,7 +67,7 @@ def train_command(
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
-        lambda_lowpass=lambda_lowpass, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
+        lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     with job_progress() as bar:
         report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))

@@ -64,6 +64,8 @@ class TrainConfig:
     """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
     lambda_lowpass: float = 0.0
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
+    lambda_div: float = 0.0
+    """Weight of the diversity hinge (`diversity_hinge`): two noise draws must give two dreams (needs noise > 0)."""
     crop_scale: tuple[float, float] = (1.0, 1.0)
     """Multi-scale views: window side = image_size × s, s log-uniform in this range (1, 1 = plain crops)."""
     init_g: str = ""
@@ -92,13 +94,15 @@ class TrainConfig:
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
                   (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
                   (self.noise == 0 or self.generator == "unet", "--noise needs the unet generator"),
+                  (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
+                   "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
-                       self.lambda_stats, self.lambda_lowpass) >= 0,
+                       self.lambda_stats, self.lambda_lowpass, self.lambda_div) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
                   (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "

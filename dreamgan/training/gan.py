@@ -138,7 +138,7 @@ def _curve_rows(rows: list[dict]) -> list[dict]:
 
 def _plot(run: Path) -> None:
     rows = read_jsonl(run / "metrics.jsonl")
-    names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
+    names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_div", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
     losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
     curve = _curve_rows(rows)
     evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
@@ -280,6 +280,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                                       lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
                                       objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv,
                                       stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
+                                      lambda_div=cfg.lambda_div,
                                       generator=gen)
             else:
                 if cfg.crop_scale != (1.0, 1.0):  # multi-scale views of the dreams, image_size·s px, resized

@@ -141,6 +141,26 @@ def residual_roughness_loss(fake_b: torch.Tensor, real_a: torch.Tensor, real_b: 
 
 
 
+
+def diversity_hinge(fake_b: torch.Tensor, fake_b2: torch.Tensor, real_a: torch.Tensor, real_b: torch.Tensor) -> torch.Tensor:
+    """Two dreams of one photo, drawn with other noise, must differ: a bounded diversity term
+    against the noise being ignored (Ulyanov et al., "Improved Texture Networks", 2017, and the
+    mode-seeking loss of Mao et al., CVPR 2019, in a hinge form).
+
+        loss = mean over the batch of relu(1 - L1(fake_b, fake_b2) / L1(real_a, real_b))
+
+    The yardstick is the true dream's own change to the photo (two true dreams with other jitter
+    seeds differ by about 1.3× that), so the term asks for no more variety than real dreams
+    have, and stops pushing once it is there. Inputs (B, 3, H, W) in [0, 1]; the result is a
+    scalar in [0, 1]: 1 when the two fakes are equal (the noise ignored), 0 once they differ
+    as much as a dream differs from its photo.
+    """
+    with torch.no_grad():
+        target = (real_b - real_a).abs().flatten(1).mean(1).clamp_min(1e-6)  # (B,)
+    apart = (fake_b - fake_b2).abs().flatten(1).mean(1)  # (B,)
+    return F.relu(1.0 - apart / target).mean()
+
+
 class DreamStatsLoss(nn.Module):
     """Position-free dream loss: match the *distribution* of the fake's feature vectors to the
     true dream's, per image, at several backbone layers (`dreamgan.dream_stats`).

@@ -7,13 +7,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from dreamgan.training.losses import GANLoss, lowpass_l1, residual_roughness_loss
+from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss
 
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
                  objective_loss=None, lambda_obj: float = 0.0, lambda_tv: float = 0.0,
-                 stats_loss=None, lambda_stats: float = 0.0, lambda_lowpass: float = 0.0,
+                 stats_loss=None, lambda_stats: float = 0.0, lambda_lowpass: float = 0.0, lambda_div: float = 0.0,
                  generator: torch.Generator | None = None) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
@@ -21,7 +21,8 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     `stats_loss` (a `DreamStatsLoss`) and the transforms of `objective_loss` (a
     `DreamObjectiveLoss`). `lambda_tv` weighs `residual_roughness_loss` (no rougher a change
     than the true dream's); `lambda_lowpass` weighs `lowpass_l1`. With `lambda_gan` 0 the
-    discriminator is neither run nor updated.
+    discriminator is neither run nor updated. `lambda_div` weighs `diversity_hinge` between
+    this fake and a second one of the same photos with other noise (a noisy generator only).
     """
     # 1. generate
     fake_b = g(real_a, generator)
@@ -58,6 +59,10 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         loss_g_obj = objective_loss(fake_b, real_a, real_b, generator)
         loss_g = loss_g + lambda_obj * loss_g_obj
         losses["loss_g_obj"] = loss_g_obj
+    if lambda_div > 0:
+        loss_g_div = diversity_hinge(fake_b, g(real_a, generator), real_a, real_b)  # the 2nd draw: other noise
+        loss_g = loss_g + lambda_div * loss_g_div
+        losses["loss_g_div"] = loss_g_div
     if lambda_tv > 0:
         loss_g_tv = residual_roughness_loss(fake_b, real_a, real_b)
         loss_g = loss_g + lambda_tv * loss_g_tv
