@@ -10,39 +10,18 @@ import sys
 
 import typer
 
-from dreamgan import __version__
+# Importing a command module registers its commands on the one Typer app (`cli/root.py`).
+from dreamgan.cli import backbones as _backbones  # noqa: F401
+from dreamgan.cli import classifier as _classifier  # noqa: F401
+from dreamgan.cli import dataset as _dataset  # noqa: F401
+from dreamgan.cli import dream as _dream  # noqa: F401
+from dreamgan.cli import metrics as _metrics  # noqa: F401
+from dreamgan.cli import pipeline as _pipeline  # noqa: F401
+from dreamgan.cli import samples as _samples  # noqa: F401
+from dreamgan.cli import serve as _serve  # noqa: F401
+from dreamgan.cli import train as _train  # noqa: F401
+from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
-
-app = typer.Typer(
-    name="dreamgan",
-    help="Fast DeepDream: classical dreams, paired dream datasets, and GANs that dream in one pass.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-def _version(value: bool):
-    if value:
-        typer.echo(f"dreamgan {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")):
-    """Fast DeepDream."""
-
-
-from dreamgan.cli import backbones as _backbones  # noqa: E402,F401  (registers commands)
-from dreamgan.cli import classifier as _classifier  # noqa: E402,F401
-from dreamgan.cli import dataset as _dataset  # noqa: E402,F401
-from dreamgan.cli import dream as _dream  # noqa: E402,F401
-from dreamgan.cli import metrics as _metrics  # noqa: E402,F401
-from dreamgan.cli import pipeline as _pipeline  # noqa: E402,F401
-from dreamgan.cli import samples as _samples  # noqa: E402,F401
-from dreamgan.cli import serve as _serve  # noqa: E402,F401
-from dreamgan.cli import train as _train  # noqa: E402,F401
 
 
 def _stop_on_sigterm() -> None:

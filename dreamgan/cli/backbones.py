@@ -5,8 +5,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dreamgan.cli import app
 from dreamgan.cli.options import WeightsOpt
+from dreamgan.cli.root import app
 
 
 @app.command("backbones")

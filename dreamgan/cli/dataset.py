@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli import app
 from dreamgan.cli.options import BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
+from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 
 Opt = typer.Option

@@ -6,7 +6,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli import app
 from dreamgan.cli.options import (
     BackboneOpt,
     JitterOpt,
@@ -20,6 +19,7 @@ from dreamgan.cli.options import (
     parse_layers,
     recipe_option,
 )
+from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 
 Opt = typer.Option

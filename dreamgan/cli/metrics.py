@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dreamgan.cli import app
+from dreamgan.cli.root import app
 
 
 @app.command("fid")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dreamgan.cli import app
+from dreamgan.cli.root import app
 
 pipeline_app = typer.Typer(help="Run TOML pipelines (pipelines/default.toml, pipelines/smoke.toml).", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli import app
+from dreamgan.cli.root import app
 from dreamgan.studio.server import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 Opt = typer.Option

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli import app
+from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 from dreamgan.training.config import DEFAULT_PRESET
 
