@@ -67,7 +67,7 @@ def test_layout_manifest_and_by_photo_split(photo_dir, tmp_path):
 def test_split_is_deterministic_and_warns_with_too_few_photos():
     import hashlib
 
-    from dreamgan.dataset import Photo
+    from dreamgan.sources import Photo
 
     photos = [Photo(f"p{i}", hashlib.sha256(bytes([i])).hexdigest(), 10, 10) for i in range(10)]
     a, _ = split_photos(photos, 0.2, 0.2, seed=1)
@@ -84,8 +84,8 @@ def test_split_is_deterministic_and_warns_with_too_few_photos():
 def test_near_duplicates_share_a_split_so_no_held_out_scene_is_trained_on():
     import hashlib
 
-    from dreamgan.dataset import Photo, near_duplicate_groups, photo_signature
     from dreamgan.photos import SAMPLE_PHOTOS, sample_photo
+    from dreamgan.sources import Photo, near_duplicate_groups, photo_signature
 
     # the embedded stereo pair is one scene; every other embedded photo is its own
     embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(sample_photo(n))) for n in SAMPLE_PHOTOS]
