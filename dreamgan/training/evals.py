@@ -1,0 +1,103 @@
+"""What a GAN run reports at its eval steps: the val scores, the best-checkpoint rule, the
+sample sheet and the curves read back from `metrics.jsonl`."""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dreamgan.fileio import read_jsonl
+from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.pairs import PairedDreams
+from dreamgan.training.config import TrainConfig
+from dreamgan.training.plots import line_chart
+
+
+@torch.no_grad()
+def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True,
+                       cache_real: str | os.PathLike | None = None) -> dict:
+    """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones
+    (the true dreams' features cached at `cache_real`)."""
+    from dreamgan.metrics import dream_scores, fid_kid_x01
+    from dreamgan.sample import fast_dream
+
+    g.eval()
+    device = _device_of(g)
+    real_a, real_b = val.all_x01()
+    if cfg.arch == "pix2pix":
+        out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
+                           cache_real=cache_real)
+    else:
+        z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
+        out = {"n": len(real_b), **(fid_kid_x01(g(z.to(device)).cpu(), real_b, cache_real=cache_real)
+                                    if fid and len(real_b) >= 2 else {})}
+    g.train()
+    return out
+
+
+def _device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters()).device
+
+
+def is_better(new: dict, best: dict) -> bool:
+    """best.pt is chosen by the paired metrics, not by FID at small N: the position-free
+    dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio."""
+    if "stats_ratio" in new:
+        return not best or new["stats_ratio"] < best.get("stats_ratio", math.inf)
+    if "feature_ratio" in new:
+        return not best or new["feature_ratio"] < best.get("feature_ratio", math.inf)
+    return not best or new.get("fid", math.inf) < best.get("fid", math.inf)
+
+
+def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
+    with torch.no_grad():
+        g.eval()
+        device = _device_of(g)
+        if cfg.arch == "pix2pix":
+            real_a, real_b = val.all_x01()
+            real_a, real_b = real_a[:n], real_b[:n]
+            from dreamgan.sample import fast_dream
+
+            fake_b = fast_dream(g, real_a.to(device)).cpu()
+            rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
+        else:
+            fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)).cpu()
+            rows = [np.concatenate([x01_to_uint8(fake[i * n + j]) for j in range(n)], 1) for i in range(2)]
+        g.train()
+    save_png(path, np.concatenate(rows, 0))
+
+
+EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1")
+
+
+def eval_curve(run: str | os.PathLike) -> list[dict]:
+    """A run's metric-vs-training-time curve from its metrics.jsonl: the identity row at step 0
+    (the generator starts as the identity), then every val eval, each as
+    {"step", "train_seconds", *EVAL_METRICS} (None where an older run lacks a metric)."""
+    return _curve_rows(read_jsonl(Path(run) / "metrics.jsonl"))
+
+
+def _curve_rows(rows: list[dict]) -> list[dict]:
+    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}  # older runs' eval rows lack their own
+    picked = [r for r in rows if r.get("reference") == "identity" or r.get("eval") == "val"]
+    return [{"step": r["step"], "train_seconds": 0.0 if r.get("reference") else seconds.get(r["step"]),
+             **{k: r.get(k) for k in EVAL_METRICS}} for r in picked]
+
+
+def plot_curves(run: Path) -> None:
+    rows = read_jsonl(run / "metrics.jsonl")
+    names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_div", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
+    losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
+    curve = _curve_rows(rows)
+    evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
+             for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
+    line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
+    if any(evals.values()):
+        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",
+                   hlines={"target attainment": 0.8, "identity ratio": 1.0})
+
+
+__all__ = ["EVAL_METRICS", "eval_curve", "evaluate_generator", "is_better", "plot_curves", "write_sample_sheet"]
