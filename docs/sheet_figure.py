@@ -2,8 +2,11 @@
 (seed 0) | fast dream (seed 1), one row per photo (its centre view), for README and the model card.
 
     python docs/sheet_figure.py --data data/release --splits test,val -o docs/release_sheet.jpg [--checkpoint RUN]
+    python docs/sheet_figure.py --data data/default --splits test,val -o docs/levers2_sheet.jpg \
+        --compare B=runs/B/00001-pix2pix-default,F=runs/F/00001-pix2pix-default
 
-Without --checkpoint it uses the bundled generator. Prints the rows and their seconds as JSON.
+Without --checkpoint it uses the bundled generator. `--compare LABEL=RUN,...` puts one fast dream
+(seed 0) of each run side by side instead. Prints the rows and their seconds as JSON.
 """
 from __future__ import annotations
 
@@ -26,9 +29,17 @@ def main() -> None:
     ap.add_argument("--data", default="data/release")
     ap.add_argument("--splits", default="test,val")
     ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--compare", default=None, help="LABEL=RUN,...: one seed-0 fast dream per run, side by side")
     ap.add_argument("-o", "--out", default="docs/release_sheet.jpg")
     args = ap.parse_args()
-    g, _, ckpt = load_generator(args.checkpoint)
+    if args.compare:
+        runs = dict(item.split("=", 1) for item in args.compare.split(","))
+        gens = {label: load_generator(run)[0] for label, run in runs.items()}
+        columns = ["photo (unseen)", "true dream", *runs]
+    else:
+        g, _, ckpt = load_generator(args.checkpoint)
+        gens = {"seed 0": g, "seed 1": g}
+        columns = ["photo (unseen)", "true dream", "fast dream, seed 0", "fast dream, seed 1"]
     manifest = read_manifest(Path(args.data))
     rows, info = [], []
     for split in args.splits.split(","):
@@ -38,8 +49,8 @@ def main() -> None:
             if not item.endswith("-000"):  # the centre view of each photo
                 continue
             t = time.perf_counter()
-            fakes = [fast_dream(g, real_a[i:i + 1], seed=s) for s in (0, 1)]
-            seconds = (time.perf_counter() - t) / 2
+            fakes = [fast_dream(gen, real_a[i:i + 1], seed=0 if args.compare else s) for s, gen in enumerate(gens.values())]
+            seconds = (time.perf_counter() - t) / len(fakes)
             source = str(manifest[item].get("source", item)).split("/")[-1]
             info.append({"split": split, "photo": source, "seconds": round(seconds, 3)})
             rows.append(np.concatenate([x01_to_uint8(t) for t in (real_a[i:i + 1], real_b[i:i + 1], *fakes)], 1))
@@ -47,13 +58,14 @@ def main() -> None:
     head = Image.new("RGB", (sheet.width, 18), "white")
     d = ImageDraw.Draw(head)
     side = rows[0].shape[0]
-    for j, label in enumerate(("photo (unseen)", "true dream", "fast dream, seed 0", "fast dream, seed 1")):
+    for j, label in enumerate(columns):
         d.text((j * side + 4, 3), label, fill="black")
     out = Image.new("RGB", (sheet.width, sheet.height + 18), "white")
     out.paste(head, (0, 0))
     out.paste(sheet, (0, 18))
     out.save(args.out, quality=85)
-    print(json.dumps({"out": args.out, "generator": ckpt["path"], "rows": info}, indent=1))
+    generators = args.compare if args.compare else ckpt["path"]
+    print(json.dumps({"out": args.out, "generator": generators, "rows": info}, indent=1))
 
 
 if __name__ == "__main__":
