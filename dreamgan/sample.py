@@ -66,12 +66,19 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int
 
 
 def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0,
-                   seed: int = 0) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Fast-dream image files into out_dir/<stem>.png (checkpoint None = the bundled generator);
-    each photo's noise comes from `seed`. Returns (written, failed with reasons)."""
+                   seed: int = 0, onnx: str | os.PathLike | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Fast-dream image files into out_dir/<stem>.png (checkpoint None = the bundled generator;
+    `onnx` = a file from `dreamgan export`, run with ONNX Runtime instead); each photo's noise
+    comes from `seed`. Returns (written, failed with reasons)."""
     from dreamgan.dream.files import write_dreams
 
-    g, ckpt = load_pix2pix(checkpoint)
+    if onnx is not None:
+        from dreamgan.onnx_generator import OnnxGenerator
+
+        g = OnnxGenerator(onnx)
+        ckpt = {"path": str(g.path), "step": g.step, "recipe": g.recipe}
+    else:
+        g, ckpt = load_pix2pix(checkpoint)
 
     def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
         return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe"), seed=seed))

@@ -88,24 +88,39 @@ def sample_command(
     n: Annotated[int, Opt("-n", help="dcgan: number of dreams from noise.")] = 8,
     interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
     seed: Annotated[int, Opt(help="Noise seed: another seed, another dream of the same photo; same seed, same pixels.")] = 0,
+    onnx: Annotated[Optional[Path], Opt(help="Run a generator exported by `dreamgan export` with ONNX Runtime instead.")] = None,
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.images import list_images
     from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
 
-    _, cfg, _ = load_generator(checkpoint)
-    if cfg.arch == "dcgan":
+    if onnx is not None and checkpoint is not None:
+        raise DreamganError("give --checkpoint or --onnx, not both")
+    cfg = load_generator(checkpoint)[1] if onnx is None else None
+    if cfg is not None and cfg.arch == "dcgan":
         written = sample_dcgan(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
         typer.echo(f"{len(written)} file(s) written to {out}")
         return
     if not images:
         raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
-    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed)
+    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx)
     for _, message in failed:
         typer.secho(f"error: {message}", fg="red", err=True)
     typer.echo(f"{len(written)} fast dream(s) written to {out}" + (f", {len(failed)} failed" if failed else ""))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    checkpoint: Annotated[Optional[Path], Opt("--checkpoint", "-c", help="Run directory or .pt file (default: the bundled generator).")] = None,
+    out: Annotated[Path, Opt("--out", "-o", help="The .onnx file to write.")] = Path("fast_dream.onnx"),
+):
+    """Export a pix2pix generator to ONNX (dynamic size; the noise is an input, so seeds still
+    pick the pixels); run it with `dreamgan sample --onnx FILE`."""
+    from dreamgan.onnx_generator import export_onnx
+
+    typer.echo(f"{export_onnx(checkpoint, out)}: ONNX generator written (run it: dreamgan sample --onnx {out} PHOTOS)")
 
 
 @app.command("evaluate")

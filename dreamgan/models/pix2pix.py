@@ -16,6 +16,8 @@ judges each 70×70 patch, which is what demands dream *texture* where L1 would a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,6 +57,51 @@ class Up(nn.Module):
         return torch.cat([self.block(x), skip], 1)
 
 
+@dataclass(frozen=True)
+class UNetGeometry:
+    """The shape arithmetic around a `ResidualUNet`: padding to its multiple and the sizes of
+    its noise inputs. Kept apart from the network so that the ONNX runner (which has no torch
+    network) does exactly what PyTorch does."""
+
+    depth: int
+    unshuffle: int
+    noise_per_level: tuple[int, ...]
+    """Noise channels of the stem's input, then of each encoder level's input."""
+
+    @property
+    def multiple(self) -> int:
+        """Inputs are reflect-padded to a multiple of this many pixels."""
+        return 2 ** self.depth * self.unshuffle
+
+    def pad(self, real_a: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) → (B, 3, H', W') reflect-padded at the bottom and right to `multiple`."""
+        h, w = real_a.shape[-2:]
+        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        x = real_a
+        while ph or pw:  # reflect needs pad < size: pad in steps for tiny inputs
+            sh, sw = min(ph, x.shape[-2] - 1), min(pw, x.shape[-1] - 1)
+            x = F.pad(x, (0, sw, 0, sh), mode="reflect")
+            ph, pw = ph - sh, pw - sw
+        return x
+
+    def noise_shapes(self, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
+        """The noise tensors a padded (batch, 3, height, width) input takes, in draw order (the
+        stem's, then each encoder level's; levels without noise are left out)."""
+        h, w = height // self.unshuffle, width // self.unshuffle
+        shapes = []
+        for level, n in enumerate(self.noise_per_level):
+            scale = 2 ** max(0, level - 1)  # the stem keeps the size; each Down halves it
+            if n:
+                shapes.append((batch, n, h // scale, w // scale))
+        return shapes
+
+    def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        """Fresh N(0, 1) noise for a padded input, from `generator` (a seed fixes the pixels)."""
+        device = generator.device if generator is not None else padded.device
+        return [torch.randn(*shape, generator=generator, device=device).to(padded.device, padded.dtype)
+                for shape in self.noise_shapes(padded.shape[0], *padded.shape[-2:])]
+
+
 class ResidualUNet(nn.Module):
     """U-Net generator that predicts the dream *residual* of a photo.
 
@@ -82,6 +129,7 @@ class ResidualUNet(nn.Module):
         self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
         levels = depth + 1 if noise_levels is None else max(0, min(noise_levels, depth + 1))
         self.noise_per_level = [noise if i < levels else 0 for i in range(depth + 1)]  # stem, then each Down
+        self.geometry = UNetGeometry(depth, unshuffle, tuple(self.noise_per_level))
         c_io = 3 * unshuffle ** 2
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
         self.stem = nn.Sequential(nn.Conv2d(c_io + self.noise_per_level[0], widths[0], 3, 1, 1, padding_mode="reflect"),
@@ -97,38 +145,39 @@ class ResidualUNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    def _with_noise(self, x: torch.Tensor, level: int, generator: torch.Generator | None) -> torch.Tensor:
-        """x (B, C, h, w) → (B, C + n, h, w): the level's n fresh noise channels appended."""
-        n = self.noise_per_level[level]
-        if not n:
-            return x
-        z = torch.randn(x.shape[0], n, *x.shape[-2:], generator=generator,
-                        device=generator.device if generator is not None else x.device)
-        return torch.cat([x, z.to(x.device, x.dtype)], 1)
+    def pad(self, real_a: torch.Tensor) -> torch.Tensor:
+        return self.geometry.pad(real_a)
 
-    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any)."""
-        h, w = real_a.shape[-2:]
-        m = 2 ** self.depth * self.unshuffle
-        ph, pw = (-h) % m, (-w) % m
-        x = real_a * 2 - 1
-        if ph or pw:  # reflect needs pad < size: pad in steps for tiny inputs
-            while ph or pw:
-                sh, sw = min(ph, x.shape[-2] - 1), min(pw, x.shape[-1] - 1)
-                x = F.pad(x, (0, sw, 0, sh), mode="reflect")
-                ph, pw = ph - sh, pw - sw
+    def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        return self.geometry.draw_noise(padded, generator)
+
+    def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
+        """The network proper: padded (B, 3, H', W') in [0, 1] and its noise → residual (B, 3, H', W').
+        Shape arithmetic stays outside, so this is what `dreamgan export` writes to ONNX."""
+        x = padded * 2 - 1
         if self.unshuffle > 1:
             x = F.pixel_unshuffle(x, self.unshuffle)  # (B, 3r², H/r, W/r)
-        skips = [self.stem(self._with_noise(x, 0, generator))]
+        queue = list(noises)
+
+        def with_noise(t: torch.Tensor, level: int) -> torch.Tensor:
+            return torch.cat([t, queue.pop(0)], 1) if self.noise_per_level[level] else t
+
+        skips = [self.stem(with_noise(x, 0))]
         for i, down in enumerate(self.downs):
-            skips.append(down(self._with_noise(skips[-1], i + 1, generator)))
+            skips.append(down(with_noise(skips[-1], i + 1)))
         y = skips.pop()
         for up in self.ups:
             y = up(y, skips.pop())
         y = self.head(y)
         if self.unshuffle > 1:
             y = F.pixel_shuffle(y, self.unshuffle)  # back to (B, 3, H, W)
-        return y[..., :h, :w]
+        return y
+
+    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any)."""
+        h, w = real_a.shape[-2:]
+        padded = self.pad(real_a)
+        return self.core(padded, self.draw_noise(padded, generator))[..., :h, :w]
 
     def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return (real_a + self.residual(real_a, generator)).clamp(0, 1)

@@ -1,0 +1,130 @@
+"""The pix2pix generator as an ONNX file: `export_onnx` writes it, `OnnxGenerator` dreams with it
+under ONNX Runtime (the optional extra `pip install "dreamgan[onnx]"`).
+
+The graph is the U-Net proper (`ResidualUNet.core`) with dynamic height and width. What depends
+on the input size stays on the host, in this module: the reflect padding to a multiple of
+2^depth, the crop back and the residual sum. The noise is a graph *input* (`noise0`,
+`noise1`, …), drawn here by a seeded `torch.Generator` in the same order as in PyTorch, so a seed
+gives the same pixels under both runtimes (to float tolerance).
+
+The file carries its own description in the ONNX metadata (`dreamgan_format`, depth,
+unshuffle, the noise channels per level, the training step and the dataset recipe), so loading
+needs nothing else, and a foreign `.onnx` file is refused with one line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dreamgan.errors import DreamganError
+from dreamgan.fileio import atomic_path
+
+ONNX_FORMAT = "dreamgan-onnx-generator/1"
+OPSET = 17
+INSTALL_HINT = 'ONNX support is an optional extra: pip install "dreamgan[onnx]" (onnx and onnxruntime)'
+
+
+class _Core(torch.nn.Module):
+    """(padded photo, *noises) → residual: the exported graph."""
+
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, padded, *noises):
+        return self.unet.core(padded, list(noises))
+
+
+def export_onnx(checkpoint: str | os.PathLike | None, out: str | os.PathLike) -> Path:
+    """Write a pix2pix run's generator (None = the bundled one) to `out` as ONNX, atomically.
+
+    Raises:
+        DreamganError: not a residual U-Net pix2pix generator (the backbone generator and DCGAN
+            are not exported), or the ONNX extra is not installed.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise DreamganError(INSTALL_HINT) from None
+    from dreamgan.models.pix2pix import ResidualUNet
+    from dreamgan.sample import load_pix2pix
+
+    g, ckpt = load_pix2pix(checkpoint)
+    if not isinstance(g, ResidualUNet):
+        raise DreamganError(f"{ckpt['path']}: only the U-Net generator exports to ONNX (this one is {type(g).__name__})")
+    g = g.eval()
+    m = g.geometry.multiple
+    padded = torch.rand(1, 3, 2 * m, 2 * m)
+    noises = g.draw_noise(padded, torch.Generator().manual_seed(0))
+    names = [f"noise{i}" for i in range(len(noises))]
+    axes = {"photo": {0: "batch", 2: "height", 3: "width"}, "residual": {0: "batch", 2: "height", 3: "width"}}
+    axes.update({name: {0: "batch", 2: f"{name}_height", 3: f"{name}_width"} for name in names})
+    meta = {"dreamgan_format": ONNX_FORMAT, "depth": g.depth, "unshuffle": g.unshuffle,
+            "noise_per_level": json.dumps(g.noise_per_level), "step": str(ckpt.get("step")),
+            "recipe": json.dumps(ckpt.get("recipe")), "source": str(ckpt["path"])}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter's notes (no constant folding of slices; instance norm always
+        # uses the input's statistics, as this U-Net does at training and at inference) are not
+        # the user's business
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Core(g), (padded, *noises), str(tmp), input_names=["photo", *names], output_names=["residual"],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+        model = onnx.load(str(tmp))
+        for key, value in meta.items():
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, str(value)
+        onnx.save(model, str(tmp))
+    return out
+
+
+class OnnxGenerator:
+    """A dreamgan ONNX generator under ONNX Runtime, called like the PyTorch one:
+    `g(real_a, generator)` with real_a (B, 3, H, W) in [0, 1] → fake_b (B, 3, H, W) in [0, 1].
+
+    Raises (on load):
+        DreamganError: a missing, corrupt or foreign file, or the ONNX extra not installed.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, threads: int | None = None):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise DreamganError(INSTALL_HINT) from None
+        from dreamgan.models.pix2pix import UNetGeometry
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DreamganError(f"no ONNX file at {self.path}")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable graphs
+            raise DreamganError(f"{self.path}: not a readable ONNX file ({str(e).splitlines()[0][:160]})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("dreamgan_format") != ONNX_FORMAT:
+            raise DreamganError(f"{self.path}: an ONNX file, but not a dreamgan generator (expected {ONNX_FORMAT}); "
+                                "make one with `dreamgan export`")
+        self.geometry = UNetGeometry(int(meta["depth"]), int(meta["unshuffle"]), tuple(json.loads(meta["noise_per_level"])))
+        self.step = meta.get("step")
+        self.recipe = json.loads(meta.get("recipe") or "null")
+        self.source = meta.get("source")
+
+    def __call__(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        h, w = real_a.shape[-2:]
+        padded = self.geometry.pad(real_a.float().cpu())
+        noises = self.geometry.draw_noise(padded, generator)
+        feeds = {"photo": padded.numpy(), **{f"noise{i}": z.numpy() for i, z in enumerate(noises)}}
+        residual = torch.from_numpy(np.asarray(self.session.run(["residual"], feeds)[0]))
+        return (real_a.cpu() + residual[..., :h, :w]).clamp(0, 1)
+
+
+__all__ = ["ONNX_FORMAT", "OnnxGenerator", "export_onnx"]

@@ -1,0 +1,63 @@
+"""`dreamgan export` and `sample --onnx`: ONNX Runtime gives PyTorch's pixels for the same seed,
+at any size, and bad .onnx files are one-line errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+pytest.importorskip("onnxruntime")
+
+from dreamgan.errors import DreamganError  # noqa: E402
+from dreamgan.onnx_generator import OnnxGenerator, export_onnx  # noqa: E402
+from dreamgan.sample import fast_dream, load_generator, sample_pix2pix  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def bundled_onnx(tmp_path_factory):
+    return export_onnx(None, tmp_path_factory.mktemp("onnx") / "fast.onnx")
+
+
+@pytest.mark.parametrize("size", [(299, 299), (173, 241)])
+def test_onnx_runtime_equals_pytorch_for_the_same_seed(bundled_onnx, size):
+    g = load_generator(None)[0]
+    og = OnnxGenerator(bundled_onnx)
+    x = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    torch_dream, onnx_dream = fast_dream(g, x, seed=4), fast_dream(og, x, seed=4)
+    assert onnx_dream.shape == x.shape
+    assert (torch_dream - onnx_dream).abs().max() < 1e-4, "ONNX Runtime must give PyTorch's pixels"
+    assert (fast_dream(og, x, seed=5) - onnx_dream).abs().mean() > 0.01, "the noise is an input: another seed, another dream"
+    assert og.recipe["layers"] == ["mixed_3", "mixed_5"] and og.step is not None, "the file describes itself"
+
+
+def test_sample_with_onnx_writes_the_same_dream_as_pytorch(bundled_onnx, photo_uint8, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    (a,), _ = sample_pix2pix(None, [photo], tmp_path / "torch", seed=2)
+    (b,), _ = sample_pix2pix(None, [photo], tmp_path / "onnx", seed=2, onnx=bundled_onnx)
+    diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
+    assert diff.max() <= 1, "at most one uint8 step of rounding apart"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_bad_onnx_files_are_one_line_errors(tmp_path):
+    with pytest.raises(DreamganError, match="no ONNX file"):
+        OnnxGenerator(tmp_path / "missing.onnx")
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"\x08\x07 not protobuf at all")
+    with pytest.raises(DreamganError, match="not a readable ONNX file"):
+        OnnxGenerator(corrupt)
+    foreign = tmp_path / "foreign.onnx"  # a valid ONNX graph that dreamgan did not write
+    torch.onnx.export(torch.nn.Conv2d(3, 3, 1), (torch.rand(1, 3, 8, 8),), str(foreign), dynamo=False)
+    with pytest.raises(DreamganError, match="not a dreamgan generator"):
+        OnnxGenerator(foreign)
+
+
+def test_only_the_unet_generator_exports(tmp_path):
+    from studio_helpers import tiny_pix2pix_run
+
+    dcgan = tiny_pix2pix_run(tmp_path, arch="dcgan")
+    with pytest.raises(DreamganError, match="dcgan generator"):
+        export_onnx(dcgan, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists(), "nothing half-written"
