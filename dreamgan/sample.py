@@ -45,6 +45,21 @@ def load_pix2pix(checkpoint: str | os.PathLike | None = None):
     return g, ckpt
 
 
+def load_fast_generator(checkpoint: str | os.PathLike | None = None, *, onnx: str | os.PathLike | None = None):
+    """(G, checkpoint dict) for photo → dream: a pix2pix run or .pt (None = the bundled
+    generator), or with `onnx` a file from `dreamgan export` under ONNX Runtime, whose dict
+    carries what its metadata says (path, step, recipe)."""
+    if onnx is None:
+        return load_pix2pix(checkpoint)
+    if checkpoint is not None:
+        raise DreamganError("give a checkpoint or an ONNX file, not both")
+    from dreamgan.onnx_generator import OnnxGenerator
+
+    g = OnnxGenerator(onnx)
+    return g, {"path": str(g.path), "arch": "pix2pix", "step": g.step, "recipe": g.recipe,
+               "config": {"generator": "unet (ONNX Runtime)"}}
+
+
 @torch.no_grad()
 def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int = 4, seed: int = 0) -> torch.Tensor:
     """pix2pix generator on (B, 3, H, W) in [0, 1], `chunk` images at a time; with `refine`
@@ -72,13 +87,7 @@ def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | N
     comes from `seed`. Returns (written, failed with reasons)."""
     from dreamgan.dream.files import write_dreams
 
-    if onnx is not None:
-        from dreamgan.onnx_generator import OnnxGenerator
-
-        g = OnnxGenerator(onnx)
-        ckpt = {"path": str(g.path), "step": g.step, "recipe": g.recipe}
-    else:
-        g, ckpt = load_pix2pix(checkpoint)
+    g, ckpt = load_fast_generator(checkpoint, onnx=onnx)
 
     def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
         return x01_to_uint8(fast_dream(g, uint8_to_x01(uint8), refine=refine, recipe=ckpt.get("recipe"), seed=seed))

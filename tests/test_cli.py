@@ -314,8 +314,8 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     from dreamgan.studio import server
 
     calls = []
-    def fake(checkpoint, host, port, announce):
-        calls.append((checkpoint, host, port))
+    def fake(checkpoint, host, port, announce, onnx=None):
+        calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()))
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
@@ -328,6 +328,8 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9000", "--checkpoint", str(tmp_path / "run")])
     assert calls[-1] == (str(tmp_path / "run"), "0.0.0.0", 9000)
     assert "warning: listening on 0.0.0.0" in result.output
+    result = runner.invoke(app, ["serve", "--onnx", str(tmp_path / "g.onnx")])
+    assert result.exit_code == 0 and calls[-1] == (None, "127.0.0.1", 7860, str(tmp_path / "g.onnx")), "ONNX instead of the bundled .pt"
 
 
 def test_serve_errors_are_one_line(tmp_path, capsys):

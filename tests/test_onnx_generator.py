@@ -61,3 +61,18 @@ def test_only_the_unet_generator_exports(tmp_path):
     with pytest.raises(DreamganError, match="dcgan generator"):
         export_onnx(dcgan, tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists(), "nothing half-written"
+
+
+def test_the_studio_serves_fast_dreams_from_an_onnx_file(bundled_onnx, photo_uint8):
+    from fastapi.testclient import TestClient
+    from studio_helpers import wait_job
+
+    from dreamgan.images import png_bytes
+    from dreamgan.studio.app import create_app
+
+    with TestClient(create_app(onnx=str(bundled_onnx)), base_url="http://127.0.0.1:7860") as client:
+        info = client.get("/api/info").json()
+        assert info["checkpoint"]["name"] == "fast.onnx", "the page names the file, not the server path"
+        photo = client.post("/api/images", content=png_bytes(photo_uint8)).json()
+        job = wait_job(client, client.post("/api/fast", json={"image": photo["id"], "seed": 1}).json()["id"])
+        assert job["state"] == "done" and job["kind"] == "fast", job["error"]

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from dreamgan.cli.root import app
+from dreamgan.errors import DreamganError
 from dreamgan.studio.server import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 Opt = typer.Option
@@ -17,6 +18,7 @@ def serve_command(
     host: Annotated[str, Opt(help="Address to listen on. The default is this machine only; 0.0.0.0 opens it to the network.")] = DEFAULT_HOST,
     port: Annotated[int, Opt(help="Port to listen on.")] = DEFAULT_PORT,
     checkpoint: Annotated[Optional[Path], Opt(help="A pix2pix run dir or .pt for fast dreams (default: the bundled generator).")] = None,
+    onnx: Annotated[Optional[Path], Opt(help="Fast dreams from a file of `dreamgan export`, with ONNX Runtime.")] = None,
 ):
     """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
     from dreamgan.studio.server import run_server
@@ -26,7 +28,9 @@ def serve_command(
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
     from dreamgan.bundled import BUNDLED_GENERATOR
 
-    if checkpoint is None and BUNDLED_GENERATOR.is_file():
+    if onnx is not None and checkpoint is not None:
+        raise DreamganError("give --checkpoint or --onnx, not both")
+    if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
         checkpoint = BUNDLED_GENERATOR
-    run_server(str(checkpoint) if checkpoint else None, host=host, port=port,
+    run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None,
                announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

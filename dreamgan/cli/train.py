@@ -96,7 +96,7 @@ def sample_command(
 
     if onnx is not None and checkpoint is not None:
         raise DreamganError("give --checkpoint or --onnx, not both")
-    cfg = load_generator(checkpoint)[1] if onnx is None else None
+    cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
         written = sample_dcgan(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
         typer.echo(f"{len(written)} file(s) written to {out}")

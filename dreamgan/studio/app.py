@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
-from dreamgan.sample import load_pix2pix
+from dreamgan.sample import load_fast_generator
 from dreamgan.studio import catalogue, dreams
 from dreamgan.studio.jobs import DONE, Job, JobQueue
 from dreamgan.studio.requests import MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest
@@ -154,8 +154,9 @@ def allowed_hosts(host: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys([*LOCAL_HOSTS, named.lower()]))
 
 
-def create_app(checkpoint: str | None = None, host: str = "127.0.0.1") -> FastAPI:
-    """The studio app. With `checkpoint` (a pix2pix run dir or .pt) fast dreams are on.
+def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: str | None = None) -> FastAPI:
+    """The studio app. With `checkpoint` (a pix2pix run dir or .pt) or `onnx` (a file from
+    `dreamgan export`, run with ONNX Runtime) fast dreams are on.
     `host` is the address it listens on: requests must name it, or this machine, in their Host
     header (`TrustedHosts`).
 
@@ -163,8 +164,8 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1") -> FastAP
         DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
     """
     studio = Studio(queue=JobQueue(), images=ImageStore())
-    if checkpoint is not None:
-        studio.generator, studio.checkpoint = load_pix2pix(checkpoint)
+    if checkpoint is not None or onnx is not None:
+        studio.generator, studio.checkpoint = load_fast_generator(checkpoint, onnx=onnx)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
