@@ -6,6 +6,7 @@ Layout (same `<id>` for a pair; `a` = photo, `b` = dream)::
                                                 counts per split, seed, dreamgan version
     data/NAME/recipe.json                       the DreamConfig the dreams were made with
     data/NAME/manifest.jsonl                    one line per finished pair
+    data/NAME/manifest-shard-I-of-N.jsonl       the same, per worker of `make-dataset --shard I/N`
     data/NAME/skipped.jsonl                     unreadable sources and why
     data/NAME/{train,val,test}/{natural,dream}/<id>.png
 
@@ -38,9 +39,9 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import append_jsonl, ensure_writable_dir, write_json_atomic
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_bytes_atomic, write_json_atomic
 from dreamgan.images import load_image, resize_uint8, save_png, x01_to_uint8_tensor
-from dreamgan.pairs import pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
+from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
 from dreamgan.sources import (  # noqa: F401  (Photo, near_duplicate_groups, photo_signature: re-exported)
     EMBEDDED_SOURCE,
     Photo,
@@ -182,7 +183,7 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
 
 def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = None, count: int | None = None,
                  size: int = 299, recipe=None, val: float = 0.15, test: float = 0.15, seed: int = 0, batch: int = 1,
-                 force: bool = False,
+                 force: bool = False, shard: tuple[int, int] = (0, 1),
                  on_plan: Callable[[int, int], None] | None = None,
                  on_pair: Callable[[int], None] | None = None) -> DatasetReport:
     """Make (or continue) a paired dream dataset in `out`.
@@ -197,7 +198,12 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         seed: seeds the split, the augmentations and (through the recipe) the jitter.
         batch: pairs dreamed together.
         force: start over if `out` holds a dataset made differently.
-        on_plan(total, already_done), on_pair(n_done): progress callbacks.
+        shard: (I, N): dream only the I-th of N disjoint parts of the plan (every N-th chunk, so
+            each pair is dreamed with the same chunk as in one process: the union of the N shards
+            is byte-identical to an unsharded dataset). N workers may run at once into one
+            folder (a shared filesystem): each appends to its own manifest part, and the plan
+            files are written by whichever comes first; a worker whose options differ is refused.
+        on_plan(total, already_done), on_pair(n_done): progress callbacks (for this shard).
 
     Raises:
         DreamganError: missing/empty source, no readable photo, a dataset of another recipe in
@@ -213,6 +219,11 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         raise DreamganError(f"--size must be ≥ 32 px, got {size}")
     if batch < 1:
         raise DreamganError(f"--batch must be ≥ 1, got {batch}")
+    index, shards = shard
+    if not (shards >= 1 and 0 <= index < shards):
+        raise DreamganError(f"--shard must be I/N with 0 ≤ I < N, got {index}/{shards}")
+    if force and shards > 1:
+        raise DreamganError("--force cannot be combined with --shard: another worker may be writing this dataset")
     out = Path(out)
     source_id = EMBEDDED_SOURCE if source is None else str(Path(source).resolve())
 
@@ -235,6 +246,9 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         except json.JSONDecodeError:
             previous = None
         if previous != identity:
+            if shards > 1:  # never clear a folder other workers may be writing into
+                raise DreamganError(f"{out} holds a dataset planned with other options than this worker's; "
+                                    "every --shard worker must run the same command")
             if not force and read_manifest(out):
                 changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
                 raise DreamganError(
@@ -258,25 +272,30 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     for split in SPLITS:
         for kind in ("natural", "dream"):
             (out / split / kind).mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "recipe.json", recipe.to_dict())
-    (out / "skipped.jsonl").write_text("".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped))
     meta = {
         "format_version": FORMAT_VERSION, "dreamgan_version": __version__, "identity": identity,
         "recipe": recipe.to_dict(), "backbone": recipe.backbone, "weights": weights.name,
         "weights_sha256": sha256_file(weights), "size": size, "seed": seed, "source": source_id,
-        "photos": len(photos), "planned": planned, "complete": False,
+        "photos": len(photos), "planned": planned, "complete": False, "batch": batch,
     }
-    write_json_atomic(meta_path, meta)
+    if shards > 1 and meta_path.exists() and json.loads(meta_path.read_text()).get("batch", batch) != batch:
+        raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
+    if shards == 1 or not meta_path.exists():  # the plan files, once (identical for every shard)
+        write_json_atomic(out / "recipe.json", recipe.to_dict())
+        write_bytes_atomic(out / "skipped.jsonl", "".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped).encode())
+        write_json_atomic(meta_path, meta)
 
     # 3. dream the views that are not done yet, chunk by chunk
     done = read_manifest(out)
     done = {i: r for i, r in done.items() if all(p.exists() for p in pair_paths(out, r["split"], i))}
-    report.already_done = sum(v.id in done for v in views)
+    mine = [chunk for i, chunk in enumerate(_chunks(views, batch)) if i % shards == index]
+    report.already_done = sum(v.id in done for chunk in mine for v in chunk)
     if on_plan:
-        on_plan(len(views), report.already_done)
+        on_plan(sum(len(chunk) for chunk in mine), report.already_done)
+    manifest = manifest_path(out, shard)
     cache: dict[str, np.ndarray] = {}
     start = time.perf_counter()
-    for chunk in _chunks(views, batch):
+    for chunk in mine:
         todo = [v for v in chunk if v.id not in done]
         if not todo:
             continue
@@ -293,12 +312,14 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
             save_png(b_path, np.ascontiguousarray(dream_uint8))
             row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
                    "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe.seed}
-            append_jsonl(out / "manifest.jsonl", row)
+            append_jsonl(manifest, row)
             done[v.id] = row
             report.made += 1
             if on_pair:
                 on_pair(report.already_done + report.made)
     report.seconds = time.perf_counter() - start
+    if shards > 1:
+        done = read_manifest(out)  # every shard's pairs, for the counts and `complete`
     counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
     write_json_atomic(meta_path, {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
     return report
@@ -321,6 +342,8 @@ def _clear(out: Path) -> None:
     """Remove what make-dataset writes in `out` (and nothing else)."""
     for name in ("dataset.json", "recipe.json", "manifest.jsonl", "skipped.jsonl", "contact_sheet.png"):
         (out / name).unlink(missing_ok=True)
+    for part in manifest_parts(out):
+        part.unlink(missing_ok=True)
     for split in SPLITS:
         shutil.rmtree(out / split, ignore_errors=True)
 
@@ -332,6 +355,8 @@ class DatasetInfo:
     meta: dict
     counts: dict[str, int]
     sheet: Path | None
+    shards: dict[str, int] = field(default_factory=dict)
+    """Pairs finished per manifest part (`manifest-shard-I-of-N.jsonl`) of a sharded dataset."""
 
 
 def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInfo:
@@ -354,7 +379,8 @@ def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInf
         side = rows[0].shape[0]
         rows = [r if r.shape[0] == side else resize_uint8(r, (2 * side, side)) for r in rows]
         sheet = save_png(path / "contact_sheet.png", np.concatenate(rows, 0))
-    return DatasetInfo(path, meta, counts, sheet)
+    shards = {part.name: len(read_jsonl(part)) for part in manifest_parts(path) if part.name != "manifest.jsonl"}
+    return DatasetInfo(path, meta, counts, sheet, shards)
 
 
 __all__ = ["SPLITS", "DatasetInfo", "DatasetReport", "View", "dataset_info", "make_dataset",

@@ -46,9 +46,24 @@ def read_dataset_meta(root: str | os.PathLike) -> dict:
     return meta
 
 
+def manifest_path(root: str | os.PathLike, shard: tuple[int, int] = (0, 1)) -> Path:
+    """Where a worker appends its finished pairs: `manifest.jsonl`, or with `make-dataset
+    --shard I/N` (N > 1) its own part `manifest-shard-I-of-N.jsonl`, so workers never write the
+    same file."""
+    index, count = shard
+    return Path(root) / ("manifest.jsonl" if count == 1 else f"manifest-shard-{index}-of-{count}.jsonl")
+
+
+def manifest_parts(root: str | os.PathLike) -> list[Path]:
+    """The manifest files of a dataset: `manifest.jsonl` (if any) and every shard's part."""
+    root = Path(root)
+    return [p for p in [root / "manifest.jsonl", *sorted(root.glob("manifest-shard-*-of-*.jsonl"))] if p.is_file()]
+
+
 def read_manifest(root: str | os.PathLike) -> dict[str, dict]:
-    """Finished pairs by id (a torn last line from a kill is ignored)."""
-    return {row["id"]: row for row in read_jsonl(Path(root) / "manifest.jsonl")}
+    """Finished pairs by id, merged over the manifest and its shard parts (a torn last line
+    from a kill is ignored)."""
+    return {row["id"]: row for part in manifest_parts(root) for row in read_jsonl(part)}
 
 
 def pair_paths(root: str | os.PathLike, split: str, item_id: str) -> tuple[Path, Path]:

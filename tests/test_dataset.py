@@ -191,7 +191,7 @@ import dreamgan.dataset as dataset
 from dreamgan.cli import main
 append, seen = dataset.append_jsonl, []
 def append_or_die(path, row):
-    if os.path.basename(path) == "manifest.jsonl":
+    if os.path.basename(path).startswith("manifest"):
         seen.append(row["id"])
         if len(seen) == 4:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -250,3 +250,62 @@ def test_small_photos_are_upscaled_with_a_warning(tmp_path):
     assert report.made == 3
     a = next((tmp_path / "ds" / "train" / "natural").iterdir())
     assert np.asarray(Image.open(a)).shape == (64, 64, 3)
+
+
+def _rows_without_timing(root: Path) -> dict[str, dict]:
+    return {i: {k: v for k, v in r.items() if k != "seconds"} for i, r in read_manifest(root).items()}
+
+
+def test_shards_dream_disjoint_parts_whose_union_is_the_unsharded_dataset(photo_dir, tmp_path):
+    args = dict(source=photo_dir, count=10, size=32, recipe=TINY, val=0.25, test=0.25, seed=1, batch=2)
+    make_dataset(tmp_path / "one", **args)
+    first = make_dataset(tmp_path / "sharded", shard=(0, 3), **args)
+    assert 0 < first.made < 10 and (tmp_path / "sharded" / "manifest-shard-0-of-3.jsonl").is_file()
+    made = [first.made] + [make_dataset(tmp_path / "sharded", shard=(i, 3), **args).made for i in (1, 2)]
+    assert sum(made) == 10, "the shards are disjoint and cover the plan"
+    assert _files(tmp_path / "sharded") == _files(tmp_path / "one"), "byte-identical to one process"
+    assert _rows_without_timing(tmp_path / "sharded") == _rows_without_timing(tmp_path / "one")
+    meta = json.loads((tmp_path / "sharded" / "dataset.json").read_text())
+    assert meta["complete"] and sum(meta["counts"].values()) == 10, "the last shard sees every shard's pairs"
+    info = dataset_info(tmp_path / "sharded")
+    assert info.shards == {f"manifest-shard-{i}-of-3.jsonl": n for i, n in enumerate(made)}
+    assert make_dataset(tmp_path / "sharded", shard=(1, 3), **args).made == 0, "a finished shard resumes to nothing"
+    # a worker with other options, a bad spec or --force is refused, and nothing is cleared
+    with pytest.raises(DreamganError, match="other options"):
+        make_dataset(tmp_path / "sharded", shard=(1, 3), **{**args, "seed": 2})
+    with pytest.raises(DreamganError, match="another --batch"):
+        make_dataset(tmp_path / "sharded", shard=(1, 3), **{**args, "batch": 3})
+    with pytest.raises(DreamganError, match="--shard must be"):
+        make_dataset(tmp_path / "x", shard=(3, 3), **args)
+    with pytest.raises(DreamganError, match="cannot be combined"):
+        make_dataset(tmp_path / "sharded", shard=(0, 3), force=True, **args)
+    assert _files(tmp_path / "sharded") == _files(tmp_path / "one")
+
+
+@pytest.mark.slow
+def test_two_concurrent_shard_processes_and_a_killed_shard_give_the_one_process_dataset(photo_dir, tmp_path):
+    args = ["make-dataset", "--source", str(photo_dir), "--count", "12", "--size", "48", "--layers", "mixed_2",
+            "--octaves", "1", "--steps", "3", "--batch", "2", "--val", "0.25", "--test", "0.25", "--seed", "5"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    run = lambda *extra: subprocess.run([sys.executable, "-m", "dreamgan", *args, *extra], env=env,  # noqa: E731
+                                        capture_output=True, text=True)
+    assert run("--out", str(tmp_path / "one")).returncode == 0
+    # two workers at once into one folder
+    workers = [subprocess.Popen([sys.executable, "-m", "dreamgan", *args, "--out", str(tmp_path / "two"), "--shard", f"{i}/2"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    for w in workers:
+        _, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err[-400:]
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+    assert _rows_without_timing(tmp_path / "two") == _rows_without_timing(tmp_path / "one")
+    # shard 1 killed after its 1st recorded pair (at a fixed point, as in the kill -9 test), then rerun
+    out = tmp_path / "killed"
+    assert run("--out", str(out), "--shard", "0/2").returncode == 0
+    child = _KILLED_CHILD.replace("len(seen) == 4", "len(seen) == 2")
+    killed = subprocess.run([sys.executable, "-c", child, *args, "--out", str(out), "--shard", "1/2"], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    rerun = run("--out", str(out), "--shard", "1/2")
+    assert rerun.returncode == 0 and "1 already done" in rerun.stdout, rerun.stdout + rerun.stderr
+    assert _files(out) == _files(tmp_path / "one")
+    info = subprocess.run([sys.executable, "-m", "dreamgan", "dataset-info", str(out)], env=env, capture_output=True, text=True)
+    assert "manifest-shard-1-of-2.jsonl: " in info.stdout and "train " in info.stdout, info.stdout

@@ -34,12 +34,14 @@ def make_dataset_command(
     seed: SeedOpt = None,
     batch: Annotated[int, Opt(help="Pairs dreamed together.")] = 1,
     force: Annotated[bool, Opt("--force", help="Start over if OUT holds a dataset made differently.")] = False,
+    shard: Annotated[Optional[str], Opt(help="I/N: dream only this worker's part (N workers, same command, one OUT).")] = None,
 ):
     """Dream a photo set into a paired dataset: OUT/{train,val,test}/{natural,dream}/<id>.png. Resumable."""
     from dreamgan.cli.progress import dataset_callbacks, job_progress
     from dreamgan.dataset import make_dataset
     from dreamgan.dream.config import from_file, from_options
 
+    shard_spec = _parse_shard(shard) if shard else (0, 1)
     layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
     engine_opts = dict(backbone=backbone, layers=layer_names, layer_weights=layer_weights, octaves=octaves, steps=steps,
                        step_size=step_size, jitter=jitter, seed=seed)
@@ -54,7 +56,8 @@ def make_dataset_command(
     with job_progress() as bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = make_dataset(out, source=source, count=count, size=size, recipe=config, val=val, test=test,
-                              seed=seed if seed is not None else 0, batch=batch, force=force, **dataset_callbacks(bar))
+                              seed=seed if seed is not None else 0, batch=batch, force=force, shard=shard_spec,
+                              **dataset_callbacks(bar))
     for w in caught:
         typer.secho(f"warning: {w.message}", fg="yellow", err=True)
     for s in report.skipped:
@@ -62,6 +65,14 @@ def make_dataset_command(
     planned = ", ".join(f"{k} {v}" for k, v in report.planned.items())
     typer.echo(f"{out}: {report.made} pair(s) made, {report.already_done} already done ({planned}); "
                f"{len(report.skipped)} skipped, {report.duplicates} duplicate(s); {report.seconds:.1f}s")
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise DreamganError(f"--shard must be I/N, e.g. 0/4, got {text!r}") from None
+    return index, count
 
 
 @app.command("dataset-info")
@@ -73,7 +84,10 @@ def dataset_info_command(path: Annotated[Path, typer.Argument(help="Dataset fold
     info = dataset_info(path, sheet_pairs=pairs)
     typer.echo(f"dataset {info.path}  (dreamgan {info.meta.get('dreamgan_version')}, size {info.meta.get('size')}, "
                f"seed {info.meta.get('seed')}, complete: {info.meta.get('complete')})")
-    typer.echo("pairs: " + ", ".join(f"{k} {v}" for k, v in info.counts.items()))
+    planned = info.meta.get("planned") or {}
+    typer.echo("pairs: " + ", ".join(f"{k} {v}" + (f"/{planned[k]}" if k in planned else "") for k, v in info.counts.items()))
+    for part, n in info.shards.items():
+        typer.echo(f"  {part}: {n} pair(s) done")
     typer.echo(f"backbone: {info.meta.get('backbone')} (weights sha256 {str(info.meta.get('weights_sha256'))[:16]}…)")
     typer.echo("recipe: " + json.dumps(info.meta.get("recipe"), sort_keys=True))
     if info.sheet:
