@@ -242,9 +242,12 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     meta_path = out / "dataset.json"
     if meta_path.exists():
         try:
-            previous = json.loads(meta_path.read_text()).get("identity")
+            previous_meta = json.loads(meta_path.read_text())
         except json.JSONDecodeError:
-            previous = None
+            previous_meta = {}
+        previous = previous_meta.get("identity")
+        if shards > 1 and previous == identity and previous_meta.get("batch", batch) != batch:
+            raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
         if previous != identity:
             if shards > 1:  # never clear a folder other workers may be writing into
                 raise DreamganError(f"{out} holds a dataset planned with other options than this worker's; "
@@ -278,8 +281,6 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         "weights_sha256": sha256_file(weights), "size": size, "seed": seed, "source": source_id,
         "photos": len(photos), "planned": planned, "complete": False, "batch": batch,
     }
-    if shards > 1 and meta_path.exists() and json.loads(meta_path.read_text()).get("batch", batch) != batch:
-        raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
     if shards == 1 or not meta_path.exists():  # the plan files, once (identical for every shard)
         write_json_atomic(out / "recipe.json", recipe.to_dict())
         write_bytes_atomic(out / "skipped.jsonl", "".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped).encode())

@@ -60,7 +60,7 @@ def export_onnx(checkpoint: str | os.PathLike | None, out: str | os.PathLike) ->
     g = g.eval()
     m = g.geometry.multiple
     padded = torch.rand(1, 3, 2 * m, 2 * m)
-    noises = g.draw_noise(padded, torch.Generator().manual_seed(0))
+    noises = g.geometry.draw_noise(padded, torch.Generator().manual_seed(0))
     names = [f"noise{i}" for i in range(len(noises))]
     axes = {"photo": {0: "batch", 2: "height", 3: "width"}, "residual": {0: "batch", 2: "height", 3: "width"}}
     axes.update({name: {0: "batch", 2: f"{name}_height", 3: f"{name}_width"} for name in names})

@@ -52,7 +52,7 @@ def load_fast_generator(checkpoint: str | os.PathLike | None = None, *, onnx: st
     if onnx is None:
         return load_pix2pix(checkpoint)
     if checkpoint is not None:
-        raise DreamganError("give a checkpoint or an ONNX file, not both")
+        raise DreamganError("give a checkpoint (--checkpoint) or an ONNX file (--onnx), not both")
     from dreamgan.onnx_generator import OnnxGenerator
 
     g = OnnxGenerator(onnx)

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from dreamgan.cli.root import app
-from dreamgan.errors import DreamganError
 from dreamgan.studio.server import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 
 Opt = typer.Option
@@ -28,8 +27,6 @@ def serve_command(
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
     from dreamgan.bundled import BUNDLED_GENERATOR
 
-    if onnx is not None and checkpoint is not None:
-        raise DreamganError("give --checkpoint or --onnx, not both")
     if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
         checkpoint = BUNDLED_GENERATOR
     run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None,

@@ -94,8 +94,6 @@ def sample_command(
     from dreamgan.images import list_images
     from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
 
-    if onnx is not None and checkpoint is not None:
-        raise DreamganError("give --checkpoint or --onnx, not both")
     cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
         written = sample_dcgan(checkpoint, out, n=n, interpolate=interpolate, seed=seed)

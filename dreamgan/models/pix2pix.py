@@ -128,8 +128,7 @@ class ResidualUNet(nn.Module):
             raise ValueError("depth and unshuffle must be ≥ 1, noise ≥ 0")
         self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
         levels = depth + 1 if noise_levels is None else max(0, min(noise_levels, depth + 1))
-        self.noise_per_level = [noise if i < levels else 0 for i in range(depth + 1)]  # stem, then each Down
-        self.geometry = UNetGeometry(depth, unshuffle, tuple(self.noise_per_level))
+        self.geometry = UNetGeometry(depth, unshuffle, tuple(noise if i < levels else 0 for i in range(depth + 1)))
         c_io = 3 * unshuffle ** 2
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
         self.stem = nn.Sequential(nn.Conv2d(c_io + self.noise_per_level[0], widths[0], 3, 1, 1, padding_mode="reflect"),
@@ -145,11 +144,10 @@ class ResidualUNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    def pad(self, real_a: torch.Tensor) -> torch.Tensor:
-        return self.geometry.pad(real_a)
-
-    def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None) -> list[torch.Tensor]:
-        return self.geometry.draw_noise(padded, generator)
+    @property
+    def noise_per_level(self) -> list[int]:
+        """Noise channels of the stem's input, then of each encoder level's input."""
+        return list(self.geometry.noise_per_level)
 
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """The network proper: padded (B, 3, H', W') in [0, 1] and its noise → residual (B, 3, H', W').
@@ -176,8 +174,8 @@ class ResidualUNet(nn.Module):
     def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any)."""
         h, w = real_a.shape[-2:]
-        padded = self.pad(real_a)
-        return self.core(padded, self.draw_noise(padded, generator))[..., :h, :w]
+        padded = self.geometry.pad(real_a)
+        return self.core(padded, self.geometry.draw_noise(padded, generator))[..., :h, :w]
 
     def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return (real_a + self.residual(real_a, generator)).clamp(0, 1)
