@@ -114,9 +114,9 @@ class OnnxGenerator:
             raise DreamganError(f"{self.path}: an ONNX file, but not a dreamgan generator (expected {ONNX_FORMAT}); "
                                 "make one with `dreamgan export`")
         self.geometry = UNetGeometry(int(meta["depth"]), int(meta["unshuffle"]), tuple(json.loads(meta["noise_per_level"])))
-        self.step = meta.get("step")
+        step = meta.get("step", "")
+        self.step = int(step) if step.isdigit() else None  # an int, as in a torch checkpoint
         self.recipe = json.loads(meta.get("recipe") or "null")
-        self.source = meta.get("source")
 
     def __call__(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         h, w = real_a.shape[-2:]

@@ -140,8 +140,6 @@ def residual_roughness_loss(fake_b: torch.Tensor, real_a: torch.Tensor, real_b: 
     return F.relu(total_variation(fake_b - real_a) - limit).mean()
 
 
-
-
 def diversity_hinge(fake_b: torch.Tensor, fake_b2: torch.Tensor, real_a: torch.Tensor, real_b: torch.Tensor) -> torch.Tensor:
     """Two dreams of one photo, drawn with other noise, must differ: a bounded diversity term
     against the noise being ignored (Ulyanov et al., "Improved Texture Networks", 2017, and the
