@@ -47,14 +47,19 @@ def export_onnx(checkpoint: str | os.PathLike | None, out: str | os.PathLike) ->
         DreamganError: not a residual U-Net pix2pix generator (the backbone generator and DCGAN
             are not exported), or the ONNX extra is not installed.
     """
+    from dreamgan.sample import load_pix2pix
+
+    return export_generator(*load_pix2pix(checkpoint), out)
+
+
+def export_generator(g, ckpt: dict, out: str | os.PathLike) -> Path:
+    """`export_onnx` for a loaded pix2pix generator and its checkpoint dict."""
     try:
         import onnx
     except ImportError:
         raise DreamganError(INSTALL_HINT) from None
     from dreamgan.models.pix2pix import ResidualUNet
-    from dreamgan.sample import load_pix2pix
 
-    g, ckpt = load_pix2pix(checkpoint)
     if not isinstance(g, ResidualUNet):
         raise DreamganError(f"{ckpt['path']}: only the U-Net generator exports to ONNX (this one is {type(g).__name__})")
     g = g.eval()
@@ -127,4 +132,46 @@ class OnnxGenerator:
         return (real_a.cpu() + residual[..., :h, :w]).clamp(0, 1)
 
 
-__all__ = ["ONNX_FORMAT", "OnnxGenerator", "export_onnx"]
+def onnxruntime_installed() -> bool:
+    """True when the `[onnx]` extra (onnx and onnxruntime) can be imported."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+
+
+def onnx_cache_dir() -> Path:
+    """Where `dreamgan sample` keeps the ONNX exports it runs by default: $DREAMGAN_CACHE, else
+    $XDG_CACHE_HOME/dreamgan, else ~/.cache/dreamgan (each under `onnx/`)."""
+    root = os.environ.get("DREAMGAN_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dreamgan"
+    return Path(root) / "onnx"
+
+
+def cached_onnx_generator(g, ckpt: dict) -> OnnxGenerator:
+    """The generator under ONNX Runtime, exported once into `onnx_cache_dir()` and reused.
+
+    The file is named by the checkpoint file's sha256 and the export format, so a retrained or
+    replaced checkpoint gets a new export and a stale one is never run. An unreadable cached
+    file (a torn copy, another tool's) is exported again.
+
+    Raises:
+        DreamganError: the generator does not export (not a U-Net), the extra is missing, or
+            the cache cannot be written.
+    """
+    from dreamgan.sources import sha256_file
+
+    key = sha256_file(ckpt["path"])[:32]
+    path = onnx_cache_dir() / f"{key}-{ONNX_FORMAT.replace('/', '-')}.onnx"
+    if path.is_file():
+        try:
+            return OnnxGenerator(path)
+        except DreamganError:
+            pass  # torn or foreign: export it again
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DreamganError(f"cannot write the ONNX cache {path.parent} ({e.strerror}); set DREAMGAN_CACHE") from None
+    return OnnxGenerator(export_generator(g, ckpt, path))
+
+
+__all__ = ["ONNX_FORMAT", "OnnxGenerator", "cached_onnx_generator", "export_generator", "export_onnx",
+           "onnx_cache_dir", "onnxruntime_installed"]

@@ -25,6 +25,21 @@ def tiny_backbone(num_classes: int = 5, seed: int = 0) -> Backbone:
                     class_names=[f"class{i}" for i in range(num_classes)], logits_layer="fc")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dreamgan_cache(tmp_path_factory):
+    """The tests' ONNX exports go to a temporary cache, never the user's ~/.cache (subprocesses
+    inherit it through the environment)."""
+    import os
+
+    path = tmp_path_factory.mktemp("dreamgan-cache")
+    old, os.environ["DREAMGAN_CACHE"] = os.environ.get("DREAMGAN_CACHE"), str(path)
+    yield path
+    if old is None:
+        os.environ.pop("DREAMGAN_CACHE", None)
+    else:
+        os.environ["DREAMGAN_CACHE"] = old
+
+
 @pytest.fixture
 def tiny():
     return tiny_backbone()

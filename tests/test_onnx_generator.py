@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from typer.testing import CliRunner
 
 pytest.importorskip("onnxruntime")
 
@@ -38,6 +39,44 @@ def test_sample_with_onnx_writes_the_same_dream_as_pytorch(bundled_onnx, photo_u
     (b,), _ = sample_pix2pix(None, [photo], tmp_path / "onnx", seed=2, onnx=bundled_onnx)
     diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
     assert diff.max() <= 1, "at most one uint8 step of rounding apart"
+
+
+def test_sample_runs_onnx_runtime_by_default_from_a_cached_export(photo_uint8, tmp_path, monkeypatch):
+    import dreamgan.onnx_generator as onnx_generator
+    from dreamgan.cli.root import app
+    from dreamgan.onnx_generator import onnx_cache_dir
+    from dreamgan.sample import load_fast_generator
+
+    monkeypatch.setenv("DREAMGAN_CACHE", str(tmp_path / "cache"))
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    runner = CliRunner()
+    r = runner.invoke(app, ["sample", str(photo), "-o", str(tmp_path / "auto"), "--seed", "2"])
+    assert r.exit_code == 0, r.output
+    (cached,) = onnx_cache_dir().glob("*.onnx")
+    assert onnx_cache_dir() == tmp_path / "cache" / "onnx"
+    g, ckpt = load_fast_generator(None, runtime="auto")
+    assert isinstance(g, OnnxGenerator) and g.path == cached and ckpt["runtime"] == "onnxruntime"
+    assert ckpt["path"].endswith(".pt"), "the dream's metadata names the checkpoint, not the cache file"
+    # the export is made once; an unreadable cached file is made again
+    stamp = cached.stat().st_mtime_ns
+    assert load_fast_generator(None, runtime="auto")[0].path == cached and cached.stat().st_mtime_ns == stamp
+    cached.write_bytes(b"torn")
+    assert isinstance(load_fast_generator(None, runtime="auto")[0], OnnxGenerator) and cached.stat().st_size > 1000
+    # the same dream as PyTorch, to one uint8 step
+    r = runner.invoke(app, ["sample", str(photo), "-o", str(tmp_path / "torch"), "--seed", "2", "--runtime", "torch"])
+    assert r.exit_code == 0, r.output
+    a, b = (np.asarray(Image.open(tmp_path / d / "photo.png")).astype(int) for d in ("auto", "torch"))
+    assert np.abs(a - b).max() <= 1
+    assert not isinstance(load_fast_generator(None, runtime="torch")[0], OnnxGenerator)
+    # without the extra, auto is PyTorch and onnx is one line that says how to install it
+    monkeypatch.setattr(onnx_generator, "onnxruntime_installed", lambda: False)
+    assert not isinstance(load_fast_generator(None, runtime="auto")[0], OnnxGenerator)
+    monkeypatch.setattr(onnx_generator, "cached_onnx_generator", lambda g, c: (_ for _ in ()).throw(DreamganError("no extra")))
+    with pytest.raises(DreamganError, match="no extra"):
+        load_fast_generator(None, runtime="onnx")
+    with pytest.raises(DreamganError, match="unknown runtime"):
+        load_fast_generator(None, runtime="tpu")
 
 
 @pytest.mark.filterwarnings("ignore")

@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     except DreamganError as e:
         if os.environ.get("DREAMGAN_DEBUG"):
             raise
-        typer.secho(f"error: {e}", fg="red", err=True)
+        rank = os.environ.get("RANK", "0")  # under torchrun every process says which it is
+        typer.secho(f"error: {e}" if rank == "0" else f"error (rank {rank}): {e}", fg="red", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         typer.secho("interrupted; rerun the same command to continue (finished outputs are complete, nothing half-written was kept)", fg="yellow", err=True)

@@ -22,7 +22,7 @@ def train_command(
     preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = DEFAULT_PRESET,
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
-    batch_size: Annotated[Optional[int], Opt()] = None,
+    batch_size: Annotated[Optional[int], Opt(help="The global batch (under torchrun, split evenly over the processes).")] = None,
     ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
     depth: Annotated[Optional[int], Opt(help="U-Net depth (overrides the preset).")] = None,
     unshuffle: Annotated[Optional[int], Opt(help="Run the U-Net at 1/r resolution on space-to-depth input (r² cheaper).")] = None,
@@ -53,14 +53,19 @@ def train_command(
     init_g: Annotated[Optional[str], Opt(help="Start the generator from a run, a .pt, or 'bundled' (fine-tune the shipped one).")] = None,
     device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
 ):
-    """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt."""
+    """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt.
+
+    Data-parallel over K processes: torchrun --standalone --nproc_per_node K -m dreamgan train ...
+    (--batch-size is then the global batch; docs/scaling.md)."""
     from dreamgan.cli.options import parse_floats
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
     from dreamgan.training.config import TrainConfig
+    from dreamgan.training.distributed import is_main_process, launched_world_size
     from dreamgan.training.gan import train_gan
 
-    resolve_device(device)  # a clear error now, not after the dataset is read
+    if launched_world_size() == 1:
+        resolve_device(device)  # a clear error now, not after the dataset is read
     cfg = TrainConfig.from_preset(
         preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, image_size=image_size,
         batch_size=batch_size, ngf=ngf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
@@ -69,8 +74,12 @@ def train_command(
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
+    resume_from = (run if run else True) if resume else False
+    if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
+        train_gan(cfg, resume=resume_from)
+        return
     with job_progress() as bar:
-        report = train_gan(cfg, resume=(run if run else True) if resume else False, **train_callbacks(bar, cfg.steps))
+        report = train_gan(cfg, resume=resume_from, **train_callbacks(bar, cfg.steps))
     if report.interrupted:  # Ctrl-C or kill: latest.pt is saved; exit 130 like every other command
         typer.secho(f"{report.run_dir}: interrupted at step {report.step}; latest.pt is saved, rerun with --resume "
                     "to continue", fg="yellow", err=True)
@@ -89,6 +98,7 @@ def sample_command(
     interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
     seed: Annotated[int, Opt(help="Noise seed: another seed, another dream of the same photo; same seed, same pixels.")] = 0,
     onnx: Annotated[Optional[Path], Opt(help="Run a generator exported by `dreamgan export` with ONNX Runtime instead.")] = None,
+    runtime: Annotated[str, Opt(help="auto (ONNX Runtime when the [onnx] extra is installed: faster on a CPU), torch or onnx.")] = "auto",
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.images import list_images
@@ -101,7 +111,8 @@ def sample_command(
         return
     if not images:
         raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
-    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx)
+    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx,
+                                     runtime=runtime)
     for _, message in failed:
         typer.secho(f"error: {message}", fg="red", err=True)
     typer.echo(f"{len(written)} fast dream(s) written to {out}" + (f", {len(failed)} failed" if failed else ""))

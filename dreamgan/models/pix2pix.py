@@ -95,11 +95,18 @@ class UNetGeometry:
                 shapes.append((batch, n, h // scale, w // scale))
         return shapes
 
-    def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None) -> list[torch.Tensor]:
-        """Fresh N(0, 1) noise for a padded input, from `generator` (a seed fixes the pixels)."""
+    def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None,
+                   part: tuple[int, int] = (0, 1)) -> list[torch.Tensor]:
+        """Fresh N(0, 1) noise for a padded input, from `generator` (a seed fixes the pixels).
+
+        `part` (k, K): `padded` is the k-th of K equal parts of a global batch (one process of
+        a distributed run). The noise is drawn for the whole global batch and this part kept,
+        so each image meets the noise it would meet in one process."""
         device = generator.device if generator is not None else padded.device
-        return [torch.randn(*shape, generator=generator, device=device).to(padded.device, padded.dtype)
-                for shape in self.noise_shapes(padded.shape[0], *padded.shape[-2:])]
+        k, parts = part
+        b = padded.shape[0]
+        return [torch.randn(*shape, generator=generator, device=device)[k * b:(k + 1) * b].to(padded.device, padded.dtype)
+                for shape in self.noise_shapes(b * parts, *padded.shape[-2:])]
 
 
 class ResidualUNet(nn.Module):
@@ -171,14 +178,17 @@ class ResidualUNet(nn.Module):
             y = F.pixel_shuffle(y, self.unshuffle)  # back to (B, 3, H, W)
         return y
 
-    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any)."""
+    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
+                 part: tuple[int, int] = (0, 1)) -> torch.Tensor:
+        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any),
+        `part` says which part of a global batch this is (`UNetGeometry.draw_noise`)."""
         h, w = real_a.shape[-2:]
         padded = self.geometry.pad(real_a)
-        return self.core(padded, self.geometry.draw_noise(padded, generator))[..., :h, :w]
+        return self.core(padded, self.geometry.draw_noise(padded, generator, part))[..., :h, :w]
 
-    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return (real_a + self.residual(real_a, generator)).clamp(0, 1)
+    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
+                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
+        return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
 
 
 class PatchGAN(nn.Module):
@@ -265,6 +275,7 @@ class BackboneUNet(nn.Module):
         y = F.interpolate(y, size=photo.shape[-2:], mode="bilinear", align_corners=False)
         return self.head(self.final(torch.cat([y, photo], 1)))
 
-    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """`generator` is accepted for a uniform call and unused: this generator is deterministic."""
+    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
+                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
+        """`generator` and `part` are accepted for a uniform call and unused: this generator is deterministic."""
         return (real_a + self.residual(real_a)).clamp(0, 1)

@@ -10,6 +10,9 @@ Run directory (StyleGAN2-ADA style), `checkpoints/NNNNN-ARCH-NAME/`:
 Checkpoints are self-describing (arch, config, the dataset's recipe, state dicts of G, D,
 optimisers and schedulers, step) and load with `weights_only=True`. Each step draws its batch
 from a generator seeded by (seed, step), so `--resume` continues exactly.
+
+Under `torchrun` the same loop runs data-parallel over processes (`distributed.py`): each
+process computes its part of every global batch, and rank 0 alone writes the run directory.
 """
 from __future__ import annotations
 
@@ -24,12 +27,12 @@ from typing import Callable
 import torch
 
 from dreamgan import __version__
-from dreamgan.devices import resolve_device
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
 from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig  # noqa: F401  (re-exported)
+from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import EVAL_METRICS, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
@@ -109,11 +112,32 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     `on_step(step, losses)`, `on_eval(step, metrics)` and `on_resume(step)` (the step a resumed
     run continues from) are progress callbacks.
 
+    Started by `torchrun`, it trains data-parallel: `cfg.batch_size` is the global batch
+    (split evenly over the processes), rank 0 alone writes and calls the callbacks.
+
     Raises:
         DreamganError: malformed dataset, too few pairs, nothing to resume, a checkpoint of
             another arch or size or of another dataset, a NaN loss (the last good checkpoint is
-            kept and named).
+            kept and named), a global batch that does not split over the processes.
     """
+    world = join_world(cfg.device)
+    try:
+        if cfg.batch_size % world.size:
+            raise DreamganError(f"--batch-size {cfg.batch_size} is the global batch; it must split evenly over the "
+                                f"{world.size} processes (use a multiple of {world.size})")
+        return _train_gan(cfg, world, resume, on_step, on_eval, on_resume)
+    finally:
+        world.close()
+
+
+def _resume_run(cfg: TrainConfig, resume: bool | str | os.PathLike, name: str) -> Path:
+    run = latest_run_dir(cfg.out, cfg.arch, name) if resume is True else Path(resume)
+    if run is None or not (run / "latest.pt").is_file():
+        raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
+    return run
+
+
+def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume) -> TrainReport:
     from dreamgan.backbones import load_backbone
     from dreamgan.dream.engine import DreamEngine
 
@@ -124,7 +148,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         val = data.split("val", min_pairs=1)
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
-    device = resolve_device(cfg.device)
+    device = world.device
+    main = world.is_main
     torch.manual_seed(cfg.seed)
     g, d = build_networks(cfg, recipe.to_dict())
     g.to(device)
@@ -136,9 +161,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     name = data.name
     start, best = 0, {}
     if resume:
-        run = latest_run_dir(cfg.out, cfg.arch, name) if resume is True else Path(resume)
-        if run is None or not (run / "latest.pt").is_file():
-            raise DreamganError(f"nothing to resume: no {cfg.arch} run of {name} with a latest.pt in {cfg.out}")
+        run = world.from_main(lambda: _resume_run(cfg, resume, name))
         ckpt = load_gan_checkpoint(run / "latest.pt")
         _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf"), f"cannot resume {run}")
         g.load_state_dict(ckpt["g"])
@@ -149,17 +172,19 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         sched_d.load_state_dict(ckpt["sched_d"])
         _check_same_dataset(run, data)
         start, best = int(ckpt["step"]), dict(ckpt["best"])
-        if on_resume:
+        if on_resume and main:
             on_resume(start)
     else:
         if cfg.init_g:
             g.load_state_dict(_init_generator_state(cfg))
-        run = new_run_dir(cfg.out, cfg.arch, name)
-    ensure_writable_dir(run / "samples")
-    write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
-                                            "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
-                                            "device_resolved": str(device),
-                                            "dreamgan_version": __version__})
+        run = world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, name))
+    if main:
+        ensure_writable_dir(run / "samples")
+        write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
+                                                "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
+                                                "device_resolved": str(device), "world_size": world.size,
+                                                "dreamgan_version": __version__})
+    net_g, net_d = world.wrap(g), world.wrap(d)  # DDP under torchrun: gradients averaged over processes
     # The val true dreams never change within a run: their FID/KID features are computed once.
     fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{data.hash[:16]}"
     gan_loss = GANLoss(cfg.gan_mode)
@@ -172,7 +197,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
     save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
-    if start == 0:
+    if start == 0 and main:
         # reference rows, once per run: the identity baseline (the photo as the "fake")
         if cfg.arch == "pix2pix":
             from dreamgan.metrics import dream_scores
@@ -181,28 +206,29 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
             ident = dream_scores(real_a, real_b, real_a, recipe, engine=engine, fid=False)
             append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
-    t0 = time.perf_counter() - max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
-                                    if "seconds" in r and r["step"] <= start), default=0.0)
+    t0 = time.perf_counter() - (max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
+                                     if "seconds" in r and r["step"] <= start), default=0.0) if main else 0.0)
     g.train()
     d.train()
     try:
         while step < cfg.steps:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            # every process draws the whole global batch from `gen` and keeps its part
             if cfg.arch == "pix2pix":
-                real_a, real_b = (t.to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
-                losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
+                real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
+                losses = pix2pix_step(net_g, net_d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
                                       lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
                                       objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv,
                                       stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
-                                      lambda_div=cfg.lambda_div,
-                                      generator=gen)
+                                      lambda_div=cfg.lambda_div, generator=gen, part=world.part)
             else:
                 if cfg.crop_scale != (1.0, 1.0):  # multi-scale views of the dreams, image_size·s px, resized
                     real_b = train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale)[1].to(device)
                 else:  # whole dreams, resized
                     real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
                     real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
-                losses = dcgan_step(g, d, opt_g, opt_d, real_b, gan_loss=gan_loss, generator=gen)
+                losses = dcgan_step(net_g, net_d, opt_g, opt_d, world.take(real_b), gan_loss=gan_loss, generator=gen, part=world.part)
+            losses = world.mean(losses)  # the global batch's losses, the same on every process
             if not all(math.isfinite(v) for v in losses.values()):
                 raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
                                     f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
@@ -211,11 +237,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                 sched_d.step()
             step += 1
             row = {"step": step, **losses, "lr": opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
-            if step % 10 == 0 or step == cfg.steps:
+            if main and (step % 10 == 0 or step == cfg.steps):
                 append_jsonl(run / "metrics.jsonl", row)
-            if on_step:
+            if on_step and main:
                 on_step(step, losses)
-            if step % cfg.eval_every == 0 or step == cfg.steps:
+            if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
                 scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 evals.append({"step": step, **scores})
                 append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
@@ -227,8 +253,11 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
                 plot_curves(run)
                 if on_eval:
                     on_eval(step, scores)
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
     except KeyboardInterrupt:
-        save(run / "latest.pt")  # Ctrl-C: keep everything up to the last finished step
+        if main:
+            save(run / "latest.pt")  # Ctrl-C: keep everything up to the last finished step
         return TrainReport(run, step, losses, evals, interrupted=True)
     return TrainReport(run, step, losses, evals)
 

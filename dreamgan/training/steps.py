@@ -14,7 +14,7 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
                  lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
                  objective_loss=None, lambda_obj: float = 0.0, lambda_tv: float = 0.0,
                  stats_loss=None, lambda_stats: float = 0.0, lambda_lowpass: float = 0.0, lambda_div: float = 0.0,
-                 generator: torch.Generator | None = None) -> dict[str, float]:
+                 generator: torch.Generator | None = None, part: tuple[int, int] = (0, 1)) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
     `generator` draws the generator's noise (if it takes any), the random projections of
@@ -23,9 +23,11 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     than the true dream's); `lambda_lowpass` weighs `lowpass_l1`. With `lambda_gan` 0 the
     discriminator is neither run nor updated. `lambda_div` weighs `diversity_hinge` between
     this fake and a second one of the same photos with other noise (a noisy generator only).
+    `part` (k, K): the batch is the k-th of K parts of a global batch (a distributed run); the
+    generator draws its noise for the global batch and keeps this part.
     """
     # 1. generate
-    fake_b = g(real_a, generator)
+    fake_b = g(real_a, generator, part)
     losses: dict[str, torch.Tensor] = {}
     loss_g = 0.0
     if lambda_gan > 0:
@@ -60,7 +62,7 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         loss_g = loss_g + lambda_obj * loss_g_obj
         losses["loss_g_obj"] = loss_g_obj
     if lambda_div > 0:
-        loss_g_div = diversity_hinge(fake_b, g(real_a, generator), real_a, real_b)  # the 2nd draw: other noise
+        loss_g_div = diversity_hinge(fake_b, g(real_a, generator, part), real_a, real_b)  # the 2nd draw: other noise
         loss_g = loss_g + lambda_div * loss_g_div
         losses["loss_g_div"] = loss_g_div
     if lambda_tv > 0:
@@ -72,9 +74,14 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     return {k: float(v.detach()) for k, v in losses.items()}
 
 
-def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None) -> dict[str, float]:
-    """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats."""
-    z = torch.randn(real_b.shape[0], g.z_dim, generator=generator).to(real_b.device)
+def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None,
+               part: tuple[int, int] = (0, 1)) -> dict[str, float]:
+    """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats.
+    `part` as in `pix2pix_step`: z is drawn for the global batch and this part kept."""
+    k, parts = part
+    b = real_b.shape[0]
+    z_dim = getattr(g, "module", g).z_dim  # g may be wrapped in DistributedDataParallel
+    z = torch.randn(b * parts, z_dim, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
     fake_b = g(z)
     opt_d.zero_grad(set_to_none=True)
     loss_d_real = gan_loss(d(real_b), True)
