@@ -25,6 +25,7 @@ deterministic function of the photo, which is what a generator can learn.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_bytes_atomic, write_json_atomic
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
 from dreamgan.images import load_image, resize_uint8, save_png, x01_to_uint8_tensor
 from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
 from dreamgan.sources import (  # noqa: F401  (Photo, near_duplicate_groups, photo_signature: re-exported)
@@ -319,10 +320,13 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
             if on_pair:
                 on_pair(report.already_done + report.made)
     report.seconds = time.perf_counter() - start
-    if shards > 1:
-        done = read_manifest(out)  # every shard's pairs, for the counts and `complete`
-    counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
-    write_json_atomic(meta_path, {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
+    # Shards take turns here, so the last one to finish has seen every shard's last pair
+    # (a shard appends its pairs before it takes the lock) and writes `complete` true.
+    with exclusive_lock(out / ".dataset.lock") if shards > 1 else contextlib.nullcontext():
+        if shards > 1:
+            done = read_manifest(out)  # every shard's pairs, for the counts and `complete`
+        counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
+        write_json_atomic(meta_path, {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
     return report
 
 

@@ -69,6 +69,24 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created if needed) for the block, so processes
+    that share a folder take turns; the kernel drops it if the holder is killed. Where there is
+    no `fcntl` (Windows) the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `target` atomically."""
     with atomic_path(target) as tmp:

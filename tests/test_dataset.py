@@ -282,6 +282,47 @@ def test_shards_dream_disjoint_parts_whose_union_is_the_unsharded_dataset(photo_
     assert _files(tmp_path / "sharded") == _files(tmp_path / "one")
 
 
+def test_two_shards_finishing_at_once_still_mark_the_dataset_complete(photo_dir, tmp_path, monkeypatch):
+    """The race: shard 0 reads the manifests before shard 1's last pair, and writes dataset.json
+    after shard 1 wrote `complete: true`. The shards take turns at the end, so the last one
+    sees everything."""
+    import threading
+    import time
+
+    import dreamgan.dataset as dataset
+
+    args = dict(source=photo_dir, count=8, size=32, recipe=TINY, val=0.25, test=0.25, seed=1, batch=2)
+    real_read, calls, stale, appended = dataset.read_manifest, [], threading.Event(), threading.Event()
+
+    def read(root):
+        if threading.current_thread().name == "shard1" and not stale.is_set():
+            assert stale.wait(120)  # shard 1 starts dreaming once shard 0 has read its final view
+        rows = real_read(root)
+        if threading.current_thread().name == "shard0":
+            calls.append(1)
+            if len(calls) == 2:  # shard 0's final read: keep this stale view until shard 1 is done
+                stale.set()
+                assert appended.wait(120)
+                time.sleep(0.5)
+        return rows
+
+    monkeypatch.setattr(dataset, "read_manifest", read)
+    total = {}
+    one = lambda n: appended.set() if n == total["n"] else None  # noqa: E731
+    workers = [threading.Thread(name="shard0", target=make_dataset, args=(tmp_path / "ds",), kwargs={**args, "shard": (0, 2)}),
+               threading.Thread(name="shard1", target=make_dataset, args=(tmp_path / "ds",),
+                                kwargs={**args, "shard": (1, 2), "on_plan": lambda n, done: total.update(n=n), "on_pair": one})]
+    workers[0].start()
+    while not calls:  # shard 0 has written the plan files
+        time.sleep(0.01)
+    workers[1].start()
+    for w in workers:
+        w.join(180)
+    assert len(calls) == 2 and appended.is_set()
+    meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    assert meta["complete"] is True and sum(meta["counts"].values()) == 8
+
+
 @pytest.mark.slow
 def test_two_concurrent_shard_processes_and_a_killed_shard_give_the_one_process_dataset(photo_dir, tmp_path):
     args = ["make-dataset", "--source", str(photo_dir), "--count", "12", "--size", "48", "--layers", "mixed_2",
