@@ -1,7 +1,10 @@
 """Shared option types and parsers for the CLI."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import functools
+import inspect
+from pathlib import Path
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -66,3 +69,71 @@ def parse_floats(text: str, what: str, count: int | None = None) -> tuple[float,
     if count is not None and len(values) != count:
         raise DreamganError(f"bad --{what} {text!r}: expected {count} comma-separated numbers")
     return values
+
+
+Opt = typer.Option
+
+ENGINE_OPTIONS: dict[str, object] = {
+    "preset": Annotated[Optional[str], Opt(help="Recipe preset: tutorial (mixed_3+mixed_5), deep (mixed_7), shallow, quick.")],
+    "backbone": BackboneOpt,
+    "weights": WeightsOpt,
+    "layers": LayersOpt,
+    "reduction": Annotated[Optional[str], recipe_option("reduction", "Per-layer objective: l2 (Google) or mean (TF tutorial).")],
+    "octaves": OctavesOpt,
+    "octave_scale": Annotated[Optional[float], recipe_option("octave_scale", "Scale between octaves.")],
+    "steps": StepsOpt,
+    "step_size": StepSizeOpt,
+    "step_norm": Annotated[Optional[str], recipe_option("step_norm", "Gradient normalisation: std or mean_abs.")],
+    "jitter": JitterOpt,
+    "tile": Annotated[Optional[int], recipe_option("tile", "Tile size in px for big images (0 = never tile).")],
+    "channels": Annotated[Optional[str], Opt(help="Only these channels ('maplist'): 12,40,97")],
+    "top_k": Annotated[Optional[int], Opt("--top-k", help="The k most activated channels of each layer for the input.")],
+    "least": Annotated[bool, Opt("--least", help="With --top-k: the least activated channels instead.")],
+    "neuron": Annotated[Optional[str], Opt(help="One unit of the first layer: CHANNEL or CHANNEL,Y,X.")],
+    "class_target": Annotated[Optional[str], Opt("--class", help="Maximise this class (name or index; see `dreamgan classes`).")],
+    "guide": Annotated[Optional[Path], Opt(help="Guide image: its activations decide which features grow.")],
+    "guide_mode": Annotated[Optional[str], recipe_option("guide_mode", "Guide mode: weights (channel weights) or dot (Google's dot product).")],
+    "tv": Annotated[Optional[float], recipe_option("tv", "Total-variation penalty weight.")],
+    "blur": Annotated[Optional[float], recipe_option("blur", "Gradient blur sigma in px (0 = off).")],
+    "seed": SeedOpt,
+    "precision": Annotated[Optional[str], recipe_option("precision", "fp32 or bf16 (autocast).")],
+    "channels_last": Annotated[Optional[bool], Opt("--channels-last/--no-channels-last", help="channels_last memory format.")],
+}
+"""Every option of the classical engine, as `dreamgan dream`, `video` and `zoom` take them."""
+
+
+def recipe_from_options(*, preset=None, layers=None, channels=None, top_k=None, least=False, neuron=None, guide=None,
+                        **fields) -> DreamConfig:
+    """The `DreamConfig` that the engine options (`ENGINE_OPTIONS`, unset = None) describe.
+
+    Raises:
+        DreamganError: a bad value, or --least without --top-k.
+    """
+    from dreamgan.dream.config import from_options
+
+    if least and top_k is None:
+        raise DreamganError("--least needs --top-k K")
+    layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
+    return from_options(
+        preset, layers=layer_names, layer_weights=layer_weights, channels=parse_ints(channels, "channels") if channels else None,
+        top_k=top_k, top_k_mode="least" if least else None, neuron=parse_ints(neuron, "neuron") if neuron else None,
+        guide=str(guide) if guide else None, **fields)
+
+
+def engine_options(command: Callable) -> Callable:
+    """Give a Typer command every option of the classical engine (`ENGINE_OPTIONS`). The
+    command declares a `recipe` parameter instead, and gets the `DreamConfig` they describe."""
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for name, p in sig.parameters.items() if name != "recipe"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False if name == "least" else None, annotation=annotation)
+             for name, annotation in ENGINE_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def with_recipe(**kwargs):
+        engine = {name: kwargs.pop(name) for name in ENGINE_OPTIONS}
+        return command(**kwargs, recipe=recipe_from_options(**engine))
+
+    with_recipe.__signature__ = sig.replace(parameters=[*own, *extra])
+    with_recipe.__annotations__ = {**{p.name: p.annotation for p in own}, **ENGINE_OPTIONS}
+    del with_recipe.__wrapped__  # typer reads the signature above, not the command's own
+    return with_recipe
