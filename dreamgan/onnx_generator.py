@@ -124,10 +124,13 @@ class OnnxGenerator:
         self.recipe = json.loads(meta.get("recipe") or "null")
 
     def __call__(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.dream_with_noise(real_a, self.geometry.draw_noise(self.geometry.pad(real_a.float().cpu()), generator))
+
+    def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
+        """As `ResidualUNet.dream_with_noise`: fake_b for given noise tensors."""
         h, w = real_a.shape[-2:]
         padded = self.geometry.pad(real_a.float().cpu())
-        noises = self.geometry.draw_noise(padded, generator)
-        feeds = {"photo": padded.numpy(), **{f"noise{i}": z.numpy() for i, z in enumerate(noises)}}
+        feeds = {"photo": padded.numpy(), **{f"noise{i}": z.float().cpu().numpy() for i, z in enumerate(noises)}}
         residual = torch.from_numpy(np.asarray(self.session.run(["residual"], feeds)[0]))
         return (real_a.cpu() + residual[..., :h, :w]).clamp(0, 1)
 

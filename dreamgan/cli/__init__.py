@@ -20,6 +20,7 @@ from dreamgan.cli import pipeline as _pipeline  # noqa: F401
 from dreamgan.cli import samples as _samples  # noqa: F401
 from dreamgan.cli import serve as _serve  # noqa: F401
 from dreamgan.cli import train as _train  # noqa: F401
+from dreamgan.cli import video as _video  # noqa: F401
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 

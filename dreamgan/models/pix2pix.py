@@ -190,6 +190,12 @@ class ResidualUNet(nn.Module):
                 part: tuple[int, int] = (0, 1)) -> torch.Tensor:
         return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
 
+    def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
+        """fake_b (B, 3, H, W) in [0, 1] for given noise tensors, shaped as `geometry.draw_noise`
+        makes them for the padded input (a video keeps one noise field moving with the scene)."""
+        h, w = real_a.shape[-2:]
+        return (real_a + self.core(self.geometry.pad(real_a), noises)[..., :h, :w]).clamp(0, 1)
+
 
 class PatchGAN(nn.Module):
     """70×70 PatchGAN on (real_a, b): (B, 6, H, W) → (B, 1, h, w) patch logits.
