@@ -108,8 +108,9 @@ class OnnxGenerator:
         if not self.path.is_file():
             raise DreamganError(f"no ONNX file at {self.path}")
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        # as many threads as torch uses (ONNX Runtime's own default is the physical cores, one
+        # on a 2-vCPU machine: half the speed there)
+        options.intra_op_num_threads = threads or torch.get_num_threads()
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for unreadable graphs

@@ -357,3 +357,40 @@ def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
         assert r.status_code == 409 and "--checkpoint" in r.json()["error"]
     with pytest.raises(DreamganError, match="from noise"):
         create_app(str(runs["dcgan"]))
+
+
+# -- zooms -----------------------------------------------------------------------------------------
+def test_a_zoom_streams_its_frames_and_serves_the_video(client):
+    import av
+
+    photo = client.post("/api/samples/chelsea").json()
+    r = client.post("/api/zoom", json={"image": photo["id"], "backbone": "tiny", "layers": ["conv2"], "octaves": 1, "steps": 2,
+                                       "frames": 4, "zoom": 1.1, "rotate": 2, "frame_steps": 2, "max_side": 64})
+    assert r.status_code == 202, r.text
+    job = wait_job(client, r.json()["id"])
+    assert job["state"] == "done" and job["kind"] == "zoom", job["error"]
+    assert job["status"]["frame"] == job["status"]["frames"] == 4 and job["fraction"] == 1.0
+    last = np.asarray(_png(client.get(job["result"]["dream"])))
+    assert np.array_equal(np.asarray(_png(client.get(f"/api/jobs/{job['id']}/preview.png"))), last), "the preview is the newest frame"
+    video = client.get(job["result"]["video"] + "?download=1")
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    assert video.headers["content-disposition"] == f'attachment; filename="zoom-{job["id"]}.mp4"'
+    with av.open(io.BytesIO(video.content)) as c:
+        assert sum(1 for _ in c.decode(c.streams.video[0])) == 4
+    # a still dream has no video; bad zooms are 4xx; a fast zoom needs a generator
+    r = client.post("/api/zoom", json={"image": photo["id"], "mode": "fast", "frames": 3})
+    assert r.status_code == 409 and "--checkpoint" in r.json()["error"]
+    still = wait_job(client, client.post("/api/dreams", json={"image": photo["id"], **SMALL}).json()["id"])
+    assert "video" not in still["result"] and client.get(f"/api/jobs/{still['id']}/video.mp4").status_code == 404
+    assert client.post("/api/zoom", json={"image": photo["id"], "frames": 1000}).status_code == 422
+    assert client.post("/api/zoom", json={"image": photo["id"], "backbone": "/etc/passwd"}).status_code in (400, 422)
+
+
+def test_a_fast_zoom_runs_the_studio_s_generator(photo_uint8):
+    from dreamgan.bundled import BUNDLED_GENERATOR
+
+    with local_client(create_app(str(BUNDLED_GENERATOR))) as client:
+        photo = _upload(client, photo_uint8)
+        job = wait_job(client, client.post("/api/zoom", json={"image": photo["id"], "mode": "fast", "frames": 3}).json()["id"])
+        assert job["state"] == "done" and job["result"]["recipe"]["generator"].endswith("fast_dream.pt"), job["error"]
+        assert job["result"]["width"] == 64 and client.get(job["result"]["video"]).status_code == 200

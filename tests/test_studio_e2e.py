@@ -212,3 +212,28 @@ def test_cancel_a_long_dream_and_errors_are_shown_in_the_page(page, tmp_path):
     page.wait_for_function("document.getElementById('error-text').textContent.includes('channel 99999')")
     assert "Traceback" not in page.inner_text("#error-text")
     _shot(page, "6-bad-request")
+
+
+def test_a_zoom_streams_frames_into_the_page_and_downloads_as_a_video(page, tmp_path):
+    import av
+
+    page.select_option("#sample", "coffee")
+    page.wait_for_function("document.getElementById('photo-info').textContent.includes('coffee')")
+    _set(page, max_side=256, zoom_frames=48, zoom_zoom=1.08, zoom_rotate=2)
+    page.select_option("#zoom_mode", "fast")
+    _record(page, "progress-text")
+    _record(page, "dream-img", "src")
+    page.click("#zoom")
+    page.wait_for_function("document.getElementById('progress-text').textContent.startsWith('done')", timeout=60_000)
+    assert any("zoom: frame" in t for t in _seen(page, "progress-text")), _seen(page, "progress-text")
+    shown = {s for s in _seen(page, "dream-img") if s and "preview.png" in s}
+    assert len(shown) >= 2, f"frames appear as they are made: {shown}"
+    assert page.is_visible("#download-video")
+    _shot(page, "6-zoom")
+    with page.expect_download() as info:
+        page.click("#download-video")
+    target = tmp_path / "zoom.mp4"
+    info.value.save_as(target)
+    with av.open(str(target)) as c:
+        assert sum(1 for _ in c.decode(c.streams.video[0])) == 48
+    assert "zoom 48 frames" in page.inner_text("#history")

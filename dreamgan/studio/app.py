@@ -42,7 +42,7 @@ from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.sample import load_fast_generator
 from dreamgan.studio import catalogue, dreams
 from dreamgan.studio.jobs import DONE, Job, JobQueue
-from dreamgan.studio.requests import MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest
+from dreamgan.studio.requests import MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
 
 PREVIEW_EVERY = 2
 """Steps between intermediate images."""
@@ -254,6 +254,15 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
         run = dreams.fast_job(studio.generator, studio.checkpoint, req, photo)
         return _job_json(studio, studio.queue.submit("fast", req.model_dump(), run))
 
+    @app.post("/api/zoom", status_code=202)
+    def start_zoom(req: ZoomRequest):
+        if req.mode == "fast" and studio.generator is None:
+            raise StudioError(409, "no generator loaded: a fast zoom needs one; start the studio with `dreamgan serve --checkpoint RUN`")
+        photo = studio.images.get(req.image)
+        guide = studio.images.get(req.guide) if req.guide else None
+        run = dreams.zoom_job(req, photo, guide, generator=studio.generator, ckpt=studio.checkpoint)
+        return _job_json(studio, studio.queue.submit("zoom", req.model_dump(), run))
+
     @app.get("/api/jobs")
     def jobs():
         return [_job_json(studio, j) for j in studio.queue.jobs()]
@@ -281,6 +290,16 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
         result = _result(studio, job_id)
         headers = {"Content-Disposition": f'attachment; filename="dream-{job_id}.png"'} if download else None
         return _png(result.dream_png, headers)
+
+    @app.get("/api/jobs/{job_id}/video.mp4")
+    def video_mp4(job_id: str, download: bool = False):
+        result = _result(studio, job_id)
+        if result.video_mp4 is None:
+            raise StudioError(404, f"job {job_id} is a still dream; only a zoom has a video")
+        headers = {"Cache-Control": "no-store"}
+        if download:
+            headers["Content-Disposition"] = f'attachment; filename="zoom-{job_id}.mp4"'
+        return Response(content=result.video_mp4, media_type="video/mp4", headers=headers)
 
     @app.get("/api/jobs/{job_id}/photo.png")
     def photo_png(job_id: str):
@@ -365,4 +384,6 @@ def _job_json(studio: Studio, job: Job) -> dict:
         out["result"] = {"width": job.result.photo_uint8.shape[1], "height": job.result.photo_uint8.shape[0],
                          "seconds": round(job.result.seconds, 3), "recipe": job.result.recipe,
                          "dream": f"/api/jobs/{job.id}/dream.png", "photo": f"/api/jobs/{job.id}/photo.png"}
+        if job.result.video_mp4 is not None:
+            out["result"]["video"] = f"/api/jobs/{job.id}/video.mp4"
     return out

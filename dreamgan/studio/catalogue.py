@@ -25,7 +25,7 @@ def studio_info(checkpoint: dict | None) -> dict:
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
     from dreamgan.photos import SAMPLE_PHOTOS
     from dreamgan.studio.dreams import describe_checkpoint
-    from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest
+    from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
 
     return {
         "version": __version__,
@@ -35,6 +35,7 @@ def studio_info(checkpoint: dict | None) -> dict:
         "samples": list(SAMPLE_PHOTOS),
         "dream": _fields(DreamRequest),
         "fast": _fields(FastRequest),
+        "zoom": {k: v for k, v in _fields(ZoomRequest).items() if k in ("mode", "frames", "zoom", "rotate", "frame_steps", "fps")},
         "upload": {"max_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_UPLOAD_PIXELS},
         "checkpoint": describe_checkpoint(checkpoint),
     }

@@ -29,6 +29,8 @@ class DreamResult:
     recipe: dict
     seconds: float
     """Compute time of the dream itself (queueing excluded)."""
+    video_mp4: bytes | None = field(default=None, repr=False)
+    """A zoom's frames as an H.264 mp4 (the dream is its last frame)."""
 
     @functools.cached_property
     def dream_png(self) -> bytes:
@@ -36,6 +38,23 @@ class DreamResult:
 
     def overlay_png(self, alpha: float) -> bytes:
         return png_bytes(overlay_uint8(self.photo_uint8, self.dream_uint8, alpha), self.text)
+
+
+def request_recipe(req, guide=None):
+    """(`DreamConfig`, guide (1, 3, H, W) in [0, 1] or None) of a `DreamRequest` (or a
+    `ZoomRequest`); the backbone must be a registered name, never a path on the server."""
+    from dreamgan.dream.engine import DreamConfig
+    from dreamgan.studio.catalogue import check_backbone
+
+    check_backbone(req.backbone)
+    config = DreamConfig(
+        backbone=req.backbone, layers=tuple(req.layers), octaves=req.octaves, octave_scale=req.octave_scale,
+        steps=req.steps, step_size=req.step_size, jitter=req.jitter,
+        channels=tuple(req.channels) if req.channels else None, top_k=req.top_k, top_k_mode=req.top_k_mode,
+        class_target=req.class_target or None, guide=f"studio:{guide.id}" if guide else None, seed=req.seed,
+    )
+    guide_x01 = uint8_to_x01(fit_longest_side(guide.uint8, req.max_side)) if guide else None
+    return config, guide_x01
 
 
 def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable[[JobContext], DreamResult]:
@@ -51,19 +70,11 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
     """
     import torch
 
-    from dreamgan.dream.engine import DreamConfig, DreamEngine, octave_sizes
+    from dreamgan.dream.engine import DreamEngine, octave_sizes
     from dreamgan.dream.files import recipe_text
-    from dreamgan.studio.catalogue import check_backbone
 
-    check_backbone(req.backbone)  # registered names only: never a path on the server
-    config = DreamConfig(
-        backbone=req.backbone, layers=tuple(req.layers), octaves=req.octaves, octave_scale=req.octave_scale,
-        steps=req.steps, step_size=req.step_size, jitter=req.jitter,
-        channels=tuple(req.channels) if req.channels else None, top_k=req.top_k, top_k_mode=req.top_k_mode,
-        class_target=req.class_target or None, guide=f"studio:{guide.id}" if guide else None, seed=req.seed,
-    )
+    config, guide_x01 = request_recipe(req, guide)
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
-    guide_x01 = uint8_to_x01(fit_longest_side(guide.uint8, req.max_side)) if guide else None
     engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers, class, channels and top-k now
     h, w = photo_uint8.shape[:2]
     # Work per step grows with the octave's area: the ETA weighs steps by it.
@@ -106,6 +117,39 @@ def fast_job(generator, ckpt: dict, req, photo) -> Callable[[JobContext], DreamR
         seconds = time.perf_counter() - start
         recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "seed": req.seed, "refine": req.refine}
         return DreamResult(x01_to_uint8(out), photo_uint8, text, recipe, seconds)
+
+    return run
+
+
+def zoom_job(req, photo, guide=None, *, generator=None, ckpt: dict | None = None) -> Callable[[JobContext], DreamResult]:
+    """Validate a `ZoomRequest` and return the job that makes the zoom (`video.zoom_frames`):
+    every frame is the job's preview as it is made, and the result holds the last frame and
+    the whole zoom as an mp4. Fast mode runs the studio's `generator` (with `ckpt`)."""
+    from dreamgan.dream.files import png_text
+    from dreamgan.video.dreamer import FrameDreamer, ZoomConfig, encode_frames, zoom_frames, zoom_photo
+
+    cfg = ZoomConfig(mode=req.mode, frames=req.frames, zoom=req.zoom, rotate=req.rotate, frame_steps=req.frame_steps,
+                     size=None, fps=req.fps, seed=req.seed)
+    photo_uint8 = zoom_photo(fit_longest_side(photo.uint8, req.max_side), None)
+    h, w = photo_uint8.shape[:2]
+    if req.mode == "classical":
+        config, guide_x01 = request_recipe(req, guide)
+        dreamer = FrameDreamer("classical", (w, h), recipe=config, guide_x01=guide_x01)  # validates the recipe now
+        recipe = {"zoom": cfg.__dict__, "config": config.to_dict()}
+    else:
+        dreamer = FrameDreamer("fast", (w, h), generator=(generator, ckpt), seed=req.seed)
+        recipe = {"zoom": cfg.__dict__, "generator": str(ckpt["path"]), "step": ckpt.get("step")}
+    text = png_text(recipe)
+
+    def run(ctx: JobContext) -> DreamResult:
+        start = time.perf_counter()
+        ctx.report(0.0, frame=0, frames=cfg.frames)
+        frames = []
+        for frame, _ in zoom_frames(photo_uint8, cfg, dreamer):
+            frames.append(frame)
+            ctx.report(len(frames) / cfg.frames, preview=png_bytes(frame, compress_level=1), frame=len(frames), frames=cfg.frames)
+        seconds = time.perf_counter() - start
+        return DreamResult(frames[-1], photo_uint8, text, recipe, seconds, video_mp4=encode_frames(frames, cfg.fps))
 
     return run
 

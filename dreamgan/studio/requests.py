@@ -51,3 +51,16 @@ class FastRequest(BaseModel):
     refine: int = Field(0, ge=0, le=10)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     max_side: int = Field(512, ge=64, le=MAX_STORED_SIDE)
+
+
+class ZoomRequest(DreamRequest):
+    """An infinite zoom: the classical recipe above (or the generator, mode fast), then `frames`
+    frames, each zoomed by `zoom` and turned by `rotate` degrees about the centre."""
+
+    mode: Literal["classical", "fast"] = "classical"
+    frames: int = Field(48, ge=2, le=240)
+    zoom: float = Field(1.05, ge=0.8, le=1.3)
+    rotate: float = Field(0.0, ge=-10.0, le=10.0)
+    frame_steps: int = Field(5, ge=1, le=20, description="classical: steps on each zoomed frame after the first")
+    fps: float = Field(25.0, gt=0, le=60)
+    max_side: int = Field(299, ge=64, le=1024, description="working size: the photo is shrunk to fit")

@@ -72,7 +72,7 @@ class FrameCache:
             return None  # unreadable (another tool touched it): dream it again
 
     def put(self, index: int, uint8: np.ndarray) -> None:
-        save_png(self.path(index), uint8)
+        save_png(self.path(index), uint8, compress_level=1)  # a working file: speed over size
 
     def frames(self, count: int) -> Iterator[np.ndarray]:
         for i in range(count):

@@ -28,7 +28,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -95,7 +95,10 @@ class FrameDreamer:
     """Dreams one frame (1, 3, H, W) in [0, 1]: with the engine (classical) or the generator
     (fast; its noise, if it takes any, is a `NoiseField` that follows the motion)."""
 
-    def __init__(self, mode: str, size: tuple[int, int], *, recipe=None, checkpoint=None, runtime: str = "auto", seed: int = 0):
+    def __init__(self, mode: str, size: tuple[int, int], *, recipe=None, checkpoint=None, runtime: str = "auto", seed: int = 0,
+                 generator: tuple | None = None, guide_x01: torch.Tensor | None = None):
+        """`generator` = an already loaded (G, checkpoint dict) for fast (the studio's);
+        `guide_x01` = a guide image for a guided recipe (else read from the recipe's path)."""
         self.mode = mode
         self.noise = None
         if mode == "classical":
@@ -103,11 +106,11 @@ class FrameDreamer:
             from dreamgan.dream.engine import DreamEngine
 
             self.recipe = recipe or DreamConfig()
-            self.engine = DreamEngine(self.recipe)
+            self.engine = DreamEngine(self.recipe, guide_x01=guide_x01)
         else:
             from dreamgan.sample import load_fast_generator
 
-            self.g, self.ckpt = load_fast_generator(checkpoint, runtime=runtime)
+            self.g, self.ckpt = generator if generator is not None else load_fast_generator(checkpoint, runtime=runtime)
             geometry = getattr(self.g, "geometry", None)
             if geometry is not None and any(geometry.noise_per_level):
                 self.noise = NoiseField(geometry, size[1], size[0], seed)
@@ -136,6 +139,12 @@ class FrameDreamer:
         if self.mode == "classical":
             return (engine or self.engine).run(x01)
         return self.generate(x01)
+
+    def step_engine(self, steps: int):
+        """classical: an engine of the same recipe with one octave of `steps` steps (the zoom's)."""
+        from dreamgan.dream.engine import DreamEngine
+
+        return DreamEngine(self.recipe.replace(octaves=1, steps=steps), objective=self.engine.objective)
 
 
 def _x01(uint8: np.ndarray) -> torch.Tensor:
@@ -282,6 +291,36 @@ def zoom_photo(uint8: np.ndarray, size: int | None) -> np.ndarray:
     return np.ascontiguousarray(uint8[: h - h % 2, : w - w % 2])
 
 
+def zoom_frames(photo: np.ndarray, cfg: ZoomConfig, dreamer: FrameDreamer,
+                cache: FrameCache | None = None) -> Iterator[tuple[np.ndarray, bool]]:
+    """The zoom's frames one by one, as (frame (H, W, 3) uint8, taken from `cache`): frame 0
+    the photo's dream, then zoom, rotate and dream again (see `dream_zoom`). With a cache,
+    frames found there are reused and new ones are saved."""
+    h, w = photo.shape[:2]
+    step_engine = dreamer.step_engine(cfg.frame_steps) if cfg.mode == "classical" else None
+    flow = zoom_flow(h, w, cfg.zoom, cfg.rotate)
+    prev = None
+    for t in range(cfg.frames):
+        if t > 0:
+            dreamer.move(flow)
+        frame = cache.get(t) if cache is not None else None
+        was_cached = frame is not None
+        if frame is None:
+            if t == 0:
+                dream = dreamer.dream(_x01(photo))
+            else:
+                x = warp(_x01(prev), flow)
+                if cfg.mode == "classical":
+                    dream = dreamer.dream(x, step_engine)
+                else:
+                    dream = (x + (1 - cfg.blend) * (dreamer.generate(x) - x)).clamp(0, 1)
+            frame = x01_to_uint8(dream)
+            if cache is not None:
+                cache.put(t, frame)
+        prev = frame
+        yield frame, was_cached
+
+
 def dream_zoom(image: str | os.PathLike, out: str | os.PathLike, cfg: ZoomConfig, *, recipe=None, checkpoint=None,
                runtime: str = "auto", frames_dir: str | os.PathLike | None = None,
                on_plan: Callable[[int | None, int], None] | None = None,
@@ -301,44 +340,31 @@ def dream_zoom(image: str | os.PathLike, out: str | os.PathLike, cfg: ZoomConfig
     photo = zoom_photo(load_image(image), cfg.size)
     h, w = photo.shape[:2]
     dreamer = FrameDreamer(cfg.mode, (w, h), recipe=recipe, checkpoint=checkpoint, runtime=runtime, seed=cfg.seed)
-    step_engine = None
-    if cfg.mode == "classical":
-        from dreamgan.dream.engine import DreamEngine
-
-        step_engine = DreamEngine(dreamer.recipe.replace(octaves=1, steps=cfg.frame_steps))
     job = {"kind": "zoom", "source": {"file": Path(image).name, "sha256": sha256_file(image)}, "size": [w, h],
            **{k: v for k, v in asdict(cfg).items() if k not in ("frames", "fps")}, **dreamer.describe()}
     cache = FrameCache(frames_dir or default_cache_dir(out), job, keep=frames_dir is not None)
     report = VideoReport(out, cfg.frames, cfg.fps, frames_dir=cache.folder if cache.keep else None)
     if on_plan:
         on_plan(cfg.frames, 0)
-    flow = zoom_flow(h, w, cfg.zoom, cfg.rotate)
     t0 = time.perf_counter()
-    prev = None
-    for t in range(cfg.frames):
-        if t > 0:
-            dreamer.move(flow)
-        cached = cache.get(t)
-        was_cached = cached is not None
-        if cached is None:
-            if t == 0:
-                dream = dreamer.dream(_x01(photo))
-            else:
-                x = warp(_x01(prev), flow)
-                if cfg.mode == "classical":
-                    dream = dreamer.dream(x, step_engine)
-                else:
-                    dream = (x + (1 - cfg.blend) * (dreamer.generate(x) - x)).clamp(0, 1)
-            cached = x01_to_uint8(dream)
-            cache.put(t, cached)
-            report.made += 1
-        prev = cached
+    for t, (_, was_cached) in enumerate(zoom_frames(photo, cfg, dreamer, cache)):
+        report.made += not was_cached
         if on_frame:
             on_frame(t + 1, was_cached)
     report.seconds = time.perf_counter() - t0
     _write(out, cache.frames(cfg.frames), cfg.fps)
     cache.finish()
     return report
+
+
+def encode_frames(frames: list[np.ndarray], fps: float, suffix: str = ".mp4") -> bytes:
+    """Frames as the bytes of an mp4 (H.264) or gif file (for the studio's downloads)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"video{suffix}"
+        _write(path, iter(frames), fps)
+        return path.read_bytes()
 
 
 def undreamed_zoom(image: str | os.PathLike, cfg: ZoomConfig) -> list[np.ndarray]:
@@ -356,4 +382,4 @@ def undreamed_zoom(image: str | os.PathLike, cfg: ZoomConfig) -> list[np.ndarray
 
 
 __all__ = ["MODES", "FrameDreamer", "VideoConfig", "VideoError", "VideoReport", "ZoomConfig", "dream_video", "dream_zoom",
-           "undreamed_zoom"]
+           "encode_frames", "undreamed_zoom", "zoom_frames"]

@@ -60,6 +60,7 @@ async function init() {
   $("backbone").value = info.default_backbone;
   for (const field of [...NUMBER_FIELDS, "top_k_mode"]) setLimits(field, info.dream[field]);
   setLimits("refine", info.fast.refine);
+  for (const field of ["frames", "zoom", "rotate", "frame_steps"]) setLimits(`zoom_${field}`, info.zoom[field]);
   setDefaults();
   if (info.checkpoint) {
     const c = info.checkpoint;
@@ -86,6 +87,16 @@ function setDefaults() {
   $("channels").value = "";
   $("class_target").value = "";
   $("refine").value = state.info.fast.refine.default;
+  for (const field of ["frames", "zoom", "rotate", "frame_steps"]) $(`zoom_${field}`).value = state.info.zoom[field].default;
+}
+
+function zoomRequest() {
+  const request = dreamRequest();
+  request.mode = $("zoom_mode").value;
+  for (const field of ["frames", "zoom", "rotate", "frame_steps"]) request[field] = numberOrNull(`zoom_${field}`);
+  request.max_side = Math.min(request.max_side ?? 299, 1024);
+  for (const key of Object.keys(request)) if (request[key] === null) delete request[key];
+  return request;
 }
 
 async function loadBackbone(name, selected) {
@@ -140,6 +151,7 @@ function setPhoto(image) {
   state.shown = null;
   showImages(image.url, null);
   $("download").hidden = true;
+  $("download-video").hidden = true;
   $("result-info").textContent = "";
   updateCompare();
 }
@@ -256,7 +268,9 @@ function showProgress(job) {
   let text;
   if (job.state === "queued") text = `queued: position ${job.position} in line`;
   else if (job.state === "running") {
-    text = job.kind === "fast" ? "fast dream: generator pass…" : `octave ${s.octave}/${s.octaves} · step ${s.step}/${s.steps}`;
+    text = job.kind === "fast" ? "fast dream: generator pass…"
+      : job.kind === "zoom" ? `zoom: frame ${s.frame}/${s.frames}`
+      : `octave ${s.octave}/${s.octaves} · step ${s.step}/${s.steps}`;
     if (job.eta_s !== null) text += ` · ETA ${job.eta_s.toFixed(1)} s`;
   } else if (job.state === "done") text = `done in ${job.result.seconds.toFixed(2)} s`;
   else text = job.state;
@@ -274,9 +288,15 @@ function showResult(job) {
   download.href = `${job.result.dream}?download=1`;
   download.setAttribute("download", `dream-${job.id}.png`);
   download.hidden = false;
+  const video = $("download-video");
+  video.hidden = !job.result.video;
+  if (job.result.video) {
+    video.href = `${job.result.video}?download=1`;
+    video.setAttribute("download", `zoom-${job.id}.mp4`);
+  }
   $("result-info").textContent = `${job.kind} dream #${job.id}, ${job.result.width}×${job.result.height}, ${job.result.seconds.toFixed(2)} s`;
   const per = (state.latest[job.params.image] ||= {});
-  per[job.kind] = job;
+  if (job.kind !== "zoom") per[job.kind] = job;
   updateCompare();
   for (const item of document.querySelectorAll(".history-item")) item.classList.toggle("selected", item.dataset.id === job.id);
 }
@@ -317,6 +337,7 @@ async function refreshHistory() {
     const label = document.createElement("div");
     label.textContent = job.kind === "fast"
       ? `#${job.id} fast${p.refine ? ` +${p.refine}` : ""} · ${job.result.seconds.toFixed(2)} s`
+      : job.kind === "zoom" ? `#${job.id} zoom ${p.frames} frames ×${p.zoom} · ${job.result.seconds.toFixed(1)} s`
       : `#${job.id} ${p.class_target ? "class " + p.class_target : p.layers.join("+")} · ${p.octaves}×${p.steps} · ${job.result.seconds.toFixed(1)} s`;
     item.append(img, label);
     item.addEventListener("click", () => restore(job));
@@ -328,13 +349,17 @@ async function refreshHistory() {
 async function restore(job) {
   clearError();
   const p = job.params;
-  if (job.kind === "classical") {
+  if (job.kind === "classical" || job.kind === "zoom") {
     $("backbone").value = p.backbone;
     await loadBackbone(p.backbone, p.layers);
     for (const field of NUMBER_FIELDS) $(field).value = p[field] ?? "";
     $("top_k_mode").value = p.top_k_mode;
     $("channels").value = p.channels ? p.channels.join(",") : "";
     $("class_target").value = p.class_target || "";
+    if (job.kind === "zoom") {
+      for (const field of ["frames", "zoom", "rotate", "frame_steps"]) $(`zoom_${field}`).value = p[field];
+      $("zoom_mode").value = p.mode;
+    }
   } else {
     $("refine").value = p.refine;
     $("max_side").value = p.max_side;
@@ -359,6 +384,7 @@ $("fast").addEventListener("click", () => startJob("/api/fast", {
   image: state.image ? state.image.id : null, refine: numberOrNull("refine") ?? 0, max_side: numberOrNull("max_side") ?? 512,
   seed: numberOrNull("fast_seed") ?? 0,
 }));
+$("zoom").addEventListener("click", () => startJob("/api/zoom", zoomRequest()));
 $("cancel").addEventListener("click", cancel);
 $("slider").addEventListener("input", applySlider);
 for (const radio of document.querySelectorAll("input[name=mode]")) {
