@@ -42,7 +42,7 @@ def test_main_job_commands_parse(tmp_path, monkeypatch):
 def test_documented_subcommands_exist():
     documented = {m for block in _bash_blocks() for m in re.findall(r"(?:^|&& |\| )dreamgan ([a-z][\w-]*)", block, re.M)}
     assert {"dream", "make-dataset", "dataset-info", "backbones", "layers", "classes", "train", "sample", "evaluate", "fid",
-            "pipeline", "train-classifier", "serve"} <= documented
+            "pipeline", "train-classifier", "serve", "video", "zoom", "export"} <= documented
     for cmd in documented:
         result = CliRunner().invoke(app, [cmd, "--help"])
         assert result.exit_code == 0, f"README documents `dreamgan {cmd}`, which does not exist"

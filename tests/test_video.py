@@ -240,3 +240,37 @@ def test_cli_video_and_zoom(clip, tmp_path, capsys):
         main(["video", str(tmp_path / "nothing.mp4"), "-o", str(tmp_path / "x.mp4"), "--mode", "fast"])
     err = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 1 and len(err) == 1 and "no video at" in err[0]
+
+
+_KILLED_VIDEO = """
+import os, signal, sys
+import dreamgan.video.cache as cache
+real, n = cache.FrameCache.put, [0]
+def put(self, index, uint8):
+    real(self, index, uint8)
+    n[0] += 1
+    if n[0] == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # a kill -9 right after the 3rd frame is saved
+cache.FrameCache.put = put
+from dreamgan.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_then_the_same_command_gives_the_same_video(clip, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    args = ["video", str(clip), "--mode", "fast", "--runtime", "torch"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "dreamgan", *args, "-o", str(tmp_path / "ref.mp4")], check=True, env=env, capture_output=True)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_VIDEO, *args, "-o", str(tmp_path / "out.mp4")], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL and not (tmp_path / "out.mp4").exists()
+    rerun = subprocess.run([sys.executable, "-m", "dreamgan", *args, "-o", str(tmp_path / "out.mp4")], env=env,
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0 and "3 reused" in rerun.stdout, rerun.stdout + rerun.stderr
+    a, b = read_video(tmp_path / "ref.mp4")[0], read_video(tmp_path / "out.mp4")[0]
+    assert len(a) == len(b) == 10 and all(np.array_equal(x, y) for x, y in zip(a, b))
