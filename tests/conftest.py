@@ -40,6 +40,27 @@ def dreamgan_cache(tmp_path_factory):
         os.environ["DREAMGAN_CACHE"] = old
 
 
+@pytest.fixture(scope="session")
+def tiny_pairs(tmp_path_factory, registered_tiny_backbone):
+    """A paired dataset dreamed with the tiny backbone: 8 pairs of 48 px from 6 smooth random photos."""
+    from PIL import Image
+
+    from dreamgan.dataset import make_dataset
+    from dreamgan.dream import DreamConfig
+
+    root = tmp_path_factory.mktemp("gan")
+    src = root / "photos"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((64, 64), Image.Resampling.BICUBIC).save(src / f"p{i}.png")
+    out = root / "data" / "tiny"
+    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=3, tile=0),
+                 val=0.2, test=0.2, seed=0)
+    return out
+
+
 @pytest.fixture
 def tiny():
     return tiny_backbone()

@@ -7,13 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from dreamgan.dataset import make_dataset
-from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
 from dreamgan.models.pix2pix import ResidualUNet
 from dreamgan.training.distributed import World, join_world
@@ -25,18 +21,8 @@ ARGS = dict(steps=4, image_size=32, batch_size=4, ngf=8, depth=3, eval_every=100
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ddp")
-    src = root / "photos"
-    src.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(6):
-        small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
-        Image.fromarray(small).resize((64, 64), Image.Resampling.BICUBIC).save(src / f"p{i}.png")
-    out = root / "data" / "tiny"
-    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=3, tile=0),
-                 val=0.2, test=0.2, seed=0)
-    return out
+def dataset(tiny_pairs):
+    return tiny_pairs  # conftest: 8 tiny-backbone pairs
 
 
 def _cfg(data, out, **kw) -> TrainConfig:

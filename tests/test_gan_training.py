@@ -8,26 +8,14 @@ import pytest
 import torch
 from PIL import Image
 
-from dreamgan.dataset import make_dataset
-from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
 from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
 from dreamgan.training.gan import TrainConfig, eval_curve, load_gan_checkpoint, train_gan
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gan")
-    src = root / "photos"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
-        Image.fromarray(small).resize((64, 64), Image.Resampling.BICUBIC).save(src / f"p{i}.png")
-    out = root / "data" / "tiny"
-    make_dataset(out, source=src, count=8, size=48, recipe=DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=3, tile=0),
-                 val=0.2, test=0.2, seed=0)
-    return out
+def dataset(tiny_pairs):
+    return tiny_pairs  # conftest: 8 tiny-backbone pairs
 
 
 def _cfg(data, out, **kw):
