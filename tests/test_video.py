@@ -274,3 +274,29 @@ def test_kill_9_then_the_same_command_gives_the_same_video(clip, tmp_path):
     assert rerun.returncode == 0 and "3 reused" in rerun.stdout, rerun.stdout + rerun.stderr
     a, b = read_video(tmp_path / "ref.mp4")[0], read_video(tmp_path / "out.mp4")[0]
     assert len(a) == len(b) == 10 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_a_late_start_seeks_and_picks_the_frames_decoding_would(tmp_path, monkeypatch):
+    import dreamgan.video.io as vio
+
+    frames = [np.full((48, 64, 3), 4 * i, np.uint8) for i in range(60)]  # 5 s at 12 fps, frame i has level 4i
+    path = tmp_path / "long.mp4"
+    with av.open(str(path), "w") as out:  # a keyframe every second, so the seek lands mid-file
+        s = out.add_stream("libx264", rate=12)
+        s.width, s.height, s.pix_fmt, s.gop_size = 64, 48, "yuv420p", 12
+        for f in frames:
+            for packet in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(packet)
+        out.mux(s.encode(None))
+    info = probe_video(path)
+    decodes = []
+    real_decode = av.container.InputContainer.decode
+    monkeypatch.setattr(av.container.InputContainer, "decode",
+                        lambda self, *a, **k: (decodes.append(1) or f for f in real_decode(self, *a, **k)))
+    levels = lambda it: [round(float(f.mean()) / 4) for f in it]  # noqa: E731
+    seeked = levels(read_frames(info, (64, 48), start=3.5, duration=0.5))
+    n_seeked = len(decodes)
+    monkeypatch.setattr(vio, "SEEK_AFTER_S", 1e9)  # decode from the first frame instead
+    decoded = levels(read_frames(info, (64, 48), start=3.5, duration=0.5))
+    assert seeked == decoded == list(range(42, 48))
+    assert n_seeked <= 26 and len(decodes) - n_seeked >= 48, f"the seek skipped the first 2 s ({n_seeked} frames decoded)"

@@ -23,6 +23,9 @@ from dreamgan.fileio import atomic_path
 MAX_PIXELS = 1920 * 1088
 """Largest frame dreamed without `--size` (1080p): a bigger video is refused with a hint."""
 
+SEEK_AFTER_S = 2.0
+"""A `--start` later than this seeks to the keyframe before it instead of decoding up to it."""
+
 FOLDER_FPS = 25.0
 """Frame rate of a folder of frames when `--fps` is not given."""
 
@@ -135,7 +138,9 @@ def read_frames(info: VideoInfo, size: tuple[int, int], *, start: float = 0.0, d
     rate = float(info.fps)
     count = 0
 
-    def fit(frame: np.ndarray) -> np.ndarray:
+    def fit(frame) -> np.ndarray:
+        if not isinstance(frame, np.ndarray):  # a decoded PyAV frame: converted only if it is shown
+            frame = frame.to_ndarray(format="rgb24")
         if (frame.shape[1], frame.shape[0]) == size:
             return frame
         return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS))
@@ -153,24 +158,29 @@ def read_frames(info: VideoInfo, size: tuple[int, int], *, start: float = 0.0, d
             with av.open(str(info.path)) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
-                for frame in container.decode(stream):
-                    t = float(frame.pts * stream.time_base) if frame.pts is not None else None
-                    yield t, frame.to_ndarray(format="rgb24")
+                origin = stream.start_time or 0  # times count from the stream's first frame
+                if start > SEEK_AFTER_S:  # jump to the keyframe before start instead of decoding up to it
+                    container.seek(origin + int((start - 1.0) / stream.time_base), stream=stream, backward=True)
+                for i, frame in enumerate(container.decode(stream)):
+                    t = float((frame.pts - origin) * stream.time_base) if frame.pts is not None else None
+                    if t is None and start > SEEK_AFTER_S:
+                        raise VideoError(f"{info.path}: its frames carry no timestamps, so --start cannot find "
+                                         f"{start:g} s; cut the video first or use --start ≤ {SEEK_AFTER_S:g}")
+                    yield (i / rate if t is None else t), frame
+        except VideoError:
+            raise
         except (av.FFmpegError, OSError, ValueError) as e:
             raise _av_error(info.path, e) from None
 
     # Output frame k shows the newest input frame at or before start + k / rate (times from the
-    # first frame's): the same frames at the file's rate, dropped or repeated at another.
+    # stream's first frame): the same frames at the file's rate, dropped or repeated at another.
     eps = 0.1 / rate
 
     def done(k: int) -> bool:
         return (end is not None and start + k / rate >= end - 1e-9) or (max_frames is not None and k >= max_frames)
 
-    held, first_t, held_t, period = None, None, 0.0, 1 / rate
-    for i, (t, frame) in enumerate(timed()):
-        t = i / rate if t is None else t
-        first_t = t if first_t is None else first_t
-        t -= first_t
+    held, held_t, period = None, 0.0, 1 / rate
+    for t, frame in timed():
         while held is not None and t > start + count / rate + eps:
             if done(count):
                 return
