@@ -125,12 +125,15 @@ class OnnxGenerator:
         self.recipe = json.loads(meta.get("recipe") or "null")
 
     def __call__(self, real_a: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.dream_with_noise(real_a, self.geometry.draw_noise(self.geometry.pad(real_a.float().cpu()), generator))
+        padded = self.geometry.pad(real_a.float().cpu())
+        return self._dream(real_a, padded, self.geometry.draw_noise(padded, generator))
 
     def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """As `ResidualUNet.dream_with_noise`: fake_b for given noise tensors."""
+        return self._dream(real_a, self.geometry.pad(real_a.float().cpu()), noises)
+
+    def _dream(self, real_a: torch.Tensor, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         h, w = real_a.shape[-2:]
-        padded = self.geometry.pad(real_a.float().cpu())
         feeds = {"photo": padded.numpy(), **{f"noise{i}": z.float().cpu().numpy() for i, z in enumerate(noises)}}
         residual = torch.from_numpy(np.asarray(self.session.run(["residual"], feeds)[0]))
         return (real_a.cpu() + residual[..., :h, :w]).clamp(0, 1)

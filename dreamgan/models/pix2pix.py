@@ -179,12 +179,15 @@ class ResidualUNet(nn.Module):
         return y
 
     def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                 part: tuple[int, int] = (0, 1)) -> torch.Tensor:
+                 part: tuple[int, int] = (0, 1), noises: list[torch.Tensor] | None = None) -> torch.Tensor:
         """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any),
-        `part` says which part of a global batch this is (`UNetGeometry.draw_noise`)."""
+        `part` says which part of a global batch this is (`UNetGeometry.draw_noise`); or the
+        given `noises`, shaped as `geometry.draw_noise` makes them for the padded input."""
         h, w = real_a.shape[-2:]
         padded = self.geometry.pad(real_a)
-        return self.core(padded, self.geometry.draw_noise(padded, generator, part))[..., :h, :w]
+        if noises is None:
+            noises = self.geometry.draw_noise(padded, generator, part)
+        return self.core(padded, noises)[..., :h, :w]
 
     def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
                 part: tuple[int, int] = (0, 1)) -> torch.Tensor:
@@ -193,8 +196,7 @@ class ResidualUNet(nn.Module):
     def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """fake_b (B, 3, H, W) in [0, 1] for given noise tensors, shaped as `geometry.draw_noise`
         makes them for the padded input (a video keeps one noise field moving with the scene)."""
-        h, w = real_a.shape[-2:]
-        return (real_a + self.core(self.geometry.pad(real_a), noises)[..., :h, :w]).clamp(0, 1)
+        return (real_a + self.residual(real_a, noises=noises)).clamp(0, 1)
 
 
 class PatchGAN(nn.Module):
