@@ -10,6 +10,14 @@ class DreamganError(Exception):
     """An error caused by input or environment, with a message that says what to do."""
 
 
+def require(checks, prefix: str = "") -> None:
+    """Raise a `DreamganError` with the message of the first (ok, message) pair that is not ok:
+    how every config checks its values when it is made."""
+    for ok, message in checks:
+        if not ok:
+            raise DreamganError(prefix + message)
+
+
 class ImageError(DreamganError):
     """An image file that cannot be read, or is too small or too large to dream."""
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from dreamgan.errors import DreamganError
+from dreamgan.errors import DreamganError, require
 
 DEFAULT_BACKBONE = "inception-v3-tf"
 
@@ -84,9 +84,7 @@ class DreamConfig:
             (self.tile == 0 or self.tile >= 64, "tile must be 0 (no tiling) or ≥ 64 px"),
             (self.tv >= 0 and self.blur >= 0, "tv and blur must be ≥ 0"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(f"bad dream config: {message}")
+        require(checks, "bad dream config: ")
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}

@@ -32,7 +32,7 @@ from torch import nn
 
 from dreamgan import __version__
 from dreamgan.backbones import CLASSIFIER_ARCHS, CLASSIFIER_FORMAT, build_classifier, efficientnet_lite, save_classifier_checkpoint, zoo
-from dreamgan.errors import DreamganError
+from dreamgan.errors import DreamganError, require
 from dreamgan.fileio import append_jsonl, load_torch_file, read_jsonl, write_json_atomic
 from dreamgan.images import load_image, resize_uint8
 from dreamgan.training.image_folder import FolderDataset, FolderScan, scan_image_folder, stratified_split  # noqa: F401
@@ -70,9 +70,7 @@ class ClassifierConfig:
         checks = [(self.epochs >= 1, "--epochs must be ≥ 1"), (self.lr > 0, "--lr must be > 0"),
                   (self.batch_size >= 1, "--batch-size must be ≥ 1"), (0 < self.val < 1, "--val must be in (0, 1)"),
                   (self.image_size >= 32, "--image-size must be ≥ 32"), (self.min_per_class >= 2, "min per class must be ≥ 2")]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(message)
+        require(checks)
 
 
 # -- model ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dreamgan.errors import DreamganError
+from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
 
@@ -107,9 +107,7 @@ class TrainConfig:
                   (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(message)
+        require(checks)
 
     @classmethod
     def from_preset(cls, preset: str | None = None, **overrides) -> "TrainConfig":

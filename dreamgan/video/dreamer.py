@@ -33,7 +33,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from dreamgan.errors import DreamganError
+from dreamgan.errors import require
 from dreamgan.images import uint8_to_x01, x01_to_uint8
 from dreamgan.video.cache import FrameCache, default_cache_dir
 from dreamgan.video.io import VideoError, check_output, output_size, probe_video, read_frames, write_gif, write_mp4
@@ -73,9 +73,7 @@ class VideoConfig:
                   (self.start >= 0, "--start must be ≥ 0"),
                   (self.duration is None or self.duration > 0, "--duration must be > 0"),
                   (self.max_frames is None or self.max_frames >= 1, "--max-frames must be ≥ 1")]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(message)
+        require(checks)
 
 
 @dataclass
@@ -272,9 +270,7 @@ class ZoomConfig:
                   (self.frame_steps >= 1, "--frame-steps must be ≥ 1"),
                   (0.0 <= self.blend < 1.0, "--blend must be in [0, 1)"),
                   (0 < self.fps <= 240, "--fps must be in (0, 240]")]
-        for ok, message in checks:
-            if not ok:
-                raise DreamganError(message)
+        require(checks)
 
 
 def zoom_photo(uint8: np.ndarray, size: int | None) -> np.ndarray:
