@@ -148,6 +148,30 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
     return {"on_step": on_step, "on_eval": on_eval, "on_resume": on_resume}
 
 
+def frame_callbacks(bar: Progress, label: str = "frames") -> dict[str, Callable]:
+    """{"on_plan", "on_frame"} for `dream_video` and `dream_zoom`: a bar over the frames with
+    frames/s (frames reused from an earlier, interrupted run count in the total, not in the
+    rate or the ETA)."""
+    task = bar.add_task(label, total=None, info="", done_before=0)
+    reused = [0]
+
+    def on_plan(total: int | None, done: int) -> None:
+        bar.reset(task, total=total, completed=done, done_before=done, info="")
+
+    def on_frame(n: int, cached: bool) -> None:
+        t = bar._tasks[task]
+        if cached:
+            reused[0] += 1
+            bar.update(task, completed=n, done_before=reused[0], info="reusing frames dreamed before")
+            return
+        if t.total is not None and n > t.total:
+            bar.update(task, total=n)
+        rate = (n - reused[0]) / max(1e-9, t.elapsed or 0.0)
+        bar.update(task, completed=n, info=f"{rate:.2f} frames/s")
+
+    return {"on_plan": on_plan, "on_frame": on_frame}
+
+
 def stage_callback(bar: Progress) -> Callable[[str, bool], None]:
     """`stage(name, done)` for a job without a count (evaluate, sample): a spinner with the
     elapsed time while it runs, ticked to done when it ends."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -14,29 +14,6 @@ ModeOpt = Annotated[str, Opt(help="classical (the engine on every frame) or fast
 CheckpointOpt = Annotated[Optional[Path], Opt("--checkpoint", "-c", help="fast: a run directory or .pt (default: the bundled generator).")]
 RuntimeOpt = Annotated[str, Opt(help="fast: auto (ONNX Runtime when installed), torch or onnx.")]
 FramesOpt = Annotated[Optional[Path], Opt("--frames-dir", help="Keep the dreamed frames (PNG) in this folder (default: a hidden folder, removed when done).")]
-
-
-def _frame_callbacks(bar) -> dict[str, Callable]:
-    """{"on_plan", "on_frame"}: a bar over the frames with frames/s (frames reused from an
-    earlier, interrupted run count in the total, not in the rate)."""
-    task = bar.add_task("frames", total=None, info="", done_before=0)
-    reused = [0]
-
-    def on_plan(total: int | None, done: int) -> None:
-        bar.reset(task, total=total, completed=done, done_before=done, info="")
-
-    def on_frame(n: int, cached: bool) -> None:
-        t = bar._tasks[task]
-        if cached:
-            reused[0] += 1
-            bar.update(task, completed=n, done_before=reused[0], info="reusing frames dreamed before")
-            return
-        if t.total is not None and n > t.total:
-            bar.update(task, total=n)
-        rate = (n - reused[0]) / max(1e-9, t.elapsed or 0.0)
-        bar.update(task, completed=n, info=f"{rate:.2f} frames/s")
-
-    return {"on_plan": on_plan, "on_frame": on_frame}
 
 
 @app.command("video")
@@ -59,14 +36,14 @@ def video_command(
 ):
     """Dream a video frame by frame, each frame carrying the last one's dream along the optical
     flow (no flicker); Ctrl-C keeps the frames made, and the same command continues."""
-    from dreamgan.cli.progress import job_progress
+    from dreamgan.cli.progress import frame_callbacks, job_progress
     from dreamgan.video import VideoConfig, dream_video
 
     cfg = VideoConfig(mode=mode, blend=blend, flow=flow, size=size, fps=fps, start=start, duration=duration,
                       max_frames=max_frames, seed=recipe.seed)
     with job_progress() as bar:
         report = dream_video(source, out, cfg, recipe=recipe, checkpoint=checkpoint, runtime=runtime, frames_dir=frames_dir,
-                             **_frame_callbacks(bar))
+                             **frame_callbacks(bar))
     reused = report.frames - report.made
     typer.echo(f"{report.out}: {report.frames} frames at {report.fps:g} fps" + (" with audio" if report.has_audio else "")
                + (f" ({reused} reused from an interrupted run)" if reused else ""))
@@ -92,12 +69,12 @@ def zoom_command(
 ):
     """Google's infinite zoom: dream, zoom in, dream again, repeat; Ctrl-C keeps the frames
     made, and the same command continues (or goes further with a larger --frames)."""
-    from dreamgan.cli.progress import job_progress
+    from dreamgan.cli.progress import frame_callbacks, job_progress
     from dreamgan.video import ZoomConfig, dream_zoom
 
     cfg = ZoomConfig(mode=mode, frames=frames, zoom=zoom, rotate=rotate, frame_steps=frame_steps, blend=blend, size=size,
                      fps=fps, seed=recipe.seed)
     with job_progress() as bar:
         report = dream_zoom(image, out, cfg, recipe=recipe, checkpoint=checkpoint, runtime=runtime, frames_dir=frames_dir,
-                            **_frame_callbacks(bar))
+                            **frame_callbacks(bar))
     typer.echo(f"{report.out}: {report.frames} frames at {report.fps:g} fps")

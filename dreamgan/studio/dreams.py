@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -135,10 +135,10 @@ def zoom_job(req, photo, guide=None, *, generator=None, ckpt: dict | None = None
     if req.mode == "classical":
         config, guide_x01 = request_recipe(req, guide)
         dreamer = FrameDreamer("classical", (w, h), recipe=config, guide_x01=guide_x01)  # validates the recipe now
-        recipe = {"zoom": cfg.__dict__, "config": config.to_dict()}
+        recipe = {"zoom": asdict(cfg), "config": config.to_dict()}
     else:
         dreamer = FrameDreamer("fast", (w, h), generator=(generator, ckpt), seed=req.seed)
-        recipe = {"zoom": cfg.__dict__, "generator": str(ckpt["path"]), "step": ckpt.get("step")}
+        recipe = {"zoom": asdict(cfg), "generator": str(ckpt["path"]), "step": ckpt.get("step")}
     text = png_text(recipe)
 
     def run(ctx: JobContext) -> DreamResult:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -86,7 +86,6 @@ class VideoReport:
     seconds: float = 0.0
     frames_dir: Path | None = None
     has_audio: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class FrameDreamer:
@@ -143,10 +142,6 @@ class FrameDreamer:
         from dreamgan.dream.engine import DreamEngine
 
         return DreamEngine(self.recipe.replace(octaves=1, steps=steps), objective=self.engine.objective)
-
-
-def _x01(uint8: np.ndarray) -> torch.Tensor:
-    return uint8_to_x01(uint8)  # (1, 3, H, W)
 
 
 def _source_key(path: Path) -> dict:
@@ -218,10 +213,10 @@ def dream_video(source: str | os.PathLike, out: str | os.PathLike, cfg: VideoCon
             dreamer.move(flow)  # the noise follows the motion even over frames dreamed before
             dream_uint8 = cached
         else:
-            x = _x01(frame)
+            x = uint8_to_x01(frame)
             carried = None
             if t > 0 and cfg.blend > 0:
-                carried = warp(_x01(prev_dream) - _x01(prev_frame), flow)  # the last dream's change, moved
+                carried = warp(uint8_to_x01(prev_dream) - uint8_to_x01(prev_frame), flow)  # the last dream's change, moved
             if cfg.mode == "classical":
                 start = x if carried is None else (x + cfg.blend * carried).clamp(0, 1)
                 dream = dreamer.dream(start)
@@ -303,9 +298,9 @@ def zoom_frames(photo: np.ndarray, cfg: ZoomConfig, dreamer: FrameDreamer,
         was_cached = frame is not None
         if frame is None:
             if t == 0:
-                dream = dreamer.dream(_x01(photo))
+                dream = dreamer.dream(uint8_to_x01(photo))
             else:
-                x = warp(_x01(prev), flow)
+                x = warp(uint8_to_x01(prev), flow)
                 if cfg.mode == "classical":
                     dream = dreamer.dream(x, step_engine)
                 else:
@@ -367,12 +362,12 @@ def undreamed_zoom(image: str | os.PathLike, cfg: ZoomConfig) -> list[np.ndarray
     """The same zoom applied to the photo without dreaming: the baseline a zoom's frames beat."""
     from dreamgan.images import load_image
 
-    x = _x01(zoom_photo(load_image(image), cfg.size))
+    x = uint8_to_x01(zoom_photo(load_image(image), cfg.size))
     flow = zoom_flow(x.shape[-2], x.shape[-1], cfg.zoom, cfg.rotate)
     frames = []
     for t in range(cfg.frames):
         if t > 0:
-            x = _x01(x01_to_uint8(warp(x, flow)))
+            x = uint8_to_x01(x01_to_uint8(warp(x, flow)))
         frames.append(x01_to_uint8(x))
     return frames
 
