@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import atomic_path
+from dreamgan.fileio import atomic_path, ensure_writable_dir
 
 ONNX_FORMAT = "dreamgan-onnx-generator/1"
 OPSET = 17
@@ -73,7 +74,7 @@ def export_generator(g, ckpt: dict, out: str | os.PathLike) -> Path:
             "noise_per_level": json.dumps(g.noise_per_level), "step": str(ckpt.get("step")),
             "recipe": json.dumps(ckpt.get("recipe")), "source": str(ckpt["path"])}
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(out.parent)
     with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
         # the TorchScript exporter's notes (no constant folding of slices; instance norm always
         # uses the input's statistics, as this U-Net does at training and at inference) are not
@@ -119,7 +120,7 @@ class OnnxGenerator:
         if meta.get("dreamgan_format") != ONNX_FORMAT:
             raise DreamganError(f"{self.path}: an ONNX file, but not a dreamgan generator (expected {ONNX_FORMAT}); "
                                 "make one with `dreamgan export`")
-        self.geometry = UNetGeometry(int(meta["depth"]), int(meta["unshuffle"]), tuple(json.loads(meta["noise_per_level"])))
+        self.geometry = _checked_geometry(meta, self.session, self.path, UNetGeometry)
         step = meta.get("step", "")
         self.step = int(step) if step.isdigit() else None  # an int, as in a torch checkpoint
         self.recipe = json.loads(meta.get("recipe") or "null")
@@ -137,6 +138,71 @@ class OnnxGenerator:
         feeds = {"photo": padded.numpy(), **{f"noise{i}": z.float().cpu().numpy() for i, z in enumerate(noises)}}
         residual = torch.from_numpy(np.asarray(self.session.run(["residual"], feeds)[0]))
         return (real_a.cpu() + residual[..., :h, :w]).clamp(0, 1)
+
+
+# What `dreamgan export` can write (and a little more): a file that claims more is refused before
+# anything is allocated from its numbers. 2^depth · unshuffle bounds the padding; the channels
+# bound the noise tensors.
+MAX_DEPTH, MAX_UNSHUFFLE, MAX_MULTIPLE, MAX_NOISE = 8, 4, 512, 64
+
+
+def _checked_geometry(meta: dict, session, path: Path, geometry_type):
+    """The `UNetGeometry` an ONNX file's metadata describes, checked field by field and against
+    the graph's declared inputs and outputs, then probed at the smallest size it pads to.
+
+    The metadata comes from the file, so from whoever made it: nothing it says is used (to pad,
+    to draw noise) before it is known to be in range and to agree with the graph.
+
+    Raises:
+        DreamganError: one line naming the field (or the graph part) that is wrong.
+    """
+    def refuse(what: str) -> DreamganError:
+        return DreamganError(f"{path}: {what}; re-export the generator with `dreamgan export`")
+
+    def small_int(key: str, low: int, high: int) -> int:
+        raw = meta.get(key)
+        if raw is None or not re.fullmatch(r"-?[0-9]{1,4}", raw.strip()):
+            raise refuse(f"metadata {key}={raw!r} is not an integer")
+        value = int(raw)
+        if not low <= value <= high:
+            raise refuse(f"metadata {key}={value} is out of range ({low}..{high})")
+        return value
+
+    depth, unshuffle = small_int("depth", 1, MAX_DEPTH), small_int("unshuffle", 1, MAX_UNSHUFFLE)
+    if 2 ** depth * unshuffle > MAX_MULTIPLE:
+        raise refuse(f"metadata depth={depth} with unshuffle={unshuffle} pads to multiples of {2 ** depth * unshuffle} px (at most {MAX_MULTIPLE})")
+    try:
+        noise = json.loads(meta.get("noise_per_level") or "")
+    except ValueError:
+        noise = None
+    if not (isinstance(noise, list) and all(type(n) is int and 0 <= n <= MAX_NOISE for n in noise)):
+        raise refuse(f"metadata noise_per_level={str(meta.get('noise_per_level'))[:40]!r} is not a list of channel counts in 0..{MAX_NOISE}")
+    if len(noise) != depth + 1:
+        raise refuse(f"metadata noise_per_level has {len(noise)} levels, depth={depth} needs {depth + 1}")
+    # the graph: photo (B, 3·1, H, W) and one noise input per noisy level, with its channels
+    want_inputs = [("photo", 3)] + [(f"noise{i}", n) for i, n in enumerate(n for n in noise if n)]
+    got_inputs = [(i.name, i.shape) for i in session.get_inputs()]
+    if [name for name, _ in want_inputs] != [name for name, _ in got_inputs]:
+        raise refuse(f"the graph's inputs {[n for n, _ in got_inputs][:8]} disagree with its metadata "
+                     f"(expected {[n for n, _ in want_inputs]})")
+    outputs = [(o.name, o.shape) for o in session.get_outputs()]
+    for (name, channels), (_, shape) in zip(want_inputs + [("residual", 3)], got_inputs + outputs[:1]):
+        if len(shape) != 4 or shape[1] != channels:
+            raise refuse(f"the graph's {name} is declared {shape}, its metadata says (batch, {channels}, height, width)")
+    if [name for name, _ in outputs] != ["residual"]:
+        raise refuse(f"the graph's outputs {[n for n, _ in outputs][:8]} are not ['residual']")
+    geometry = geometry_type(depth, unshuffle, tuple(noise))
+    # 3. probe: the smallest input the geometry pads to must come back at its own size
+    m = geometry.multiple
+    probe = torch.zeros(1, 3, m, m)
+    feeds = {"photo": probe.numpy(), **{f"noise{i}": z.numpy() for i, z in enumerate(geometry.draw_noise(probe, torch.Generator().manual_seed(0)))}}
+    try:
+        shape = tuple(np.asarray(session.run(["residual"], feeds)[0]).shape)
+    except Exception as e:  # ONNX Runtime's own exception types
+        raise refuse(f"its graph does not run with the geometry its metadata gives ({str(e).splitlines()[0][:120]})") from None
+    if shape != (1, 3, m, m):
+        raise refuse(f"its graph turns a (1, 3, {m}, {m}) photo into {shape}, not a residual of the same size")
+    return geometry
 
 
 def onnxruntime_installed() -> bool:

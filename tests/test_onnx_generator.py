@@ -115,3 +115,77 @@ def test_the_studio_serves_fast_dreams_from_an_onnx_file(bundled_onnx, photo_uin
         photo = client.post("/api/images", content=png_bytes(photo_uint8)).json()
         job = wait_job(client, client.post("/api/fast", json={"image": photo["id"], "seed": 1}).json()["id"])
         assert job["state"] == "done" and job["kind"] == "fast", job["error"]
+
+
+def _with_metadata(src, dst, **changes):
+    """A copy of an exported file whose metadata fields are replaced: what a stranger can hand a user."""
+    import onnx
+
+    model = onnx.load(str(src))
+    for entry in model.metadata_props:
+        if entry.key in changes:
+            entry.value = str(changes[entry.key])
+    onnx.save(model, str(dst))
+    return dst
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("changes, message", [
+    (dict(depth="99"), r"depth=99 is out of range \(1\.\.8\)"),
+    (dict(depth="abc"), r"depth='abc' is not an integer"),
+    (dict(depth="-2"), r"depth=-2 is out of range"),
+    (dict(depth="3"), r"noise_per_level has 6 levels, depth=3 needs 4"),
+    (dict(depth="3", noise_per_level="[4, 4, 4, 4]"), r"inputs .* disagree with its metadata"),
+    (dict(unshuffle="4", depth="8"), r"pads to multiples of 1024 px"),
+    (dict(noise_per_level="[4, 4, 4]"), r"noise_per_level has 3 levels"),
+    (dict(noise_per_level="[1000000000, 4, 4, 4, 4, 4]"), r"noise_per_level=.* not a list of channel counts in 0\.\.64"),
+    (dict(noise_per_level="[8, 4, 4, 4, 4, 4]"), r"noise0 is declared \['batch', 4, .*metadata says \(batch, 8, height, width\)"),
+    (dict(noise_per_level="{}"), r"not a list of channel counts"),
+    (dict(unshuffle="2"), r"graph does not run with the geometry its metadata gives"),
+])
+def test_onnx_metadata_from_a_stranger_is_checked_before_use(bundled_onnx, tmp_path, changes, message):
+    bad = _with_metadata(bundled_onnx, tmp_path / "bad.onnx", **changes)
+    with pytest.raises(DreamganError, match=message) as e:
+        OnnxGenerator(bad)
+    assert "\n" not in str(e.value) and "dreamgan export" in str(e.value), "one line that says how to fix it"
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_an_onnx_graph_that_declares_huge_noise_is_refused_before_allocating(bundled_onnx, tmp_path):
+    import onnx
+
+    model = onnx.load(str(bundled_onnx))
+    model.graph.input[1].type.tensor_type.shape.dim[1].dim_value = 10 ** 9  # noise0: 1e9 channels
+    for entry in model.metadata_props:
+        if entry.key == "noise_per_level":
+            entry.value = "[1000000000, 4, 4, 4, 4, 4]"
+    onnx.save(model, str(tmp_path / "huge.onnx"))
+    with pytest.raises(DreamganError, match="noise_per_level"):
+        OnnxGenerator(tmp_path / "huge.onnx")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_dreamgan_labelled_identity_graph_is_refused(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from dreamgan.onnx_generator import ONNX_FORMAT
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 3, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", 3, "h", "w"])
+    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "id", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    for key, value in dict(dreamgan_format=ONNX_FORMAT, depth="5", unshuffle="1", noise_per_level="[0, 0, 0, 0, 0, 0]").items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(tmp_path / "identity.onnx"))
+    with pytest.raises(DreamganError, match=r"inputs \['x'\] disagree with its metadata \(expected \['photo'\]\)"):
+        OnnxGenerator(tmp_path / "identity.onnx")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_serve_refuses_a_bad_onnx_file_at_startup(bundled_onnx, tmp_path):
+    from dreamgan.studio.app import create_app
+
+    with pytest.raises(DreamganError, match="noise_per_level has 3 levels"):
+        create_app(onnx=str(_with_metadata(bundled_onnx, tmp_path / "bad.onnx", noise_per_level="[4, 4, 4]")))
