@@ -46,15 +46,49 @@ _FILE_MODE = 0o666 & ~_umask()
 """What `open(path, "w")` would give a new file (mkstemp's temp files are 0600)."""
 
 
+def refuse_non_file(target: str | os.PathLike) -> None:
+    """Refuse to write over anything but a regular file (following symlinks).
+
+    Raises:
+        DreamganError: `target` is a folder, a device, a FIFO or a socket.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_file():
+        kind = "a folder" if target.is_dir() else "not a regular file (a device, pipe or socket)"
+        raise DreamganError(f"output {target} exists and is {kind}; give a file path to write")
+
+
+def refuse_same_file(output: str | os.PathLike, *inputs: str | os.PathLike) -> None:
+    """Refuse an output that is one of the inputs (compared as resolved paths), before anything
+    is read, so a command never writes over its own source.
+
+    Raises:
+        DreamganError: naming the file and saying to choose another output.
+    """
+    out = Path(output).resolve()
+    for source in inputs:
+        if Path(source).resolve() == out:
+            raise DreamganError(f"the output {output} is the input {source}: writing it would destroy the source; choose another -o")
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `target`; on success rename it over `target`.
 
     On any exception (including KeyboardInterrupt) the temporary file is removed and
     `target` is left untouched.
+
+    Raises:
+        DreamganError: `target` exists and is not a regular file (a folder, a device such as
+            /dev/full, or a symlink to one: the rename would replace it), or its folder cannot
+            hold a new file (missing, not a folder, not writable).
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    refuse_non_file(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise DreamganError(f"cannot write {target}: {e.strerror or e} (is {target.parent} a writable folder?)") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -435,3 +435,12 @@ def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():
     spec = load_pipeline(root / "pipelines" / "default.toml")
     assert spec["dataset"]["val"] == inspect.signature(make_dataset).parameters["val"].default == 0.15
     assert "[default: dream]" in runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
+
+
+def test_dream_into_the_photos_own_folder_refuses_before_dreaming(photo_file, tmp_path, capsys):
+    before = photo_file.read_bytes()
+    with pytest.raises(SystemExit) as e:
+        main(["dream", str(photo_file), "-o", str(tmp_path), "--backbone", "tiny", "--layers", "conv2", "--octaves", "1", "--steps", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 1 and len(err) == 1 and "would destroy the source" in err[0], err
+    assert photo_file.read_bytes() == before

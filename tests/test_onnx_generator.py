@@ -2,6 +2,8 @@
 at any size, and bad .onnx files are one-line errors."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -189,3 +191,31 @@ def test_serve_refuses_a_bad_onnx_file_at_startup(bundled_onnx, tmp_path):
 
     with pytest.raises(DreamganError, match="noise_per_level has 3 levels"):
         create_app(onnx=str(_with_metadata(bundled_onnx, tmp_path / "bad.onnx", noise_per_level="[4, 4, 4]")))
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_export_to_a_path_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    from dreamgan.cli import main
+
+    (tmp_path / "small.png").write_bytes(b"x")
+    (tmp_path / "photos").mkdir()
+    cases = [(tmp_path / "small.png" / "x.onnx", "small.png exists and is not a directory"),
+             (tmp_path / "photos", "photos exists and is a folder"),
+             ("/dev/full", "not a regular file"),
+             ("/proc/nope.onnx", "cannot write /proc/nope.onnx")]
+    for out, message in cases:
+        with pytest.raises(SystemExit) as e:
+            main(["export", "-o", str(out)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert e.value.code == 1 and len(err) == 1 and message in err[0], (out, err)
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full"), "the device node is left alone"
+    assert (tmp_path / "photos").is_dir() and not list((tmp_path / "photos").iterdir())
+
+
+def test_sample_into_the_photos_own_folder_refuses_to_overwrite_a_photo(photo_uint8, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    before = photo.read_bytes()
+    with pytest.raises(DreamganError, match="would destroy the source"):
+        sample_pix2pix(None, [photo], tmp_path, seed=0, runtime="torch")
+    assert photo.read_bytes() == before

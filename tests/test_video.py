@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -300,3 +301,23 @@ def test_a_late_start_seeks_and_picks_the_frames_decoding_would(tmp_path, monkey
     decoded = levels(read_frames(info, (64, 48), start=3.5, duration=0.5))
     assert seeked == decoded == list(range(42, 48))
     assert n_seeked <= 26 and len(decodes) - n_seeked >= 48, f"the seek skipped the first 2 s ({n_seeked} frames decoded)"
+
+
+def test_an_output_that_is_the_input_is_refused_before_anything_is_read(clip, tmp_path):
+    import shutil
+
+    source = shutil.copy(clip, tmp_path / "clip.mp4")
+    before = Path(source).read_bytes()
+    with pytest.raises(DreamganError, match="would destroy the source"):
+        dream_video(source, tmp_path / "." / "clip.mp4", VideoConfig(mode="fast"))
+    assert Path(source).read_bytes() == before
+    gif = tmp_path / "photo.gif"
+    Image.fromarray(skimage.data.coffee()[:64, :64]).save(gif)
+    before = gif.read_bytes()
+    with pytest.raises(DreamganError, match="would destroy the source"):
+        dream_zoom(gif, gif, ZoomConfig(mode="fast", frames=2, size=64))
+    assert gif.read_bytes() == before
+    (tmp_path / "device.mp4").symlink_to("/dev/null")  # an output that is a device is never replaced
+    with pytest.raises(DreamganError, match="not a regular file"):
+        dream_video(source, tmp_path / "device.mp4", VideoConfig(mode="fast"))
+    assert (tmp_path / "device.mp4").is_symlink()

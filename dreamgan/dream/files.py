@@ -17,7 +17,7 @@ import numpy as np
 from dreamgan import __version__
 from dreamgan.dream.engine import DreamConfig, DreamEngine, Progress
 from dreamgan.errors import ImageError
-from dreamgan.fileio import ensure_writable_dir
+from dreamgan.fileio import ensure_writable_dir, refuse_same_file
 from dreamgan.images import load_image, overlay_uint8, save_png, uint8_to_x01, x01_to_uint8
 
 RECIPE_KEY = "dreamgan.recipe"
@@ -96,6 +96,10 @@ def write_dreams(paths: list[Path], out_dir: str | os.PathLike, dream_fn: Callab
     out = ensure_writable_dir(out_dir)
     report = DreamFilesReport()
     jobs = list(zip(paths, output_names(paths)))
+    for path, stem in jobs:  # `-o` the photos' own folder must not write a dream over its photo
+        refuse_same_file(out / f"{stem}.png", path)
+        if overlay is not None:
+            refuse_same_file(out / f"{stem}.overlay.png", path)
     if skip_existing:
         todo = []
         for path, stem in jobs:

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from dreamgan.errors import require
+from dreamgan.fileio import refuse_same_file
 from dreamgan.images import uint8_to_x01, x01_to_uint8
 from dreamgan.video.cache import FrameCache, default_cache_dir
 from dreamgan.video.io import VideoError, check_output, output_size, probe_video, read_frames, write_gif, write_mp4
@@ -189,6 +190,7 @@ def dream_video(source: str | os.PathLike, out: str | os.PathLike, cfg: VideoCon
         DreamganError / VideoError: bad options, an output that cannot be written (before any
             dreaming), an unreadable or empty video, frames too big without `size`.
     """
+    refuse_same_file(out, source)  # before anything is read: `-o` the source would destroy it
     out = check_output(out, OUTPUTS)
     source = Path(source)
     info = probe_video(source, fps=cfg.fps)
@@ -327,6 +329,7 @@ def dream_zoom(image: str | os.PathLike, out: str | os.PathLike, cfg: ZoomConfig
     from dreamgan.images import load_image
     from dreamgan.sources import sha256_file
 
+    refuse_same_file(out, image)
     out = check_output(out, OUTPUTS)
     photo = zoom_photo(load_image(image), cfg.size)
     h, w = photo.shape[:2]

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from dreamgan.errors import DreamganError
-from dreamgan.fileio import atomic_path
+from dreamgan.fileio import atomic_path, refuse_non_file
 
 MAX_PIXELS = 1920 * 1088
 """Largest frame dreamed without `--size` (1080p): a bigger video is refused with a hint."""
@@ -307,6 +307,7 @@ def check_output(path: str | os.PathLike, suffixes: tuple[str, ...] = (".mp4",))
         raise VideoError(f"{path}: the output must end in {' or '.join(suffixes)}")
     if path.is_dir():
         raise VideoError(f"{path} is a folder; give a file name such as {path / ('dream' + suffixes[0])}")
+    refuse_non_file(path)
     try:
         ensure_writable_dir(path.parent)
     except DreamganError as e:
