@@ -29,15 +29,18 @@ def _cfg(data, out, **kw) -> TrainConfig:
     return TrainConfig.from_preset("dream", data=str(data), out=str(out), device="cpu", **{**ARGS, **kw})
 
 
-def _torchrun(data, out, registered_tiny_backbone, *extra, nproc=2, stop_after=None):
+def _torchrun(data, out, registered_tiny_backbone, *extra, nproc=2, stop_after=None, kill_after=None):
     """`torchrun --standalone --nproc_per_node 2 -m dreamgan train ...` (through tiny_cli)."""
     args = ["train", "--data", str(data), "--out", str(out), "--preset", "dream", "--device", "cpu", "--no-fid",
             "--steps", "4", "--image-size", "32", "--batch-size", "4", "--ngf", "8", "--depth", "3",
             "--eval-every", "100", "--seed", "3", "--lambda-div", "1", *extra]
     env = {**os.environ, "DREAMGAN_TEST_TINY_WEIGHTS": str(registered_tiny_backbone), "OMP_NUM_THREADS": "1"}
     env.pop("DREAMGAN_TEST_STOP_AFTER", None)
+    env.pop("DREAMGAN_TEST_KILL_AFTER", None)
     if stop_after is not None:
         env["DREAMGAN_TEST_STOP_AFTER"] = str(stop_after)
+    if kill_after is not None:
+        env["DREAMGAN_TEST_KILL_AFTER"] = kill_after
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                            str(TINY_CLI), *args], env=env, capture_output=True, text=True, timeout=600)
 
@@ -118,3 +121,14 @@ def test_a_global_batch_that_does_not_split_is_one_line_on_every_rank(dataset, t
     errors = [l for l in r.stderr.splitlines() if l.startswith("error")]
     assert len(errors) == 2 and all("must split evenly over the 2 processes" in l for l in errors), r.stderr[-2000:]
     assert not (tmp_path / "odd").exists(), "nothing is written"
+
+
+@pytest.mark.slow
+def test_a_killed_worker_ends_the_job_with_one_line_naming_the_checkpoint(dataset, tmp_path, registered_tiny_backbone):
+    r = _torchrun(dataset, tmp_path / "k", registered_tiny_backbone, "--steps", "6", "--eval-every", "2", kill_after="1:3")
+    assert r.returncode != 0
+    errors = [l for l in r.stderr.splitlines() if l.startswith("error")]
+    assert len(errors) == 1, r.stderr[-3000:]
+    assert "rank 1 of this torchrun job is gone" in errors[0] and "latest.pt holds step 2" in errors[0] and "--resume" in errors[0]
+    assert "Connection reset by peer" not in r.stderr and "Connection closed by peer" not in r.stderr, "no raw gloo traceback"
+    assert load_gan_checkpoint(tmp_path / "k" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 2

@@ -5,6 +5,7 @@ Env:
     DREAMGAN_TEST_TINY_WEIGHTS  the tiny backbone's weights file (the session fixture's).
     DREAMGAN_TEST_STOP_AFTER    N: every process gets a KeyboardInterrupt (as from Ctrl-C)
                                 after N training steps, at the same point.
+    DREAMGAN_TEST_KILL_AFTER    R:N: the process of rank R SIGKILLs itself after N training steps.
 """
 from __future__ import annotations
 
@@ -40,10 +41,28 @@ def _stop_after(n: int) -> None:
     gan.pix2pix_step = step
 
 
+def _kill_after(rank: int, n: int) -> None:
+    import signal
+
+    import dreamgan.training.gan as gan
+
+    real, calls = gan.pix2pix_step, []
+
+    def step(*args, **kwargs):
+        if len(calls) == n and int(os.environ.get("RANK", "0")) == rank:
+            os.kill(os.getpid(), signal.SIGKILL)
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    gan.pix2pix_step = step
+
+
 if __name__ == "__main__":
     register_backbone("tiny", _build, weights=Path(os.environ["DREAMGAN_TEST_TINY_WEIGHTS"]), description="tests")
     if os.environ.get("DREAMGAN_TEST_STOP_AFTER"):
         _stop_after(int(os.environ["DREAMGAN_TEST_STOP_AFTER"]))
+    if os.environ.get("DREAMGAN_TEST_KILL_AFTER"):
+        _kill_after(*map(int, os.environ["DREAMGAN_TEST_KILL_AFTER"].split(":")))
     from dreamgan.cli import main
 
     main(sys.argv[1:])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import torch
@@ -107,6 +108,23 @@ class World:
     def barrier(self) -> None:
         if self.size > 1:
             dist.barrier()
+
+    def lost_peer(self, error: BaseException) -> bool:
+        """True when `error` is a collective failing because another process is gone (killed,
+        crashed): gloo's "Connection reset/closed by peer", nccl's remote errors."""
+        if self.size == 1 or not isinstance(error, RuntimeError):
+            return False
+        text = str(error).lower()
+        return isinstance(error, getattr(dist, "DistBackendError", ())) or any(
+            s in text for s in ("connection reset by peer", "connection closed by peer", "broken pipe", "remote process exited"))
+
+    def lost_peer_message(self, latest: Path, saved_step: int | None) -> str:
+        """One line for the main process when another rank is gone: which, what was saved, how to go on."""
+        others = [r for r in range(self.size) if r != self.rank]
+        who = f"rank {others[0]}" if len(others) == 1 else f"one of ranks {others[0]}–{others[-1]}"
+        saved = (f"{latest} holds step {saved_step}; rerun the same command with --resume to continue from there"
+                 if saved_step is not None else "no checkpoint was saved yet; rerun the same command to start again")
+        return f"{who} of this torchrun job is gone (killed or crashed), so training stopped; {saved}"
 
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():

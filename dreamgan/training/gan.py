@@ -196,6 +196,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                                  projections=cfg.stats_projections, norm=cfg.stats_norm)
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
+    saved_step = start if resume else None  # the step latest.pt holds
     save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
     if start == 0 and main:
         # reference rows, once per run: the identity baseline (the photo as the "fake")
@@ -249,6 +250,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     best = {"step": step, **scores}
                     save(run / "best.pt")
                 save(run / "latest.pt")
+                saved_step = step
                 write_sample_sheet(run / "samples" / f"step-{step:06d}.png", g, cfg, val)
                 plot_curves(run)
                 if on_eval:
@@ -259,6 +261,11 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         if main:
             save(run / "latest.pt")  # Ctrl-C: keep everything up to the last finished step
         return TrainReport(run, step, losses, evals, interrupted=True)
+    except RuntimeError as e:
+        if not world.lost_peer(e):
+            raise
+        # a killed worker: the collective failed mid-step, so this step's state is not saved
+        raise DreamganError(world.lost_peer_message(run / "latest.pt", saved_step)) from None
     return TrainReport(run, step, losses, evals)
 
 
