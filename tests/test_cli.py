@@ -314,8 +314,8 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     from dreamgan.studio import server
 
     calls = []
-    def fake(checkpoint, host, port, announce, onnx=None):
-        calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()))
+    def fake(checkpoint, host, port, announce, onnx=None, max_queue=8):
+        calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()) + ((max_queue,) if max_queue != 8 else ()))
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
@@ -330,6 +330,8 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     assert "warning: listening on 0.0.0.0" in result.output
     result = runner.invoke(app, ["serve", "--onnx", str(tmp_path / "g.onnx")])
     assert result.exit_code == 0 and calls[-1] == (None, "127.0.0.1", 7860, str(tmp_path / "g.onnx")), "ONNX instead of the bundled .pt"
+    result = runner.invoke(app, ["serve", "--max-queue", "3"])
+    assert result.exit_code == 0 and calls[-1][-1] == 3, "--max-queue reaches the server"
 
 
 def test_serve_errors_are_one_line(tmp_path, capsys):

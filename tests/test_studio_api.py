@@ -394,3 +394,77 @@ def test_a_fast_zoom_runs_the_studio_s_generator(photo_uint8):
         job = wait_job(client, client.post("/api/zoom", json={"image": photo["id"], "mode": "fast", "frames": 3}).json()["id"])
         assert job["state"] == "done" and job["result"]["recipe"]["generator"].endswith("fast_dream.pt"), job["error"]
         assert job["result"]["width"] == 64 and client.get(job["result"]["video"]).status_code == 200
+
+
+# -- bounds and hostile requests (#23) -------------------------------------------------------------
+def test_the_queue_is_bounded_and_answers_429_past_it(photo_uint8):
+    with local_client(create_app(max_queue=2)) as client:
+        photo = _upload(client, photo_uint8)
+        long = {"image": photo["id"], "backbone": "tiny", "layers": ["conv2"], "octaves": 1, "steps": 100, "max_side": 64}
+        ids = [client.post("/api/dreams", json=long) for _ in range(3)]  # 1 running (or about to), 2 waiting at most
+        codes = [r.status_code for r in ids]
+        assert codes[:2] == [202, 202], codes
+        flood = [client.post("/api/dreams", json=long) for _ in range(4)]
+        refused = [r for r in flood if r.status_code == 429]
+        assert refused and all("queue is full" in r.json()["error"] and "\n" not in r.json()["error"] for r in refused)
+        waiting = [j for j in client.get("/api/jobs").json() if j["state"] == "queued"]
+        assert len(waiting) <= 2, "never more than --max-queue jobs wait"
+        for j in client.get("/api/jobs").json():
+            client.post(f"/api/jobs/{j['id']}/cancel")
+    with pytest.raises(DreamganError, match="--max-queue"):
+        create_app(max_queue=0)
+
+
+def test_a_request_for_too_much_work_is_a_422_naming_the_limit(client):
+    photo = client.post("/api/samples/chelsea").json()
+    huge = {"image": photo["id"], "frames": 240, "max_side": 1024, "octaves": 8, "steps": 100, "frame_steps": 20}
+    r = client.post("/api/zoom", json=huge)
+    assert r.status_code == 422 and "over the studio's limit of 1e+09" in r.json()["error"] and "pixel-steps" in r.json()["error"], r.text
+    r = client.post("/api/dreams", json={"image": photo["id"], "max_side": 2048, "octaves": 8, "steps": 100})
+    assert r.status_code == 422 and "limit" in r.json()["error"]
+    assert client.post("/api/zoom", json={"image": photo["id"], "backbone": "tiny", "layers": ["conv2"], "frames": 2,
+                                          "octaves": 1, "steps": 1, "max_side": 64}).status_code == 202, "the defaults stay well inside"
+
+
+def test_nan_and_infinity_are_named_as_such(client):
+    photo = client.post("/api/samples/chelsea").json()
+    for value in ("NaN", "inf", "-Infinity"):
+        r = client.post("/api/zoom", json={"image": photo["id"], "zoom": value})
+        assert r.status_code == 422 and "zoom: NaN and infinity are not numbers a dream takes" in r.json()["error"], r.text
+
+
+def test_a_post_from_another_site_is_refused(client, photo_uint8):
+    body = png_file_bytes(photo_uint8)
+    evil = {"Origin": "http://evil.example.com", "Content-Type": "text/plain"}
+    r = client.post("/api/images", content=body, headers=evil)
+    assert r.status_code == 403 and "evil.example.com" in r.json()["error"], r.text
+    assert client.post("/api/samples/chelsea", headers={"Origin": "null"}).status_code == 403
+    assert client.post("/api/images", content=body, headers={"Origin": "http://127.0.0.1:7860"}).status_code == 201, "the studio's own page"
+    assert client.post("/api/images", content=body).status_code == 201, "no Origin: not a browser page (curl, scripts)"
+    assert client.get("/api/info", headers=evil).status_code == 200, "reads are not refused"
+
+
+def test_a_classical_zoom_reports_and_cancels_within_frame_0(registered_tiny_backbone):
+    from dreamgan.studio.app import StoredImage
+    from dreamgan.studio.dreams import zoom_job
+    from dreamgan.studio.jobs import JobCancelled
+    from dreamgan.studio.requests import ZoomRequest
+
+    uint8 = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    photo = StoredImage("img1", uint8, "upload", 64, 64)
+    req = ZoomRequest(image="img1", backbone="tiny", layers=["conv2"], octaves=2, steps=10, frames=5, frame_steps=2, max_side=64)
+    run = zoom_job(req, photo)
+    reports = []
+
+    class Ctx:
+        def report(self, fraction, *, preview=None, **status):
+            reports.append((fraction, preview is not None, status["frame"]))
+            if len(reports) == 6:
+                raise JobCancelled()  # what a cancel does at the next report
+
+    with pytest.raises(JobCancelled):
+        run(Ctx())
+    fractions = [f for f, _, _ in reports]
+    assert not any(p for _, p, _ in reports), "cancelled inside frame 0, before its frame was done"
+    assert fractions[0] == 0 and all(0 < f < 20 / 28 for f in fractions[1:]), "frame 0's steps report progress (20 of 28 steps)"
+    assert fractions == sorted(fractions)

@@ -18,6 +18,7 @@ def serve_command(
     port: Annotated[int, Opt(help="Port to listen on.")] = DEFAULT_PORT,
     checkpoint: Annotated[Optional[Path], Opt(help="A pix2pix run dir or .pt for fast dreams (default: the bundled generator).")] = None,
     onnx: Annotated[Optional[Path], Opt(help="Fast dreams from a file of `dreamgan export`, with ONNX Runtime.")] = None,
+    max_queue: Annotated[int, Opt(help="Jobs that may wait behind the running one; more are refused (HTTP 429).")] = 8,
 ):
     """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
     from dreamgan.studio.server import run_server
@@ -29,5 +30,5 @@ def serve_command(
 
     if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
         checkpoint = BUNDLED_GENERATOR
-    run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None,
+    run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None, max_queue=max_queue,
                announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

@@ -41,8 +41,8 @@ from dreamgan.errors import DreamganError
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.sample import load_fast_generator
 from dreamgan.studio import catalogue, dreams
-from dreamgan.studio.jobs import DONE, Job, JobQueue
-from dreamgan.studio.requests import MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
+from dreamgan.studio.jobs import DONE, Job, JobQueue, QueueFull
+from dreamgan.studio.requests import MAX_QUEUE, MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
 
 PREVIEW_EVERY = 2
 """Steps between intermediate images."""
@@ -144,6 +144,41 @@ class TrustedHosts:
         await response(scope, receive, send)
 
 
+class SameOrigin:
+    """ASGI middleware: refuse a POST that a page of another site sent.
+
+    A browser names the page that sent a request in its Origin header, and a cross-site page
+    may POST a `text/plain` body without asking first (no CORS preflight): it could upload
+    images or start jobs. So a POST whose Origin is not this studio's own address (the Host it
+    was sent to) is refused with a one-line 403. Requests without an Origin (curl, scripts) are
+    not a browser page's and pass.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or ())
+        origin = headers.get(b"origin")
+        if origin is None or same_origin(origin.decode("latin-1"), headers.get(b"host", b"").decode("latin-1")):
+            return await self.app(scope, receive, send)
+        shown = origin.decode("latin-1")[:60]
+        response = JSONResponse({"error": f"refused: a page from {shown!r} may not send requests to this studio; "
+                                          "use the studio's own page"}, status_code=403)
+        await response(scope, receive, send)
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """True when the Origin header `origin` (`http://127.0.0.1:7860`) names the address in the
+    Host header `host` (`127.0.0.1:7860`); "null" (sandboxed pages, files) never does."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(origin.strip().lower())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc == host.strip().lower()
+
+
 def allowed_hosts(host: str) -> tuple[str, ...] | None:
     """The Host names a studio listening on `host` answers: this machine's names, plus `host`
     itself; None (any) for the all-interfaces addresses 0.0.0.0 and ::, whose users reach it by
@@ -154,16 +189,20 @@ def allowed_hosts(host: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys([*LOCAL_HOSTS, named.lower()]))
 
 
-def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: str | None = None) -> FastAPI:
+def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: str | None = None,
+               max_queue: int = MAX_QUEUE) -> FastAPI:
     """The studio app. With `checkpoint` (a pix2pix run dir or .pt) or `onnx` (a file from
     `dreamgan export`, run with ONNX Runtime) fast dreams are on.
     `host` is the address it listens on: requests must name it, or this machine, in their Host
-    header (`TrustedHosts`).
+    header (`TrustedHosts`). At most `max_queue` jobs wait behind the running one; more are
+    refused with 429.
 
     Raises:
         DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
     """
-    studio = Studio(queue=JobQueue(), images=ImageStore())
+    if max_queue < 1:
+        raise DreamganError(f"--max-queue must be ≥ 1, got {max_queue}")
+    studio = Studio(queue=JobQueue(max_pending=max_queue), images=ImageStore())
     if checkpoint is not None or onnx is not None:
         studio.generator, studio.checkpoint = load_fast_generator(checkpoint, onnx=onnx)
 
@@ -175,6 +214,7 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
     app = FastAPI(title="dreamgan studio", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.studio = studio
+    app.add_middleware(SameOrigin)
     app.add_middleware(TrustedHosts, allowed=allowed_hosts(host))
     static = resources.files("dreamgan.studio") / "static"
 
@@ -186,6 +226,10 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
     @app.exception_handler(DreamganError)  # ImageError and BackboneError too (handlers follow the MRO)
     async def _dreamgan_error(request, exc: DreamganError):
         return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(QueueFull)
+    async def _queue_full(request, exc: QueueFull):
+        return JSONResponse({"error": str(exc)}, status_code=429)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc: RequestValidationError):
@@ -348,7 +392,10 @@ def validation_message(errors: list[dict]) -> str:
             continue
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "request"
         got = f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], (dict, list)) else ""
-        parts.append(f"{where}: {e.get('msg', 'invalid')}{got}")
+        message = e.get("msg", "invalid").removeprefix("Value error, ")
+        if e.get("type") == "finite_number":
+            message = "NaN and infinity are not numbers a dream takes; give a finite number"
+        parts.append(f"{where}: {message}{got}")
     return "; ".join(parts) or "invalid request"
 
 

@@ -145,9 +145,17 @@ def zoom_job(req, photo, guide=None, *, generator=None, ckpt: dict | None = None
         start = time.perf_counter()
         ctx.report(0.0, frame=0, frames=cfg.frames)
         frames = []
-        for frame, _ in zoom_frames(photo_uint8, cfg, dreamer):
+
+        done = [0.0]  # classical: the share of the zoom's ascent steps done (frame 0 weighs its whole recipe)
+
+        def on_step(t: int, fraction: float) -> None:  # within a frame: progress, and where a cancel lands
+            done[0] = fraction
+            ctx.report(fraction, frame=t, frames=cfg.frames)
+
+        for frame, _ in zoom_frames(photo_uint8, cfg, dreamer, on_step=on_step):
             frames.append(frame)
-            ctx.report(len(frames) / cfg.frames, preview=png_bytes(frame, compress_level=1), frame=len(frames), frames=cfg.frames)
+            fraction = done[0] if req.mode == "classical" else len(frames) / cfg.frames
+            ctx.report(fraction, preview=png_bytes(frame, compress_level=1), frame=len(frames), frames=cfg.frames)
         seconds = time.perf_counter() - start
         return DreamResult(frames[-1], photo_uint8, text, recipe, seconds, video_mp4=encode_frames(frames, cfg.fps))
 

@@ -24,6 +24,10 @@ class JobCancelled(Exception):
     """Raised inside a job when its cancel was asked for."""
 
 
+class QueueFull(Exception):
+    """`JobQueue.submit` when `max_pending` jobs already wait."""
+
+
 @dataclass
 class Job:
     """A unit of work and everything a client may ask about it.
@@ -85,15 +89,17 @@ class JobQueue:
 
     Args:
         keep: how many finished jobs to remember (the oldest are forgotten first).
+        max_pending: how many jobs may wait behind the running one; `submit` refuses more.
     """
 
-    def __init__(self, keep: int = 100):
+    def __init__(self, keep: int = 100, max_pending: int = 8):
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: deque[Job] = deque()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._ids = itertools.count(1)
         self._keep = keep
+        self.max_pending = max_pending
         self._closed = False
         self._worker_job: Job | None = None  # the running job, for `close`
         self._worker = threading.Thread(target=self._serve, name="dreamgan-studio-worker", daemon=True)
@@ -101,8 +107,15 @@ class JobQueue:
 
     # -- client side -------------------------------------------------------------------------
     def submit(self, kind: str, params: dict[str, Any], run: Callable[[JobContext], Any]) -> Job:
-        """Queue `run(ctx)`; its return value becomes `job.result`."""
+        """Queue `run(ctx)`; its return value becomes `job.result`.
+
+        Raises:
+            QueueFull: `max_pending` jobs already wait (nothing is queued).
+        """
         with self._lock:
+            if len(self._pending) >= self.max_pending:
+                raise QueueFull(f"the studio's queue is full ({len(self._pending)} jobs waiting); "
+                                "wait for one to finish or cancel one (the server's --max-queue sets the bound)")
             job = Job(id=f"{next(self._ids):05d}", kind=kind, params=params, run=run)
             self._jobs[job.id] = job
             self._pending.append(job)

@@ -132,10 +132,12 @@ class FrameDreamer:
             return self.g.dream_with_noise(x01, self.noise.noises())
         return self.g(x01)
 
-    def dream(self, x01: torch.Tensor, engine=None) -> torch.Tensor:
-        """The dream of x01: the engine (or `engine`, e.g. a few-step one) or the generator."""
+    def dream(self, x01: torch.Tensor, engine=None, progress=None) -> torch.Tensor:
+        """The dream of x01: the engine (or `engine`, e.g. a few-step one) or the generator.
+        `progress(Progress)` is called after every ascent step (classical); what it raises (a
+        cancel) stops the dream there."""
         if self.mode == "classical":
-            return (engine or self.engine).run(x01)
+            return (engine or self.engine).run(x01, progress)
         return self.generate(x01)
 
     def step_engine(self, steps: int):
@@ -285,12 +287,26 @@ def zoom_photo(uint8: np.ndarray, size: int | None) -> np.ndarray:
 
 
 def zoom_frames(photo: np.ndarray, cfg: ZoomConfig, dreamer: FrameDreamer,
-                cache: FrameCache | None = None) -> Iterator[tuple[np.ndarray, bool]]:
+                cache: FrameCache | None = None, on_step: Callable[[int, float], None] | None = None) -> Iterator[tuple[np.ndarray, bool]]:
     """The zoom's frames one by one, as (frame (H, W, 3) uint8, taken from `cache`): frame 0
     the photo's dream, then zoom, rotate and dream again (see `dream_zoom`). With a cache,
-    frames found there are reused and new ones are saved."""
+    frames found there are reused and new ones are saved.
+
+    `on_step(frame, fraction)`: after every ascent step of a classical frame, the share of the
+    whole zoom's steps done, in [0, 1] (frame 0's full recipe counts its octaves × steps); an
+    exception it raises (a cancel) stops the zoom within one step, not one frame."""
     h, w = photo.shape[:2]
     step_engine = dreamer.step_engine(cfg.frame_steps) if cfg.mode == "classical" else None
+    first = dreamer.engine.total_steps(h, w) if step_engine is not None else 1
+    later = cfg.frame_steps if step_engine is not None else 1
+    total = first + (cfg.frames - 1) * later
+
+    def progress_of(t: int):
+        if on_step is None:
+            return None
+        before = 0 if t == 0 else first + (t - 1) * later
+        return lambda p: on_step(t, (before + p.step) / total)
+
     flow = zoom_flow(h, w, cfg.zoom, cfg.rotate)
     prev = None
     for t in range(cfg.frames):
@@ -300,11 +316,11 @@ def zoom_frames(photo: np.ndarray, cfg: ZoomConfig, dreamer: FrameDreamer,
         was_cached = frame is not None
         if frame is None:
             if t == 0:
-                dream = dreamer.dream(uint8_to_x01(photo))
+                dream = dreamer.dream(uint8_to_x01(photo), progress=progress_of(0))
             else:
                 x = warp(uint8_to_x01(prev), flow)
                 if cfg.mode == "classical":
-                    dream = dreamer.dream(x, step_engine)
+                    dream = dreamer.dream(x, step_engine, progress_of(t))
                 else:
                     dream = (x + (1 - cfg.blend) * (dreamer.generate(x) - x)).clamp(0, 1)
             frame = x01_to_uint8(dream)
