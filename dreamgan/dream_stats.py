@@ -14,7 +14,13 @@ own dream, with motifs wherever it likes, and still score well.
     empirical distributions of equal size is the sorted matching.
   * `gram_distance`: the Gram-matrix distance of Gatys et al. 2015 (second moments only).
 
-Both take feature maps (B, C, H, W) and return one distance per image (B,).
+  * `tagged_sliced_wasserstein`: the sliced Wasserstein distance between sets of (photo
+    context, dream feature) pairs: each feature vector carries a low-dimensional *tag* of the
+    photo's own activations at its position (`photo_tags`; spatial tags of Heitz et al. 2021,
+    guidance channels of Gatys et al. 2017). One motif stamped everywhere then costs wherever
+    the photo differs, while where motifs fall within similar content stays free.
+
+All take feature maps (B, C, H, W) and return one distance per image (B,).
 """
 from __future__ import annotations
 
@@ -62,7 +68,55 @@ def gram_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (gx - gy).pow(2).flatten(1).mean(1)
 
 
+def photo_tags(photo: torch.Tensor, dims: int = 8, *, seed: int = 0, smooth: int = 3) -> torch.Tensor:
+    """The photo's context at each position, as a tag: a fixed random projection of its
+    activations to `dims` channels, box-smoothed `smooth`×`smooth`, standardised per image and
+    channel (mean 0, std 1 over positions).
+
+    Args:
+        photo: the photo's activations (B, C, H, W) at one layer.
+        seed: fixes the projection (the same function of the photo every call).
+
+    Returns:
+        (B, dims, H, W), no gradient to `photo` needed (it is context, not a prediction).
+    """
+    proj = unit_projections(photo.shape[1], dims, generator=torch.Generator().manual_seed(seed), device=photo.device)
+    tags = torch.einsum("bchw,ck->bkhw", photo, proj.to(photo.dtype))
+    if smooth > 1:
+        tags = torch.nn.functional.avg_pool2d(tags, smooth, 1, smooth // 2, count_include_pad=False)
+    flat = tags.flatten(2)
+    return ((flat - flat.mean(2, keepdim=True)) / flat.std(2, keepdim=True).clamp_min(1e-6)).view_as(tags)
+
+
+def tagged_sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, tags: torch.Tensor, proj: torch.Tensor,
+                              tag_proj: torch.Tensor, weight: float = 1.0) -> torch.Tensor:
+    """Squared sliced Wasserstein-2 distance between the sets of (tag, feature) pairs of x and y.
+
+    Every direction has a feature part and a tag part of equal norm, so every 1-D projection
+    mixes where (in the photo's terms) with what (the dream's features): a motif matches only
+    if it sits on content like the one it sits on in the true dream.
+
+    Args:
+        x, y: feature maps (B, C, H, W) of the fake and the true dream (same shape).
+        tags: (B, T, H, W) the photo's tags at the same positions (`photo_tags`).
+        proj: (C, K) and tag_proj: (T, K) unit directions.
+        weight: the tags' scale in units of y's feature std per image; 0 = plain SW, large
+            values align positions (and bring back the motif-free mean of aligned losses).
+
+    Returns:
+        (B,) ≥ 0: 0 for identical inputs; invariant to permuting positions that share a tag.
+    """
+    if x.shape != y.shape or tags.shape[-2:] != x.shape[-2:]:
+        raise ValueError(f"tagged_sliced_wasserstein needs equal shapes, got {tuple(x.shape)}, {tuple(y.shape)}, tags {tuple(tags.shape)}")
+    scale = weight * y.detach().flatten(1).std(1).view(-1, 1, 1)  # (B, 1, 1)
+    t = (_as_sets(tags) @ tag_proj) * scale  # (B, HW, K), the same for x and y
+    px = ((_as_sets(x) @ proj + t) / 2 ** 0.5).sort(dim=1).values
+    py = ((_as_sets(y) @ proj + t) / 2 ** 0.5).sort(dim=1).values
+    return (px - py).pow(2).flatten(1).mean(1)
+
+
 STATS_KINDS = ("swd", "gram")
 STATS_NORMS = ("energy", "photo")
 
-__all__ = ["STATS_KINDS", "STATS_NORMS", "gram_distance", "sliced_wasserstein", "unit_projections"]
+__all__ = ["STATS_KINDS", "STATS_NORMS", "gram_distance", "photo_tags", "sliced_wasserstein", "tagged_sliced_wasserstein",
+           "unit_projections"]

@@ -231,6 +231,11 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
         stats_ratio_effnet: the same on EfficientNet-Lite0 (blocks.9, blocks.14), a network no
             generator trains against: a generator that games Inception scores well above and
             badly here.
+        cond_stats_ratio: `stats_ratio` with the photo's tags beside every feature vector
+            (`conditional_stats_ratio`): low only if the fake's motifs sit on the content the
+            true dream's sit on. One motif stamped everywhere scores high here.
+        lattice_index: `lattice_index` of the fake's change to the photo, in [0, 1]: how
+            periodic it is (a lattice of one motif ≈ 1; true dreams ≈ 0.1).
         l1, psnr: pixel error against real_b (PSNR in dB, peak 1).
     """
     from dreamgan.dream.engine import DreamEngine
@@ -252,6 +257,7 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
 
     ratio = dist(acts["f"], acts["b"]) / (dist(acts["a"], acts["b"]) + 1e-12)
     stats = stats_ratio({k: acts[k] for k in "abf"}, layers)
+    cond_stats = conditional_stats_ratio({k: acts[k] for k in "abf"}, layers)
     second = _second_network(engine.device)
     stats_second = stats_ratio({k: second(x, SECOND_LAYERS) for k, x in (("a", real_a), ("b", real_b), ("f", fake_b))},
                                SECOND_LAYERS)
@@ -262,6 +268,7 @@ def paired_dream_metrics(real_a: torch.Tensor, real_b: torch.Tensor, fake_b: tor
     mse = (fake_b - real_b).pow(2).flatten(1).double().mean(1)
     psnr = 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
     per_image = {"attainment": attainment, "feature_ratio": ratio, "stats_ratio": stats, "stats_ratio_effnet": stats_second,
+                 "cond_stats_ratio": cond_stats, "lattice_index": lattice_index(real_a, fake_b),
                  "alignment": alignment, "l1": l1, "psnr": psnr}
     out = {k: float(v.mean()) for k, v in per_image.items()}
     out["alignment_std"] = float(alignment.std()) if len(alignment) > 1 else 0.0
@@ -299,6 +306,78 @@ def stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_P
         num = num + sliced_wasserstein(acts["f"][layer].double(), b, proj) / scale
         den = den + sliced_wasserstein(acts["a"][layer].double(), b, proj) / scale
     return num / den.clamp_min(1e-12)
+
+
+TAG_WEIGHT, TAG_DIMS = 1.0, 8
+"""The conditional statistics ratio's fixed tag weight and tag size (`conditional_stats_ratio`)."""
+
+
+def conditional_stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0,
+                            tag_weight: float = TAG_WEIGHT, tag_dims: int = TAG_DIMS) -> torch.Tensor:
+    """`stats_ratio` over (photo context, dream feature) pairs: each position's feature vector
+    carries the photo's tag there (`dream_stats.photo_tags`, fixed per layer), and the distance
+    is `tagged_sliced_wasserstein` with fixed directions. (N,) float64; 0 for the true dream,
+    1 for the photo; a fake that puts the true dream's motifs on other content scores higher
+    than under `stats_ratio`."""
+    from dreamgan.dream_stats import photo_tags, tagged_sliced_wasserstein, unit_projections
+
+    num, den = 0.0, 0.0
+    for i, layer in enumerate(layers):
+        b = acts["b"][layer].double()
+        gen = torch.Generator().manual_seed(seed + i)
+        proj = unit_projections(b.shape[1], projections, generator=gen, device=b.device).double()
+        tag_proj = unit_projections(tag_dims, projections, generator=gen, device=b.device).double()
+        tags = photo_tags(acts["a"][layer].double(), tag_dims, seed=i)
+        scale = b.pow(2).flatten(1).mean(1) + 1e-12
+        num = num + tagged_sliced_wasserstein(acts["f"][layer].double(), b, tags, proj, tag_proj, tag_weight) / scale
+        den = den + tagged_sliced_wasserstein(acts["a"][layer].double(), b, tags, proj, tag_proj, tag_weight) / scale
+    return num / den.clamp_min(1e-12)
+
+
+LATTICE_LAGS = (12, 100)
+"""The lags (px, Euclidean) over which `lattice_index` looks for a repeat."""
+
+
+def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
+    """How periodic a dream's change to its photo is: the largest normalised autocorrelation of
+    the luminance change (b − photo) at lags of `lags` px.
+
+    The change is mean-removed and Hann-windowed; its autocorrelation (by FFT, zero-padded, so
+    no wrap-around) is divided by the window's own, so that a perfectly periodic change scores
+    ≈ 1 at its period whatever the window's overlap, and then by its value at lag 0. One motif
+    stamped on a lattice scores near 1; DeepDream's aperiodic motifs score ≈ 0.1; white noise
+    less.
+
+    Args:
+        real_a, b: (N, 3, H, W) in [0, 1], photos and their dreams.
+
+    Returns:
+        (N,) float64 in [0, 1] (a change of 0 scores 0).
+    """
+    w_lum = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64, device=b.device).view(1, 3, 1, 1)
+    d = ((b.double() - real_a.double()) * w_lum).sum(1)  # (N, H, W)
+    n, h, w = d.shape
+    d = d - d.mean((1, 2), keepdim=True)
+    window = torch.outer(torch.hann_window(h, periodic=False, dtype=torch.float64, device=d.device),
+                         torch.hann_window(w, periodic=False, dtype=torch.float64, device=d.device))
+
+    def autocorrelation(x: torch.Tensor) -> torch.Tensor:  # (..., H, W) → (..., 2H, 2W), lag 0 at [0, 0]
+        f = torch.fft.rfft2(x, s=(2 * h, 2 * w))
+        return torch.fft.irfft2(f.real ** 2 + f.imag ** 2, s=(2 * h, 2 * w))
+
+    acf = autocorrelation(d * window)  # (N, 2H, 2W)
+    acf_w = autocorrelation(window)  # (2H, 2W)
+    dy = torch.fft.fftfreq(2 * h, 1 / (2 * h), dtype=torch.float64, device=d.device).view(-1, 1)  # signed lags
+    dx = torch.fft.fftfreq(2 * w, 1 / (2 * w), dtype=torch.float64, device=d.device).view(1, -1)
+    radius = (dy ** 2 + dx ** 2).sqrt()
+    # lags where the windows still overlap enough to estimate (≥ 5 % of lag 0's overlap)
+    mask = (radius >= lags[0]) & (radius <= lags[1]) & (acf_w > 0.05 * acf_w[0, 0])
+    if not bool(mask.any()):
+        return torch.zeros(n, dtype=torch.float64)
+    r = acf / acf_w.clamp_min(1e-12)
+    zero = r[:, 0, 0].clamp_min(1e-30)
+    index = (r[:, mask].max(1).values / zero).clamp(0, 1)
+    return torch.where(acf[:, 0, 0] > 1e-12, index, torch.zeros_like(index)).cpu()
 
 
 _SECOND: dict = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dreamgan.dream_stats import gram_distance, sliced_wasserstein, unit_projections
+from dreamgan.dream_stats import gram_distance, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 from dreamgan.training.losses import DreamStatsLoss, lowpass_l1
 
 
@@ -74,3 +74,36 @@ def test_photo_normalised_stats_loss_is_one_for_the_photo_on_every_layer(tiny, k
     assert float(loss(real_b, real_b, real_a=real_a, generator=gen)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="needs real_a"):
         loss(real_b, real_b)
+
+
+def test_tagged_statistics_pair_motifs_with_the_content_under_them():
+    g = torch.Generator().manual_seed(0)
+    photo = torch.zeros(2, 5, 6, 8)
+    photo[:, 0, :, :4], photo[:, 1, :, 4:] = 1.0, 1.0  # two kinds of content: left, right
+    tags = photo_tags(photo, 4, seed=0)
+    assert tags.shape == (2, 4, 6, 8) and torch.allclose(tags.flatten(2).std(2), torch.ones(2, 4), atol=1e-5)
+    proj, tag_proj = unit_projections(6, 64, generator=g), unit_projections(4, 64, generator=g)
+    d = lambda x, y: tagged_sliced_wasserstein(x, y, tags, proj, tag_proj, 1.0)  # noqa: E731
+    y = torch.randn(2, 6, 6, 8, generator=g)
+    assert torch.allclose(d(y, y), torch.zeros(2), atol=1e-10), "0 for identical inputs"
+    # permuting positions that share a tag (columns 0-2 are left content after 3×3 smoothing) changes nothing …
+    block = y[..., :3].flatten(2)
+    within = y.clone()
+    within[..., :3] = block[..., torch.randperm(block.shape[-1], generator=g)].view(2, 6, 6, 3)
+    assert torch.allclose(d(within, y), torch.zeros(2), atol=1e-6)
+    # … but swapping the motif of the left onto the right content costs
+    swapped = torch.cat([y[..., 4:], y[..., :4]], -1)
+    assert (d(swapped, y) > 1e-2).all()
+    assert torch.allclose(sliced_wasserstein(swapped, y, proj), torch.zeros(2), atol=1e-5), "plain SW is blind to it"
+    x = torch.randn(2, 6, 6, 8, generator=g, requires_grad=True)
+    d(x, y).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0, "differentiable"
+
+
+def test_the_stats_loss_with_tags_is_zero_for_the_true_dream_and_one_for_the_photo(tiny):
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(2, 3, 48, 48, generator=g)
+    b = (a + 0.2 * torch.rand(2, 3, 48, 48, generator=g)).clamp(0, 1)
+    loss = DreamStatsLoss(tiny, ["conv1", "conv2"], norm="photo", tag_weight=1.0)
+    assert float(loss(b, b, real_a=a, generator=torch.Generator().manual_seed(1))) < 1e-8
+    assert float(loss(a, b, real_a=a, generator=torch.Generator().manual_seed(1))) == pytest.approx(1.0, abs=1e-5)

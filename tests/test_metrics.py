@@ -147,10 +147,43 @@ def test_stats_metric_is_zero_for_the_true_dream_one_for_the_photo_and_determini
     real_a, real_b, recipe = dream_triplet
     true = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)
     photo = paired_dream_metrics(real_a, real_b, real_a.clone(), recipe)
-    for key in ("stats_ratio", "stats_ratio_effnet"):
+    for key in ("stats_ratio", "stats_ratio_effnet", "cond_stats_ratio"):
         assert true[key] == pytest.approx(0.0, abs=1e-9), key
         assert photo[key] == pytest.approx(1.0, abs=1e-9), key
     half = real_a + 0.5 * (real_b - real_a)
     first, again = (paired_dream_metrics(real_a, real_b, half, recipe) for _ in range(2))
     assert 0 < first["stats_ratio"] < 1 and 0 < first["stats_ratio_effnet"] < 1
     assert first["stats_ratio"] == again["stats_ratio"] and first["stats_ratio_effnet"] == again["stats_ratio_effnet"]
+
+
+def test_lattice_index_is_high_for_a_tiled_motif_low_for_noise_and_deterministic():
+    from dreamgan.metrics import lattice_index
+
+    g = torch.Generator().manual_seed(0)
+    photo = 0.4 + 0.2 * torch.rand(2, 3, 160, 200, generator=g)
+    motif = torch.rand(1, 3, 40, 40, generator=g)
+    tiled = photo + 0.3 * (motif.repeat(2, 1, 4, 5) - 0.5)
+    noise = photo + 0.1 * (torch.rand(2, 3, 160, 200, generator=g) - 0.5)
+    shuffled = tiled.flatten(2)[:, :, torch.randperm(160 * 200, generator=g)].view_as(tiled)  # the same pixels, no order
+    assert (lattice_index(photo, tiled) > 0.9).all(), "one motif on a lattice"
+    assert (lattice_index(photo, noise) < 0.1).all()
+    assert (lattice_index(photo.flatten(2)[:, :, torch.randperm(160 * 200, generator=torch.Generator().manual_seed(1))].view_as(photo),
+                          shuffled) < 0.2).all()
+    assert torch.equal(lattice_index(photo, tiled), lattice_index(photo, tiled)), "deterministic"
+    assert (lattice_index(photo, photo) == 0).all(), "no change, no lattice"
+
+
+def test_conditional_stats_ratio_sees_motifs_moved_to_other_content():
+    from dreamgan.metrics import conditional_stats_ratio, stats_ratio
+
+    # the photo: two kinds of content (left and right halves); the dream: a motif on the left only
+    a = torch.zeros(1, 4, 8, 16)
+    a[:, 0, :, :8], a[:, 1, :, 8:] = 1.0, 1.0
+    b = torch.zeros_like(a)  # at this layer the dream's features are its motif alone
+    b[:, 2, :, :8] = torch.randn(1, 8, 8, generator=torch.Generator().manual_seed(0)) + 3
+    moved = b.clone()
+    moved = torch.roll(b, 8, dims=-1)  # the same motif features, on the other content
+    acts = {"a": {"l": a}, "b": {"l": b}, "f": {"l": moved}}
+    plain, cond = stats_ratio(acts, ["l"]), conditional_stats_ratio(acts, ["l"])
+    assert float(plain) < 1e-9, "position-free statistics cannot tell where the motif went"
+    assert float(cond) > 0.1, "conditioned on the photo, a motif on the wrong content costs"

@@ -62,6 +62,9 @@ class TrainConfig:
     """Random unit directions per layer and step (swd)."""
     stats_norm: str = "energy"
     """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
+    stats_tag: float = 0.0
+    """Photo-conditioned statistics (swd): the weight of the photo's tags beside each feature vector
+    (`dream_stats.tagged_sliced_wasserstein`); 0 = plain, position-free statistics."""
     lambda_lowpass: float = 0.0
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     lambda_div: float = 0.0
@@ -99,6 +102,7 @@ class TrainConfig:
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
+                  (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,

@@ -193,7 +193,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     engine = DreamEngine(recipe, backbone=backbone, device=device) if cfg.arch == "pix2pix" else None
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
-                                 projections=cfg.stats_projections, norm=cfg.stats_norm)
+                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag)
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
     saved_step = start if resume else None  # the step latest.pt holds

@@ -177,10 +177,16 @@ class DreamStatsLoss(nn.Module):
         deep dream layers dominate (on 128-px crops their D is ≈10× the shallow layers'), and
         the shallow layers that carry the motifs' fine texture have almost no say.
 
+    `tag_weight` > 0 (kind 'swd') conditions the statistics on the photo: every feature vector
+    of fake and true dream carries the photo's tag at its position (`dream_stats.photo_tags`, a
+    fixed 8-dim projection of the photo's own activations at that layer), so one motif stamped
+    on every kind of content no longer matches (`tagged_sliced_wasserstein`).
+
     `backbone` is frozen; gradients reach fake_b only.
     """
 
-    def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy"):
+    def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy",
+                 tag_weight: float = 0.0, tag_dims: int = 8):
         super().__init__()
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
 
@@ -190,8 +196,11 @@ class DreamStatsLoss(nn.Module):
             raise ValueError(f"dream-statistics normalisation must be one of {STATS_NORMS}, got {norm!r}")
         if projections < 1:
             raise ValueError("projections must be ≥ 1")
+        if tag_weight < 0 or (tag_weight > 0 and kind != "swd"):
+            raise ValueError("tag_weight must be ≥ 0, and tags need kind 'swd'")
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.kind, self.projections, self.norm = kind, projections, norm
+        self.tag_weight, self.tag_dims = tag_weight, tag_dims
         self.min_side = backbone.min_size(backbone.deepest(self.layers))
         self.net = backbone.truncated(self.layers).folded()
         for p in self.net.parameters():
@@ -202,18 +211,24 @@ class DreamStatsLoss(nn.Module):
         """fake_b, real_b (and real_a, needed by norm 'photo'): (B, 3, H, W) in [0, 1] → scalar
         ≥ 0 (0 when the feature sets agree; ≈1 for the photo under norm 'photo')."""
         from dreamgan.dream.engine import fit_min_size
-        from dreamgan.dream_stats import gram_distance, sliced_wasserstein, unit_projections
+        from dreamgan.dream_stats import gram_distance, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
-        if self.norm == "photo" and real_a is None:
-            raise ValueError("norm 'photo' needs real_a")
+        needs_photo = self.norm == "photo" or self.tag_weight > 0
+        if needs_photo and real_a is None:
+            raise ValueError("norm 'photo' (and photo tags) needs real_a")
         with torch.no_grad():
             target = self.net(fit_min_size(real_b, self.min_side), self.layers)
-            photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if self.norm == "photo" else None
+            photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if needs_photo else None
         acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
         total = 0.0
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             t, f = target[layer], acts[layer]
-            if self.kind == "swd":
+            if self.kind == "swd" and self.tag_weight > 0:
+                proj = unit_projections(t.shape[1], self.projections, generator=generator, device=t.device)
+                tag_proj = unit_projections(self.tag_dims, self.projections, generator=generator, device=t.device)
+                tags = photo_tags(photo[layer], self.tag_dims, seed=i)
+                distance = lambda x: tagged_sliced_wasserstein(x, t, tags, proj, tag_proj, self.tag_weight)  # noqa: E731
+            elif self.kind == "swd":
                 proj = unit_projections(t.shape[1], self.projections, generator=generator, device=t.device)
                 distance = lambda x: sliced_wasserstein(x, t, proj)  # noqa: E731
             else:
