@@ -59,10 +59,8 @@ def export_generator(g, ckpt: dict, out: str | os.PathLike) -> Path:
         import onnx
     except ImportError:
         raise DreamganError(INSTALL_HINT) from None
-    from dreamgan.models.pix2pix import ResidualUNet
-
-    if not isinstance(g, ResidualUNet):
-        raise DreamganError(f"{ckpt['path']}: only the U-Net generator exports to ONNX (this one is {type(g).__name__})")
+    if not exportable(g):
+        raise DreamganError(f"{ckpt['path']}: only the U-Net and dilated generators export to ONNX (this one is {type(g).__name__})")
     g = g.eval()
     m = g.geometry.multiple
     padded = torch.rand(1, 3, 2 * m, 2 * m)
@@ -70,7 +68,7 @@ def export_generator(g, ckpt: dict, out: str | os.PathLike) -> Path:
     names = [f"noise{i}" for i in range(len(noises))]
     axes = {"photo": {0: "batch", 2: "height", 3: "width"}, "residual": {0: "batch", 2: "height", 3: "width"}}
     axes.update({name: {0: "batch", 2: f"{name}_height", 3: f"{name}_width"} for name in names})
-    meta = {"dreamgan_format": ONNX_FORMAT, "depth": g.depth, "unshuffle": g.unshuffle,
+    meta = {"dreamgan_format": ONNX_FORMAT, "depth": g.geometry.depth, "unshuffle": g.unshuffle,
             "noise_per_level": json.dumps(g.noise_per_level), "step": str(ckpt.get("step")),
             "recipe": json.dumps(ckpt.get("recipe")), "source": str(ckpt["path"])}
     out = Path(out)
@@ -168,7 +166,7 @@ def _checked_geometry(meta: dict, session, path: Path, geometry_type):
             raise refuse(f"metadata {key}={value} is out of range ({low}..{high})")
         return value
 
-    depth, unshuffle = small_int("depth", 1, MAX_DEPTH), small_int("unshuffle", 1, MAX_UNSHUFFLE)
+    depth, unshuffle = small_int("depth", 0, MAX_DEPTH), small_int("unshuffle", 1, MAX_UNSHUFFLE)
     if 2 ** depth * unshuffle > MAX_MULTIPLE:
         raise refuse(f"metadata depth={depth} with unshuffle={unshuffle} pads to multiples of {2 ** depth * unshuffle} px (at most {MAX_MULTIPLE})")
     try:
@@ -203,6 +201,15 @@ def _checked_geometry(meta: dict, session, path: Path, geometry_type):
     if shape != (1, 3, m, m):
         raise refuse(f"its graph turns a (1, 3, {m}, {m}) photo into {shape}, not a residual of the same size")
     return geometry
+
+
+def exportable(g) -> bool:
+    """True for the generators whose graph is `core(padded, noises)` with a `UNetGeometry`: the
+    U-Net and the dilated generator (not the backbone generator, not DCGAN)."""
+    from dreamgan.models.context import DilatedResidualNet
+    from dreamgan.models.pix2pix import ResidualUNet
+
+    return isinstance(g, (ResidualUNet, DilatedResidualNet))
 
 
 def onnxruntime_installed() -> bool:

@@ -66,10 +66,9 @@ def load_fast_generator(checkpoint: str | os.PathLike | None = None, *, onnx: st
         g, ckpt = load_pix2pix(checkpoint)
         if runtime == "torch":
             return g, ckpt
-        from dreamgan.models.pix2pix import ResidualUNet
-        from dreamgan.onnx_generator import cached_onnx_generator, onnxruntime_installed
+        from dreamgan.onnx_generator import cached_onnx_generator, exportable, onnxruntime_installed
 
-        if runtime == "auto" and not (onnxruntime_installed() and isinstance(g, ResidualUNet)):
+        if runtime == "auto" and not (onnxruntime_installed() and exportable(g)):
             return g, ckpt
         try:
             return cached_onnx_generator(g, ckpt), {**ckpt, "runtime": "onnxruntime"}

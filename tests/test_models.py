@@ -265,3 +265,36 @@ def test_a_noisy_generator_step_with_the_diversity_term():
     assert 0.0 <= losses["loss_g_div"] < 1.0, "after a few steps the two noise draws give two dreams"
     with pytest.raises(DreamganError, match="lambda-div needs a noisy"):
         TrainConfig(data="x", lambda_div=1.0, noise=0)
+
+
+@pytest.mark.parametrize("size", [(48, 64), (31, 45)])
+def test_dilated_generator_is_the_identity_at_init_and_its_seed_fixes_the_dream(size):
+    from dreamgan.models.context import DilatedResidualNet
+
+    g = DilatedResidualNet(8, 3, unshuffle=2, noise=2)
+    x = torch.rand(2, 3, *size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(g(x, torch.Generator().manual_seed(1)), x), "G ≡ 0 at init"
+        torch.nn.init.normal_(g.head.weight, std=0.05)
+        a, b, c = (g(x, torch.Generator().manual_seed(s)) for s in (1, 1, 2))
+    assert torch.equal(a, b) and a.shape == x.shape, "same seed, same pixels"
+    assert float((c - a).abs().mean()) > 1e-3, "another seed, another dream"
+
+
+def test_dilated_generator_is_shift_equivariant_so_it_marks_no_grid():
+    """A shift of the photo and its noise by r px shifts the dream (away from the borders): the
+    network has no strided level whose cells could pin motifs to a lattice."""
+    from dreamgan.models.context import DilatedResidualNet
+
+    torch.manual_seed(0)
+    g = DilatedResidualNet(8, 3, unshuffle=2, noise=2)
+    torch.nn.init.normal_(g.head.weight, std=0.05)
+    for block in g.blocks:  # instance norm's whole-image statistics would shift a little with the crop
+        block.norm = torch.nn.Identity()
+    x = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    z = torch.randn(1, 2, 48, 48, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        whole = g.residual(x, noises=[z])
+        moved = g.residual(x[..., 2:, 6:], noises=[z[..., 1:, 3:]])  # 2 and 6 px = 1 and 3 cells
+    m = 24  # px: beyond the reach of the borders' padding (1 + 1 + 2 + 4 + 1 + 1 cells of 2 px = 20 px)
+    assert torch.allclose(whole[..., 2 + m:96 - m, 6 + m:96 - m], moved[..., m:94 - m, m:90 - m], atol=1e-5)

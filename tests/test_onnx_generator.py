@@ -133,7 +133,7 @@ def _with_metadata(src, dst, **changes):
 
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("changes, message", [
-    (dict(depth="99"), r"depth=99 is out of range \(1\.\.8\)"),
+    (dict(depth="99"), r"depth=99 is out of range \(0\.\.8\)"),
     (dict(depth="abc"), r"depth='abc' is not an integer"),
     (dict(depth="-2"), r"depth=-2 is out of range"),
     (dict(depth="3"), r"noise_per_level has 6 levels, depth=3 needs 4"),
@@ -219,3 +219,19 @@ def test_sample_into_the_photos_own_folder_refuses_to_overwrite_a_photo(photo_ui
     with pytest.raises(DreamganError, match="would destroy the source"):
         sample_pix2pix(None, [photo], tmp_path, seed=0, runtime="torch")
     assert photo.read_bytes() == before
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_the_dilated_generator_exports_with_pytorch_s_pixels(tmp_path):
+    from dreamgan.models.context import DilatedResidualNet
+    from dreamgan.onnx_generator import export_generator
+
+    torch.manual_seed(0)
+    g = DilatedResidualNet(8, 3, unshuffle=2, noise=2).eval()
+    torch.nn.init.normal_(g.head.weight, std=0.05)
+    path = export_generator(g, {"path": "dilated.pt", "step": 5, "recipe": None}, tmp_path / "dilated.onnx")
+    og = OnnxGenerator(path)
+    x = torch.rand(1, 3, 67, 90, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ours = fast_dream(g, x, seed=3)
+    assert (fast_dream(og, x, seed=3) - ours).abs().max() < 1e-4 and og.geometry.depth == 0

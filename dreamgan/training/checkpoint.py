@@ -34,6 +34,10 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
             taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
             return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+        if cfg.generator == "dilated":
+            from dreamgan.models.context import DilatedResidualNet
+
+            return DilatedResidualNet(cfg.ngf, cfg.depth, cfg.unshuffle, cfg.noise), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
         return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
                             noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator

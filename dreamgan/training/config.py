@@ -19,7 +19,9 @@ class TrainConfig:
     data: str
     arch: str = "pix2pix"
     generator: str = "unet"
-    """pix2pix generator: 'unet' (residual U-Net) or 'backbone' (frozen dreaming network as encoder)."""
+    """pix2pix generator: 'unet' (residual U-Net), 'dilated' (shift-equivariant dilated convs: ngf wide,
+    depth dilation doublings, at 1/unshuffle resolution; `models/context.py`) or 'backbone' (frozen
+    dreaming network as encoder)."""
     taps: tuple[str, ...] = ("conv_2", "conv_4", "mixed_2")
     """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
     out: str = "checkpoints"
@@ -88,7 +90,7 @@ class TrainConfig:
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
         from dreamgan.training.losses import GAN_MODES
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
-                  (self.generator in ("unet", "backbone"), "--generator must be unet or backbone"),
+                  (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream"), "--d-input must be pair or dream"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
@@ -96,7 +98,7 @@ class TrainConfig:
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
                   (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
-                  (self.noise == 0 or self.generator == "unet", "--noise needs the unet generator"),
+                  (self.noise == 0 or self.generator in ("unet", "dilated"), "--noise needs the unet or dilated generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
                    "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
@@ -129,6 +131,9 @@ class TrainConfig:
             base.update(image_size=64, depth=5)
         return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
+
+GENERATORS = ("unet", "dilated", "backbone")
+"""The pix2pix generators `--generator` picks from."""
 
 DEFAULT_PRESET = "dream"
 """The preset of `dreamgan train`, of a pipeline's [train] and of `TrainConfig.from_preset`."""
