@@ -41,7 +41,7 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         DreamganError: not a pix2pix checkpoint, or a split without pairs.
     """
     from dreamgan.dream.engine import DreamConfig, DreamEngine
-    from dreamgan.metrics import dream_scores, fid_kid_x01
+    from dreamgan.metrics import dream_scores, fid_kid_x01, lattice_index
     from dreamgan.pairs import PairedDreams
     from dreamgan.sample import fast_dream, load_generator
 
@@ -81,7 +81,9 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
     if jitter_floor:
         second, second_s = _timed(lambda: DreamEngine(recipe.replace(seed=recipe.seed + 1)).run(real_a))
         rows["jitter floor (2nd true dream)"] = (second, second_s / n)
-    report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": n, "rows": {}}
+    report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": n, "rows": {},
+                    # the yardstick of the rows' lattice index: how periodic the true dreams' own change is
+                    "true_dream_lattice_index": float(lattice_index(real_a, real_b).mean())}
     for name, (images, seconds) in rows.items():
         report["rows"][name] = {**dream_scores(real_a, real_b, images, recipe, engine=engine, fid=fid), "seconds_per_image": seconds}
     if fid and n >= 4:
@@ -112,7 +114,8 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     from dreamgan.sample import load_generator
 
     g, cfg, ckpt = load_generator(checkpoint)
-    dataset = open_dataset(data or cfg.data)
+    data = data or cfg.data  # the report names the dataset it used, given or the run's own
+    dataset = open_dataset(data)
     real_a, real_b = dataset.split(split, min_pairs=2).all_x01()
     others = dataset.split("train", min_pairs=2).all_x01()[1]
     n = len(real_b)
@@ -133,12 +136,14 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
 def format_report(report: dict) -> str:
     """A plain-text table of an evaluation report."""
     cols = {"attainment": "attainment", "feature_ratio": "feat ratio", "stats_ratio": "stats incep", "stats_ratio_effnet": "stats effnet",
-            "alignment": "alignment", "l1": "l1", "psnr": "psnr", "fid": "fid", "kid_mean": "kid incep",
+            "cond_stats_ratio": "cond stats", "lattice_index": "lattice", "alignment": "alignment", "l1": "l1", "psnr": "psnr", "fid": "fid", "kid_mean": "kid incep",
             "kid_effnet_mean": "kid effnet", "seconds_per_image": "s/image"}
     lines = [f"{report['split']} split, N = {report['n']}  ({report['checkpoint']})",
              f"{'':42s}" + "".join(f"{label:>13s}" for label in cols.values())]
     for name, m in report["rows"].items():
         lines.append(f"{name:42s}" + "".join(f"{m[c]:13.4f}" if isinstance(m.get(c), float) else f"{'-':>13s}" for c in cols))
+    if "true_dream_lattice_index" in report:
+        lines.append(f"lattice index of the true dreams themselves: {report['true_dream_lattice_index']:.4f}")
     if "fid_floor_halves" in report:
         f = report["fid_floor_halves"]
         lines.append(f"FID floor (two halves of the true dreams, N = {f['n'][0]} vs {f['n'][1]}): {f['fid']:.3f}")

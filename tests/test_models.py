@@ -296,5 +296,5 @@ def test_dilated_generator_is_shift_equivariant_so_it_marks_no_grid():
     with torch.no_grad():
         whole = g.residual(x, noises=[z])
         moved = g.residual(x[..., 2:, 6:], noises=[z[..., 1:, 3:]])  # 2 and 6 px = 1 and 3 cells
-    m = 24  # px: beyond the reach of the borders' padding (1 + 1 + 2 + 4 + 1 + 1 cells of 2 px = 20 px)
+    m = 30  # px: beyond the reach of the borders' padding (stem 1 + rates 1 + 2 + 3 + final 1 = 8 cells of 2 px, + bilinear and head)
     assert torch.allclose(whole[..., 2 + m:96 - m, 6 + m:96 - m], moved[..., m:94 - m, m:90 - m], atol=1e-5)

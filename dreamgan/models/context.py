@@ -7,8 +7,17 @@ Why not the U-Net: its coarsest level has one cell per 32 px, and a noisy U-Net 
 per cell at the same place in every cell, a lattice about 32–40 px apart on every photo (the
 lattice index of `dreamgan.metrics`). Here no layer is strided: a shift of the photo (by the
 unshuffle factor r) shifts the dream, and nothing in the network marks a grid, so where a motif
-grows depends only on the photo and the noise around it. Receptive field: 2 + 2·Σ dilations
-cells of r px (depth 5, r = 2: 130 px).
+grows depends only on the photo and the noise around it.
+
+Two grids it avoids on purpose:
+  * dilations that are powers of two leave a checkerboard at the largest rate ("gridding", Wang
+    et al. 2018, hybrid dilated convolution), so the rates grow as 1, 2, 3, 5, 8, 13, 21 (no
+    common factor between neighbours). Receptive field: 2·(2 + Σ rates) + 1 cells of r px
+    (depth 6, r = 2: 133 px across);
+  * a pixel-shuffled output gives each of the r² sub-pixel positions its own output channel,
+    and it learns a fixed sub-pixel offset: a stripe of period r everywhere. Here the features
+    are reduced to 8 channels, upsampled bilinearly, and a 3×3 conv at full resolution on them
+    and the photo draws the residual.
 
     fake_b = clamp(real_a + G(real_a, z), 0, 1),   G's last conv zero-initialised → G ≡ 0 at init
 
@@ -41,12 +50,16 @@ class _Block(nn.Module):
         return x + F.leaky_relu(self.norm(y), 0.2)
 
 
+RATES = (1, 2, 3, 5, 8, 13, 21, 34)
+"""Dilation rates of the blocks, in order (`depth` of them, then one of rate 1)."""
+
+
 class DilatedResidualNet(nn.Module):
     """Photo → dream residual by dilated convolutions, no striding (see the module docstring).
 
     Args:
         width: channels of every block.
-        depth: blocks with dilations 1, 2, …, 2^(depth−1), then one of dilation 1.
+        depth: blocks with the first `depth` of `RATES` (1, 2, 3, 5, 8, …), then one of rate 1.
         unshuffle: r: runs at 1/r resolution on space-to-depth input (3·r² channels).
         noise: channels of the N(0, 1) noise map at 1/r resolution (0 = deterministic).
 
@@ -55,15 +68,15 @@ class DilatedResidualNet(nn.Module):
 
     def __init__(self, width: int = 32, depth: int = 5, unshuffle: int = 2, noise: int = 4):
         super().__init__()
-        if width < 1 or depth < 1 or unshuffle < 1 or noise < 0:
-            raise ValueError("width, depth and unshuffle must be ≥ 1, noise ≥ 0")
+        if width < 1 or not 1 <= depth <= len(RATES) or unshuffle < 1 or noise < 0:
+            raise ValueError(f"width and unshuffle must be ≥ 1, depth in 1..{len(RATES)}, noise ≥ 0")
         self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
         self.geometry = UNetGeometry(0, unshuffle, (noise,))
         c_io = 3 * unshuffle ** 2
         self.stem = nn.Sequential(nn.Conv2d(c_io + noise, width, 3, 1, 1, padding_mode="replicate"), nn.LeakyReLU(0.2))
-        self.blocks = nn.ModuleList(_Block(width, 2 ** i, noise) for i in range(depth))
-        self.blocks.append(_Block(width, 1, noise))
-        self.head = nn.Conv2d(width, c_io, 3, 1, 1, padding_mode="replicate")
+        self.blocks = nn.ModuleList(_Block(width, rate, noise) for rate in (*RATES[:depth], 1))
+        self.reduce = nn.Sequential(nn.Conv2d(width, 8, 1), nn.LeakyReLU(0.2))
+        self.head = nn.Conv2d(8 + 3, 3, 3, 1, 1, padding_mode="replicate")
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
@@ -73,17 +86,16 @@ class DilatedResidualNet(nn.Module):
 
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """padded (B, 3, H', W') in [0, 1] (H', W' multiples of r) and its noise → residual (B, 3, H', W')."""
-        x = padded * 2 - 1
-        if self.unshuffle > 1:
-            x = F.pixel_unshuffle(x, self.unshuffle)  # (B, 3r², H/r, W/r)
+        photo = padded * 2 - 1
+        x = F.pixel_unshuffle(photo, self.unshuffle) if self.unshuffle > 1 else photo  # (B, 3r², H/r, W/r)
         z = noises[0] if self.noise else None
         y = self.stem(torch.cat([x, z], 1) if z is not None else x)
         for block in self.blocks:
             y = block(y, z)
-        y = self.head(y)
+        y = self.reduce(y)  # (B, 8, H/r, W/r)
         if self.unshuffle > 1:
-            y = F.pixel_shuffle(y, self.unshuffle)
-        return y
+            y = F.interpolate(y, scale_factor=self.unshuffle, mode="bilinear", align_corners=False)
+        return self.head(torch.cat([y, photo], 1))  # (B, 3, H, W)
 
     # the same calling conventions as ResidualUNet (training steps, sampling, videos, export)
     def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
