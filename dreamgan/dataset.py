@@ -40,6 +40,7 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
+from dreamgan.debian_photos import read_provenance
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
 from dreamgan.images import load_image, resize_uint8, save_png, x01_to_uint8_tensor
 from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
@@ -228,8 +229,9 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     out = Path(out)
     source_id = EMBEDDED_SOURCE if source is None else str(Path(source).resolve())
 
-    # 1. sources
+    # 1. sources (and where each came from, when the folder says: `dreamgan fetch-photos`)
     photos, skipped, duplicates = scan_photos(find_sources(source))
+    provenance = read_provenance(source)
     if not photos:
         raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
     identity = _identity(recipe, size, seed, source_id, photos, val, test)
@@ -314,6 +316,8 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
             save_png(b_path, np.ascontiguousarray(dream_uint8))
             row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
                    "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe.seed}
+            if v.sha256 in provenance:  # the photo's package, path and licence (`fetch-photos`)
+                row["provenance"] = {k: provenance[v.sha256].get(k) for k in ("package", "version", "path", "license", "copyright", "source")}
             append_jsonl(manifest, row)
             done[v.id] = row
             report.made += 1

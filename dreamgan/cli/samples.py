@@ -1,4 +1,4 @@
-"""`dreamgan samples -o DIR`: write the bundled natural photos to a folder."""
+"""`dreamgan samples -o DIR`: the bundled natural photos; `dreamgan fetch-photos -o DIR`: those of the allowed Debian packages."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,3 +19,23 @@ def samples_command(
 
     written = write_samples(out, tuple(names) if names else SAMPLE_PHOTOS)
     typer.echo(f"{len(written)} photo(s) written to {out}")
+
+
+@app.command("fetch-photos")
+def fetch_photos_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the photos and photos.json (their package, path and licence).")] = Path("data/debian_photos"),
+    debs: Annotated[Optional[Path], typer.Option(help="A folder holding the packages' .deb files (default: `apt-get download` them).")] = None,
+    packages: Annotated[Optional[str], typer.Option(help="Comma-separated packages (default: every allowed one).")] = None,
+):
+    """Extract the natural photographs of the Debian packages dreamgan may train on (apt-get
+    download + dpkg-deb -x, nothing installed), with each photo's package, path and licence."""
+    from rich.console import Console
+
+    from dreamgan.debian_photos import fetch_debian_photos
+
+    console = Console(stderr=True)
+    with console.status("fetching and unpacking packages …"):
+        entries = fetch_debian_photos(out, packages=tuple(packages.split(",")) if packages else None, debs=debs,
+                                      on_package=lambda name, n: console.print(f"{name}: {n} photo(s)", highlight=False))
+    typer.echo(f"{len(entries)} photo(s) written to {out} (provenance: {out / 'photos.json'}); dream them with "
+               f"dreamgan make-dataset --source {out} --out data/NAME")

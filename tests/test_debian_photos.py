@@ -1,0 +1,132 @@
+"""Training photos from Debian packages: Qt resource files decode, licences are found, the
+provenance reaches the dataset manifest, and a missing package is one line naming apt-get."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dreamgan.debian_photos import PACKAGES, fetch_debian_photos, licence_of, licence_stanzas, package_photos
+from dreamgan.errors import DreamganError
+from dreamgan.qt_rcc import rcc_files
+
+
+def make_rcc(files: dict[str, bytes], compress: set[str] = frozenset()) -> bytes:
+    """A version-2 Qt resource blob of `files` ({"dir/name": bytes}), as `rcc -binary` lays it out:
+    breadth-first tree of 22-byte nodes, children of a directory stored contiguously."""
+    tree: dict = {}
+    for path, data in files.items():
+        node = tree
+        *dirs, name = path.split("/")
+        for d in dirs:
+            node = node.setdefault(d, {})
+        node[name] = data
+    names, payload, nodes = bytearray(), bytearray(), []
+
+    def name_offset(name: str) -> int:
+        offset = len(names)
+        text = name.encode("utf-16-be")
+        names.extend(struct.pack(">HI", len(name), 0) + text)
+        return offset
+
+    nodes.append(None)  # the root, filled below
+    order = [(0, "", tree)]
+    while order:
+        index, prefix, folder = order.pop(0)
+        first = len(nodes)
+        children = sorted(folder.items())
+        nodes.extend([None] * len(children))
+        entry_name = name_offset(prefix.rsplit("/", 1)[-1]) if prefix else 0
+        nodes[index] = struct.pack(">IHII", entry_name, 2, len(children), first) + b"\0" * 8
+        for k, (name, value) in enumerate(children):
+            path = f"{prefix}/{name}".lstrip("/")
+            if isinstance(value, dict):
+                order.append((first + k, path, value))
+                continue
+            flags, blob = 0, value
+            if path in compress:
+                flags, blob = 1, struct.pack(">I", len(value)) + zlib.compress(value)
+            data_offset = len(payload)
+            payload.extend(struct.pack(">I", len(blob)) + blob)
+            nodes[first + k] = struct.pack(">IHHHI", name_offset(name), flags, 0, 0, data_offset) + b"\0" * 8
+    tree_bytes = b"".join(nodes)
+    tree_off = 20
+    data_off = tree_off + len(tree_bytes)
+    names_off = data_off + len(payload)
+    return b"qres" + struct.pack(">IIII", 2, tree_off, data_off, names_off) + tree_bytes + bytes(payload) + bytes(names)
+
+
+def _webp(seed: int, size=(320, 300)) -> bytes:
+    pixels = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "WEBP", lossless=True)
+    return buf.getvalue()
+
+
+def test_a_qt_resource_file_decodes_to_the_same_files():
+    files = {"act/resource/animals/cow.webp": _webp(0), "act/resource/animals/owl.webp": _webp(1),
+             "act/resource/README": b"Copyright: A\nLicense: CC0-1.0\nFiles: animals/cow.webp\n", "act/Main.qml": b"Item {}"}
+    blob = make_rcc(files, compress={"act/resource/animals/owl.webp", "act/Main.qml"})
+    assert dict(rcc_files(blob)) == files
+    with pytest.raises(DreamganError, match="not a Qt resource file"):
+        list(rcc_files(b"PK\x03\x04 a zip"))
+    with pytest.raises(DreamganError, match="outside the file"):
+        list(rcc_files(blob[:60]))
+
+
+def test_licences_come_from_the_stanza_that_names_the_file():
+    stanzas = licence_stanzas("Files: *\nCopyright: Project\nLicense: GPL-3+\n\n"
+                              "Files: 16.04/bridge.jpg\n other.jpg\nCopyright: Sander, 2018\nLicense: CC-BY-SA-4.0\n")
+    assert licence_of("usr/share/backgrounds/bridge.jpg", stanzas)["license"] == "CC-BY-SA-4.0", "the upstream folder may differ"
+    assert licence_of("usr/share/backgrounds/other.jpg", stanzas)["copyright"] == "Sander, 2018", "continuation lines count"
+    assert licence_of("usr/share/x/unlisted.jpg", stanzas)["license"] == "GPL-3+", "the package's default"
+
+
+def test_photos_inside_rcc_files_get_their_resource_readme_licence(tmp_path):
+    root = tmp_path / "root"
+    rcc_dir = root / "usr/share/gcompris-qt/rcc"
+    rcc_dir.mkdir(parents=True)
+    readme = b"Copyright: Someone\nSource: https://commons.example/cow\nLicense: CC-BY-2.0\nFiles: animals/cow.webp\n"
+    (rcc_dir / "explore_farm_animals.rcc").write_bytes(make_rcc({"a/resource/animals/cow.webp": _webp(0), "a/resource/README": readme,
+                                                                 "a/resource/tiny.svg": b"<svg/>"}))
+    (got,) = list(package_photos(PACKAGES["gcompris-qt-data"], root))
+    path, data, licence = got
+    assert path.endswith("explore_farm_animals.rcc:a/resource/animals/cow.webp") and data == _webp(0)
+    assert licence == {"license": "CC-BY-2.0", "copyright": "Someone", "source": "https://commons.example/cow"}
+
+
+def test_a_missing_package_is_one_line_naming_apt_get(tmp_path, monkeypatch):
+    with pytest.raises(DreamganError, match=r"apt-get download palapeli-data.*--debs") as e:
+        fetch_debian_photos(tmp_path / "out", packages=("palapeli-data",), debs=tmp_path)
+    assert "\n" not in str(e.value)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get on this machine
+    with pytest.raises(DreamganError, match=r"`apt-get` is not on this machine.*apt-get download lxqt-themes"):
+        fetch_debian_photos(tmp_path / "out", packages=("lxqt-themes",))
+    with pytest.raises(DreamganError, match="not a photo package"):
+        fetch_debian_photos(tmp_path / "out", packages=("firefox",))
+
+
+def test_the_photos_provenance_reaches_the_dataset_manifest(tmp_path, registered_tiny_backbone):
+    from dreamgan.dataset import make_dataset
+    from dreamgan.dream import DreamConfig
+
+    src = tmp_path / "photos"
+    src.mkdir()
+    entries = []
+    for i in range(3):
+        data = _webp(i, (64, 64))
+        (src / f"p{i}.webp").write_bytes(data)
+        entries.append({"file": f"p{i}.webp", "package": "palapeli-data", "version": "1", "path": f"usr/share/p{i}.jpg",
+                        "sha256": hashlib.sha256(data).hexdigest(), "license": "CC0-1.0", "copyright": "X", "source": None})
+    (src / "photos.json").write_text(json.dumps({"photos": entries}))
+    make_dataset(tmp_path / "data", source=src, count=3, size=32, val=0, test=0,
+                 recipe=DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=1, tile=0))
+    rows = [json.loads(line) for line in (tmp_path / "data" / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(r["provenance"]["package"] == "palapeli-data" and r["provenance"]["license"] == "CC0-1.0" for r in rows)
+    assert sorted(r["provenance"]["path"] for r in rows) == ["usr/share/p0.jpg", "usr/share/p1.jpg", "usr/share/p2.jpg"]
