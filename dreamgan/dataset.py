@@ -39,8 +39,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from dreamgan import __version__
-from dreamgan.errors import DreamganError
 from dreamgan.debian_photos import read_provenance
+from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
 from dreamgan.images import load_image, resize_uint8, save_png, x01_to_uint8_tensor
 from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)

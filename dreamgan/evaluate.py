@@ -136,7 +136,8 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
 def format_report(report: dict) -> str:
     """A plain-text table of an evaluation report."""
     cols = {"attainment": "attainment", "feature_ratio": "feat ratio", "stats_ratio": "stats incep", "stats_ratio_effnet": "stats effnet",
-            "cond_stats_ratio": "cond stats", "lattice_index": "lattice", "alignment": "alignment", "l1": "l1", "psnr": "psnr", "fid": "fid", "kid_mean": "kid incep",
+            "cond_stats_ratio": "cond stats", "lattice_index": "lattice",
+            "alignment": "alignment", "l1": "l1", "psnr": "psnr", "fid": "fid", "kid_mean": "kid incep",
             "kid_effnet_mean": "kid effnet", "seconds_per_image": "s/image"}
     lines = [f"{report['split']} split, N = {report['n']}  ({report['checkpoint']})",
              f"{'':42s}" + "".join(f"{label:>13s}" for label in cols.values())]

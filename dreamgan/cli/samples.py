@@ -23,7 +23,7 @@ def samples_command(
 
 @app.command("fetch-photos")
 def fetch_photos_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the photos and photos.json (their package, path and licence).")] = Path("data/debian_photos"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the photos and photos.json (package, path, licence).")] = Path("data/debian_photos"),
     debs: Annotated[Optional[Path], typer.Option(help="A folder holding the packages' .deb files (default: `apt-get download` them).")] = None,
     packages: Annotated[Optional[str], typer.Option(help="Comma-separated packages (default: every allowed one).")] = None,
 ):

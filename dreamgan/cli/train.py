@@ -17,7 +17,7 @@ Opt = typer.Option
 def train_command(
     data: Annotated[Path, Opt(help="Dataset made by `dreamgan make-dataset` (data/NAME).")],
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
-    generator: Annotated[str, Opt(help="pix2pix generator: unet, dilated (shift-equivariant: no lattice), or backbone (frozen dreaming network as encoder).")] = "unet",
+    generator: Annotated[str, Opt(help="pix2pix generator: unet, dilated (shift-equivariant), or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
     preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = DEFAULT_PRESET,
     steps: Annotated[int, Opt()] = 2000,
