@@ -298,3 +298,35 @@ def test_dilated_generator_is_shift_equivariant_so_it_marks_no_grid():
         moved = g.residual(x[..., 2:, 6:], noises=[z[..., 1:, 3:]])  # 2 and 6 px = 1 and 3 cells
     m = 30  # px: beyond the reach of the borders' padding (stem 1 + rates 1 + 2 + 3 + final 1 = 8 cells of 2 px, + bilinear and head)
     assert torch.allclose(whole[..., 2 + m:96 - m, 6 + m:96 - m], moved[..., m:94 - m, m:90 - m], atol=1e-5)
+
+
+def test_diff_augment_moves_photo_and_dream_together_and_passes_gradients():
+    from dreamgan.models.projected import diff_augment
+
+    x = torch.rand(3, 3, 32, 40, requires_grad=True)
+    a, b = diff_augment(x, x, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b), "one draw for the photo and its dream"
+    a2, _ = diff_augment(x, x, torch.Generator().manual_seed(1))
+    assert not torch.equal(a, a2), "a fresh draw on every call"
+    b.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0, "differentiable (G's gradient passes through)"
+
+
+def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
+    from dreamgan.models.projected import ProjectedDiscriminator
+
+    torch.manual_seed(0)
+    g, d = ResidualUNet(ngf=8, depth=3, noise=2), ProjectedDiscriminator(tiny, ["conv1", "conv2"], width=8)
+    assert all(k.startswith("heads.") for k in d.state_dict()), "the frozen backbone stays out of checkpoints"
+    frozen = [p.clone() for p in d._backbone.parameters()]
+    opt_g = torch.optim.Adam(g.parameters(), 1e-3)
+    opt_d = torch.optim.Adam(d.parameters(), 1e-3)
+    d0 = {k: v.clone() for k, v in d.state_dict().items()}
+    real_a = torch.rand(2, 3, 48, 48)
+    real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("hinge"), lambda_gan=1.0, lambda_l1=0.0,
+                          generator=torch.Generator().manual_seed(0))
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()) and "loss_d_fake" in losses
+    assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
+    assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters()), "G learns from D through the backbone"

@@ -29,7 +29,7 @@ def train_command(
     lr: Annotated[Optional[float], Opt()] = None,
     gan_mode: Annotated[Optional[str], Opt(help="vanilla, lsgan or hinge.")] = None,
     lambda_gan: Annotated[Optional[float], Opt(help="Weight of the PatchGAN term (0 = no discriminator).")] = None,
-    d_input: Annotated[Optional[str], Opt(help="What the PatchGAN sees: pair (photo and dream) or dream (dream texture alone).")] = None,
+    d_input: Annotated[Optional[str], Opt(help="What D sees: pair (photo and dream), dream (texture alone), or projected (backbone features).")] = None,
     lambda_l1: Annotated[Optional[float], Opt(help="Weight of the pixel L1 anchor (pix2pix: 100).")] = None,
     lambda_feat: Annotated[Optional[float], Opt(help="Weight of the dream-layer feature loss.")] = None,
     lambda_obj: Annotated[Optional[float], Opt(help="Weight of the guarded dream-objective term (0 = off).")] = None,

@@ -20,26 +20,33 @@ GAN_FORMAT = "dreamgan-gan/1"
 
 
 def build_networks(cfg: TrainConfig, recipe: dict | None = None):
-    """(G, D) for the config's arch and sizes; the backbone generator also needs the dataset recipe."""
+    """(G, D) for the config's arch and sizes; the backbone generator and the projected
+    discriminator also need the dataset recipe (its backbone)."""
     if cfg.arch == "pix2pix":
         from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
 
-        if cfg.generator == "backbone":
+        if (cfg.d_input == "projected" or cfg.generator == "backbone") and recipe is None:
+            from dreamgan.pairs import read_dataset_meta
+
+            recipe = read_dataset_meta(cfg.data)["recipe"]
+        backbone = None
+        if cfg.d_input == "projected" or cfg.generator == "backbone":
             from dreamgan.backbones import load_backbone
 
-            if recipe is None:
-                from dreamgan.pairs import read_dataset_meta
-
-                recipe = read_dataset_meta(cfg.data)["recipe"]
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
-            taps = list(dict.fromkeys([*cfg.taps, *recipe["layers"]]))
-            return BackboneUNet(backbone, taps, cfg.ngf), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+        if cfg.d_input == "projected":
+            from dreamgan.models.projected import ProjectedDiscriminator
+
+            d = ProjectedDiscriminator(backbone, list(dict.fromkeys([*cfg.d_layers, *recipe["layers"]])))
+        else:
+            d = PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+        if cfg.generator == "backbone":
+            return BackboneUNet(backbone, list(dict.fromkeys([*cfg.taps, *recipe["layers"]])), cfg.ngf), d
         if cfg.generator == "dilated":
             from dreamgan.models.context import DilatedResidualNet
 
-            return DilatedResidualNet(cfg.ngf, cfg.depth, cfg.unshuffle, cfg.noise), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
-        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise,
-                            noise_levels=cfg.noise_levels or None), PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+            return DilatedResidualNet(cfg.ngf, cfg.depth, cfg.unshuffle, cfg.noise), d
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise, noise_levels=cfg.noise_levels or None), d
     from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
     return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)

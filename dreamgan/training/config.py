@@ -43,6 +43,10 @@ class TrainConfig:
     z_dim: int = 100
     gan_mode: str = "lsgan"
     d_input: str = "pair"
+    """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN) or projected
+    (patch heads on the frozen backbone's features of both, with DiffAugment; `models/projected.py`)."""
+    d_layers: tuple[str, ...] = ("conv_4",)
+    """With d_input='projected': layers judged besides the dataset's dream layers."""
     """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
     lambda_gan: float = 1.0
     lambda_l1: float = 10.0
@@ -84,7 +88,7 @@ class TrainConfig:
     """auto (CUDA if present), cpu, cuda or cuda:N (see `devices.resolve_device`)."""
 
     def __post_init__(self):
-        for key in ("taps", "stats_layers", "crop_scale"):
+        for key in ("taps", "d_layers", "stats_layers", "crop_scale"):
             if not isinstance(getattr(self, key), tuple):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
@@ -92,7 +96,7 @@ class TrainConfig:
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
-                  (self.d_input in ("pair", "dream"), "--d-input must be pair or dream"),
+                  (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),

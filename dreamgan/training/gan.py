@@ -163,7 +163,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     if resume:
         run = world.from_main(lambda: _resume_run(cfg, resume, name))
         ckpt = load_gan_checkpoint(run / "latest.pt")
-        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf"), f"cannot resume {run}")
+        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers"), f"cannot resume {run}")
         g.load_state_dict(ckpt["g"])
         d.load_state_dict(ckpt["d"])
         opt_g.load_state_dict(ckpt["opt_g"])
