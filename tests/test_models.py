@@ -330,3 +330,22 @@ def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
     assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters()), "G learns from D through the backbone"
+
+
+def test_the_octave_generator_carries_each_octave_s_dream_up_to_the_next():
+    from dreamgan.models.octaves import OctaveGenerator
+
+    class AddOne(torch.nn.Module):  # a "dream" that adds 0.05 wherever it runs
+        def forward(self, x, generator=None, part=(0, 1)):
+            return (x + 0.05).clamp(0, 1)
+
+    x = 0.3 + 0.2 * torch.rand(1, 3, 64, 80, generator=torch.Generator().manual_seed(0))
+    out = OctaveGenerator(AddOne(), octaves=3, scale=1.4, min_side=16)(x)
+    assert out.shape == x.shape
+    assert torch.allclose(out, x + 0.15, atol=1e-4), "three octaves, each adding its part on top of the last"
+    g = OctaveGenerator(ResidualUNet(8, 2, noise=2), octaves=3)
+    with torch.no_grad():
+        assert torch.equal(g(x, torch.Generator().manual_seed(0)), x), "the identity at initialisation"
+        torch.nn.init.normal_(g.g.head.weight, std=0.05)
+        a, b, c = (g(x, torch.Generator().manual_seed(s)) for s in (1, 1, 2))
+    assert torch.equal(a, b) and float((a - c).abs().mean()) > 1e-3, "a seed fixes every octave's noise"

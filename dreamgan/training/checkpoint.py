@@ -6,7 +6,7 @@ G, D, optimisers and schedulers, step, best) and loads with `weights_only=True`.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import torch
@@ -21,7 +21,13 @@ GAN_FORMAT = "dreamgan-gan/1"
 
 def build_networks(cfg: TrainConfig, recipe: dict | None = None):
     """(G, D) for the config's arch and sizes; the backbone generator and the projected
-    discriminator also need the dataset recipe (its backbone)."""
+    discriminator also need the dataset recipe (its backbone). With `g_octaves` > 1 the
+    generator runs coarse to fine (`models/octaves.py`)."""
+    if cfg.arch == "pix2pix" and cfg.g_octaves > 1:
+        from dreamgan.models.octaves import OctaveGenerator
+
+        g, d = build_networks(replace(cfg, g_octaves=1), recipe)
+        return OctaveGenerator(g, cfg.g_octaves, cfg.g_octave_scale), d
     if cfg.arch == "pix2pix":
         from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
 

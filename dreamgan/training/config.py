@@ -45,6 +45,10 @@ class TrainConfig:
     d_input: str = "pair"
     """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN) or projected
     (patch heads on the frozen backbone's features of both, with DiffAugment; `models/projected.py`)."""
+    g_octaves: int = 1
+    """Apply the generator coarse to fine over this many octaves (`models/octaves.py`; 1 = one pass)."""
+    g_octave_scale: float = 1.4
+    """Size ratio between those octaves."""
     d_layers: tuple[str, ...] = ("conv_4",)
     """With d_input='projected': layers judged besides the dataset's dream layers."""
     """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
@@ -101,6 +105,7 @@ class TrainConfig:
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
+                  (self.g_octaves >= 1 and self.g_octave_scale > 1, "--g-octaves must be ≥ 1 and --g-octave-scale > 1"),
                   (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
                   (self.noise == 0 or self.generator in ("unet", "dilated"), "--noise needs the unet or dilated generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),

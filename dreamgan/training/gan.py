@@ -81,7 +81,7 @@ def _check_same_dataset(run: Path, data: Dataset) -> None:
             "or drop --resume to start a new run on this dataset")
 
 
-ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim")
+ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim", "g_octaves", "g_octave_scale")
 """The options that shape the generator: a checkpoint's weights fit only a config that agrees on them."""
 
 
