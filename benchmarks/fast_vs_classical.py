@@ -53,7 +53,7 @@ def _generators(presets: list[str], checkpoints: list[str]):
         cfg = TrainConfig.from_preset(name, data="-")
         yield f"preset {name}", build_networks(cfg)[0].eval(), cfg, None
     for path in checkpoints:
-        from dreamgan.sample import load_generator
+        from dreamgan.fast import load_generator
 
         g, cfg, ckpt = load_generator(path)
         yield f"checkpoint {ckpt['path']}", g, cfg, ckpt["recipe"]
@@ -77,7 +77,7 @@ def main() -> None:
     classical_s = best_of(lambda: classical.run(x[:1]), repeats=2)
     result = {"size": 299, "threads": torch.get_num_threads(), "torch": torch.__version__,
               "classical": {"recipe": recipe.to_dict(), "seconds_per_image": classical_s}, "generators": {}}
-    from dreamgan.sample import fast_dream
+    from dreamgan.fast import fast_dream
 
     for name, g, cfg, ckpt_recipe in _generators([p for p in args.presets.split(",") if p], args.checkpoint):
         latency = best_of(lambda: g(x[:1]), args.repeats)

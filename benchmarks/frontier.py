@@ -32,9 +32,9 @@ def _per_image_seconds(fn, x: torch.Tensor) -> tuple[torch.Tensor, float]:
 @torch.no_grad()
 def main() -> None:
     from dreamgan.dream import DreamConfig, DreamEngine
+    from dreamgan.fast import fast_dream, load_generator
     from dreamgan.metrics import paired_dream_metrics
     from dreamgan.pairs import PairedDreams, read_dataset_meta
-    from dreamgan.sample import fast_dream, load_generator
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/default")

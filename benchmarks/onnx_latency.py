@@ -29,8 +29,8 @@ def seconds(fn, repeats: int) -> float:
 
 
 def main() -> None:
-    from dreamgan.onnx_generator import OnnxGenerator, export_onnx
-    from dreamgan.sample import fast_dream, load_generator
+    from dreamgan.fast import fast_dream, load_generator, load_pix2pix, write_onnx
+    from dreamgan.fast.onnx import OnnxGenerator
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default=None)
@@ -39,7 +39,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     g = load_generator(args.checkpoint)[0]
     with tempfile.TemporaryDirectory() as tmp:
-        og = OnnxGenerator(export_onnx(args.checkpoint, Path(tmp) / "g.onnx"), threads=torch.get_num_threads())
+        og = OnnxGenerator(write_onnx(*load_pix2pix(args.checkpoint), Path(tmp) / "g.onnx"), threads=torch.get_num_threads())
         rows = {}
         for label, (h, w) in {"299px": (299, 299), "720p": (720, 1280)}.items():
             x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))

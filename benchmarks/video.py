@@ -88,7 +88,7 @@ def main() -> None:
                            "fast_vs_classical": round(fast["frames_per_s"] / classical["frames_per_s"], 1)}
             if label == "299px" and args.flicker_frames > 1:
                 flickers = {mode: flicker_rows(src, Path(tmp), mode, args.flicker_frames) for mode in ("fast", "classical")}
-    from dreamgan.onnx_generator import onnxruntime_installed
+    from dreamgan.fast.onnx import onnxruntime_installed
 
     print(json.dumps({"threads": torch.get_num_threads(), "fast_runtime": "onnxruntime" if onnxruntime_installed() else "torch",
                       "classical_recipe": "default (4 octaves x 10 steps, mixed_3 + mixed_5)", "flow": "dis", "blend": 0.5,

@@ -21,9 +21,9 @@ from PIL import Image, ImageDraw
 
 
 def main() -> None:
+    from dreamgan.fast import fast_dream, load_generator
     from dreamgan.images import x01_to_uint8
     from dreamgan.pairs import PairedDreams, read_manifest
-    from dreamgan.sample import fast_dream, load_generator
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/release")

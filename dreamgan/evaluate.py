@@ -41,9 +41,9 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         DreamganError: not a pix2pix checkpoint, or a split without pairs.
     """
     from dreamgan.dream.engine import DreamConfig, DreamEngine
+    from dreamgan.fast import fast_dream, load_generator
     from dreamgan.metrics import dream_scores, fid_kid_x01, lattice_index
     from dreamgan.pairs import PairedDreams
-    from dreamgan.sample import fast_dream, load_generator
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch == "dcgan":
@@ -109,9 +109,9 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     Raises:
         DreamganError: fewer than 2 pairs in the split or in train.
     """
+    from dreamgan.fast import load_generator
     from dreamgan.metrics import fid_kid_both_x01
     from dreamgan.pairs import open_dataset
-    from dreamgan.sample import load_generator
 
     g, cfg, ckpt = load_generator(checkpoint)
     data = data or cfg.data  # the report names the dataset it used, given or the run's own

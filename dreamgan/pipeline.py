@@ -79,9 +79,9 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     stage = hooks.get("stage", lambda name, done=False: None)
     from dreamgan.dataset import make_dataset
     from dreamgan.evaluate import evaluate_run, format_report
+    from dreamgan.fast import write_fast_dreams
     from dreamgan.images import list_images
     from dreamgan.photos import write_samples
-    from dreamgan.sample import sample_pix2pix
     from dreamgan.training.gan import train_gan
     from dreamgan.training.rundir import latest_run_dir
 
@@ -136,18 +136,18 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
             images = write_samples(run / "photos")
         out = sa["out"] or run / "fast_dreams"
         stage("sample")
-        written, failed = sample_pix2pix(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"])
+        written, failed = write_fast_dreams(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"])
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} fast dream(s) in {out}")
     if "export" in todo:
-        from dreamgan.bundled import export_generator
+        from dreamgan.fast import load_pix2pix, write_bundled_generator
         from dreamgan.pairs import dataset_hash
 
         evaluation = results.get("evaluate")
         provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),
                       "evaluate": {k: evaluation[k] for k in ("split", "n", "rows")} if evaluation else None}
-        out = export_generator(run, stages["export"]["out"], provenance=provenance)
+        out = write_bundled_generator(*load_pix2pix(run), stages["export"]["out"], provenance=provenance)
         results["export"] = {"out": str(out), "bytes": out.stat().st_size}
         echo(f"[export] {out} ({results['export']['bytes'] / 2**20:.1f} MiB)")
     return results

@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dreamgan.bundled import BUNDLED_GENERATOR, MAX_BUNDLED_BYTES
-from dreamgan.sample import load_generator, sample_pix2pix
+from dreamgan.fast import load_generator, write_fast_dreams
+from dreamgan.fast.bundled import BUNDLED_GENERATOR, MAX_BUNDLED_BYTES
 
 
 def test_the_bundled_generator_is_small_safe_and_self_describing():
@@ -27,7 +27,7 @@ def test_the_bundled_generator_dreams_offline_any_size_and_its_seed_picks_the_dr
     Image.fromarray(resize_uint8(photo_uint8, size[::-1])).save(photo)  # (W, H)
     dreams = []
     for seed in (0, 0, 7):
-        written, failed = sample_pix2pix(None, [photo], tmp_path / f"out{len(dreams)}", seed=seed)
+        written, failed = write_fast_dreams(None, [photo], tmp_path / f"out{len(dreams)}", seed=seed)
         assert not failed
         dreams.append(np.asarray(Image.open(written[0])).astype(int))
     assert dreams[0].shape == (*size, 3)

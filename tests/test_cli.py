@@ -319,7 +319,7 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
-    from dreamgan.bundled import BUNDLED_GENERATOR
+    from dreamgan.fast.bundled import BUNDLED_GENERATOR
 
     result = runner.invoke(app, ["serve"])
     assert BUNDLED_GENERATOR.is_file(), "the bundled generator ships with the package"

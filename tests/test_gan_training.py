@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from dreamgan.errors import DreamganError
-from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
+from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
 from dreamgan.training.gan import TrainConfig, eval_curve, load_gan_checkpoint, train_gan
 
 
@@ -115,7 +115,7 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     photo = tmp_path / "photo.png"
     Image.fromarray(photo_uint8).save(photo)
     (tmp_path / "bad.png").write_bytes(b"nope")
-    written, failed = sample_pix2pix(p2p.run_dir, [photo, tmp_path / "bad.png"], tmp_path / "fast", overlay=0.5)
+    written, failed = write_fast_dreams(p2p.run_dir, [photo, tmp_path / "bad.png"], tmp_path / "fast", overlay=0.5)
     assert [p.name for p in written] == ["photo.png"] and len(failed) == 1
     assert np.asarray(Image.open(written[0])).shape == photo_uint8.shape
     g, cfg, _ = load_generator(p2p.run_dir)
@@ -123,11 +123,11 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
         x = torch.rand(1, 3, 41, 57)
         assert torch.equal(g(x), load_generator(p2p.run_dir)[0](x)), "save -> load gives identical outputs"
     dc = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=3))
-    files = sample_dcgan(dc.run_dir, tmp_path / "noise", n=3, interpolate=4)
+    files = write_noise_dreams(dc.run_dir, tmp_path / "noise", n=3, interpolate=4)
     assert [p.name for p in files] == ["sample-0000.png", "sample-0001.png", "sample-0002.png", "interpolation.png"]
     assert np.asarray(Image.open(files[-1])).shape == (64, 4 * 64, 3)
     with pytest.raises(DreamganError, match="from noise"):
-        sample_pix2pix(dc.run_dir, [photo], tmp_path / "x")
+        write_fast_dreams(dc.run_dir, [photo], tmp_path / "x")
     from dreamgan.evaluate import evaluate_run, format_report
 
     report = evaluate_run(dc.run_dir, split="train", out_dir=tmp_path / "ev")
@@ -178,7 +178,7 @@ def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(da
     dreams = {}
     for seed in (0, 0, 1):
         out = tmp_path / f"fast{seed}-{len(dreams)}"
-        written, _ = sample_pix2pix(report.run_dir, [photo], out, seed=seed)
+        written, _ = write_fast_dreams(report.run_dir, [photo], out, seed=seed)
         dreams.setdefault(seed, []).append(np.asarray(Image.open(written[0])))
     assert np.array_equal(dreams[0][0], dreams[0][1]), "same seed, same pixels"
     assert np.abs(dreams[0][0].astype(int) - dreams[1][0].astype(int)).mean() > 0.1, "another seed, another dream (an untrained head would give 0)"
@@ -201,12 +201,12 @@ def test_multi_scale_crops_are_paired_and_sized(dataset):
 
 
 def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path, monkeypatch):
-    from dreamgan import bundled
-    from dreamgan.bundled import export_generator
+    from dreamgan.fast import bundled
+    from dreamgan.fast import load_pix2pix, write_bundled_generator
 
     report = train_gan(TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=2, image_size=32,
                                                batch_size=2, ngf=8, depth=3, eval_every=2, eval_fid=False))
-    path = export_generator(report.run_dir, tmp_path / "w" / "fast_dream.pt", provenance={"note": "test"})
+    path = write_bundled_generator(*load_pix2pix(report.run_dir), tmp_path / "w" / "fast_dream.pt", provenance={"note": "test"})
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     assert "d" not in ckpt and "opt_g" not in ckpt and ckpt["provenance"]["note"] == "test"
     monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", path)
@@ -216,7 +216,7 @@ def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path
             x = torch.rand(1, 3, *size)
             assert g(x, torch.Generator().manual_seed(0)).shape == x.shape
     with pytest.raises(DreamganError, match="over the"):
-        export_generator(report.run_dir, tmp_path / "big.pt", max_bytes=1000)
+        write_bundled_generator(*load_pix2pix(report.run_dir), tmp_path / "big.pt", max_bytes=1000)
     assert not (tmp_path / "big.pt").exists(), "a refused export leaves nothing behind"
     monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", tmp_path / "missing.pt")
     with pytest.raises(DreamganError, match="no bundled generator.*release.toml"):

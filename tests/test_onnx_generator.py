@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 pytest.importorskip("onnxruntime")
 
 from dreamgan.errors import DreamganError  # noqa: E402
-from dreamgan.onnx_generator import OnnxGenerator, export_onnx  # noqa: E402
-from dreamgan.sample import fast_dream, load_generator, sample_pix2pix  # noqa: E402
+from dreamgan.fast import fast_dream, load_generator, load_pix2pix, write_fast_dreams, write_onnx  # noqa: E402  # noqa: E402
+from dreamgan.fast.onnx import OnnxGenerator  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def bundled_onnx(tmp_path_factory):
-    return export_onnx(None, tmp_path_factory.mktemp("onnx") / "fast.onnx")
+    return write_onnx(*load_pix2pix(None), tmp_path_factory.mktemp("onnx") / "fast.onnx")
 
 
 @pytest.mark.parametrize("size", [(299, 299), (173, 241)])
@@ -37,17 +37,17 @@ def test_onnx_runtime_equals_pytorch_for_the_same_seed(bundled_onnx, size):
 def test_sample_with_onnx_writes_the_same_dream_as_pytorch(bundled_onnx, photo_uint8, tmp_path):
     photo = tmp_path / "photo.png"
     Image.fromarray(photo_uint8).save(photo)
-    (a,), _ = sample_pix2pix(None, [photo], tmp_path / "torch", seed=2)
-    (b,), _ = sample_pix2pix(None, [photo], tmp_path / "onnx", seed=2, onnx=bundled_onnx)
+    (a,), _ = write_fast_dreams(None, [photo], tmp_path / "torch", seed=2)
+    (b,), _ = write_fast_dreams(None, [photo], tmp_path / "onnx", seed=2, onnx=bundled_onnx)
     diff = np.abs(np.asarray(Image.open(a)).astype(int) - np.asarray(Image.open(b)).astype(int))
     assert diff.max() <= 1, "at most one uint8 step of rounding apart"
 
 
 def test_sample_runs_onnx_runtime_by_default_from_a_cached_export(photo_uint8, tmp_path, monkeypatch):
-    import dreamgan.onnx_generator as onnx_generator
+    import dreamgan.fast.loading as loading
     from dreamgan.cli.root import app
-    from dreamgan.onnx_generator import onnx_cache_dir
-    from dreamgan.sample import load_fast_generator
+    from dreamgan.fast import load_fast_generator
+    from dreamgan.fast.onnx import onnx_cache_dir
 
     monkeypatch.setenv("DREAMGAN_CACHE", str(tmp_path / "cache"))
     photo = tmp_path / "photo.png"
@@ -72,9 +72,9 @@ def test_sample_runs_onnx_runtime_by_default_from_a_cached_export(photo_uint8, t
     assert np.abs(a - b).max() <= 1
     assert not isinstance(load_fast_generator(None, runtime="torch")[0], OnnxGenerator)
     # without the extra, auto is PyTorch and onnx is one line that says how to install it
-    monkeypatch.setattr(onnx_generator, "onnxruntime_installed", lambda: False)
+    monkeypatch.setattr(loading, "onnxruntime_installed", lambda: False)
     assert not isinstance(load_fast_generator(None, runtime="auto")[0], OnnxGenerator)
-    monkeypatch.setattr(onnx_generator, "cached_onnx_generator", lambda g, c: (_ for _ in ()).throw(DreamganError("no extra")))
+    monkeypatch.setattr(loading, "cached_onnx_generator", lambda g, c: (_ for _ in ()).throw(DreamganError("no extra")))
     with pytest.raises(DreamganError, match="no extra"):
         load_fast_generator(None, runtime="onnx")
     with pytest.raises(DreamganError, match="unknown runtime"):
@@ -100,7 +100,7 @@ def test_only_the_unet_generator_exports(tmp_path):
 
     dcgan = tiny_pix2pix_run(tmp_path, arch="dcgan")
     with pytest.raises(DreamganError, match="dcgan generator"):
-        export_onnx(dcgan, tmp_path / "x.onnx")
+        write_onnx(*load_pix2pix(dcgan), tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists(), "nothing half-written"
 
 
@@ -171,7 +171,7 @@ def test_a_dreamgan_labelled_identity_graph_is_refused(tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
-    from dreamgan.onnx_generator import ONNX_FORMAT
+    from dreamgan.fast.onnx import ONNX_FORMAT
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 3, "h", "w"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", 3, "h", "w"])
@@ -217,19 +217,18 @@ def test_sample_into_the_photos_own_folder_refuses_to_overwrite_a_photo(photo_ui
     Image.fromarray(photo_uint8).save(photo)
     before = photo.read_bytes()
     with pytest.raises(DreamganError, match="would destroy the source"):
-        sample_pix2pix(None, [photo], tmp_path, seed=0, runtime="torch")
+        write_fast_dreams(None, [photo], tmp_path, seed=0, runtime="torch")
     assert photo.read_bytes() == before
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_the_dilated_generator_exports_with_pytorch_s_pixels(tmp_path):
     from dreamgan.models.context import DilatedResidualNet
-    from dreamgan.onnx_generator import export_generator
 
     torch.manual_seed(0)
     g = DilatedResidualNet(8, 3, unshuffle=2, noise=2).eval()
     torch.nn.init.normal_(g.head.weight, std=0.05)
-    path = export_generator(g, {"path": "dilated.pt", "step": 5, "recipe": None}, tmp_path / "dilated.onnx")
+    path = write_onnx(g, {"path": "dilated.pt", "step": 5, "recipe": None}, tmp_path / "dilated.onnx")
     og = OnnxGenerator(path)
     x = torch.rand(1, 3, 67, 90, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

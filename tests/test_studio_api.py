@@ -330,7 +330,7 @@ def test_job_queue_runs_jobs_in_order_never_two_at_once_and_reports_failures():
 # -- fast dreams -----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
-    from dreamgan.sample import fast_dream, load_generator
+    from dreamgan.fast import fast_dream, load_generator
 
     with local_client(create_app(str(runs["pix2pix"]))) as client:
         info = client.get("/api/info").json()
@@ -387,7 +387,7 @@ def test_a_zoom_streams_its_frames_and_serves_the_video(client):
 
 
 def test_a_fast_zoom_runs_the_studio_s_generator(photo_uint8):
-    from dreamgan.bundled import BUNDLED_GENERATOR
+    from dreamgan.fast.bundled import BUNDLED_GENERATOR
 
     with local_client(create_app(str(BUNDLED_GENERATOR))) as client:
         photo = _upload(client, photo_uint8)

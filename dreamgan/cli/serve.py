@@ -26,7 +26,7 @@ def serve_command(
     if not is_loopback(host):
         typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
-    from dreamgan.bundled import BUNDLED_GENERATOR
+    from dreamgan.fast.bundled import BUNDLED_GENERATOR
 
     if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
         checkpoint = BUNDLED_GENERATOR

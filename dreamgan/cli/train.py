@@ -73,7 +73,8 @@ def train_command(
         batch_size=batch_size, ngf=ngf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
-        stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm, stats_tag=stats_tag, g_octaves=g_octaves,
+        stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
+        stats_tag=stats_tag, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     resume_from = (run if run else True) if resume else False
@@ -103,17 +104,17 @@ def sample_command(
     runtime: Annotated[str, Opt(help="auto (ONNX Runtime when the [onnx] extra is installed: faster on a CPU), torch or onnx.")] = "auto",
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
+    from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
     from dreamgan.images import list_images
-    from dreamgan.sample import load_generator, sample_dcgan, sample_pix2pix
 
     cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
-        written = sample_dcgan(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
+        written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
         typer.echo(f"{len(written)} file(s) written to {out}")
         return
     if not images:
         raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
-    written, failed = sample_pix2pix(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx,
+    written, failed = write_fast_dreams(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx,
                                      runtime=runtime)
     for _, message in failed:
         typer.secho(f"error: {message}", fg="red", err=True)
@@ -129,9 +130,9 @@ def export_command(
 ):
     """Export a pix2pix generator to ONNX (dynamic size; the noise is an input, so seeds still
     pick the pixels); run it with `dreamgan sample --onnx FILE`."""
-    from dreamgan.onnx_generator import export_onnx
+    from dreamgan.fast import load_pix2pix, write_onnx
 
-    typer.echo(f"{export_onnx(checkpoint, out)}: ONNX generator written (run it: dreamgan sample --onnx {out} PHOTOS)")
+    typer.echo(f"{write_onnx(*load_pix2pix(checkpoint), out)}: ONNX generator written (run it: dreamgan sample --onnx {out} PHOTOS)")
 
 
 @app.command("evaluate")

@@ -28,8 +28,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+import dreamgan.dream.objectives as O
 from dreamgan.backbones import Backbone, load_backbone
-from dreamgan.dream import objectives as O
 from dreamgan.dream.config import PRESETS, DreamConfig, preset  # noqa: F401  (re-exported)
 from dreamgan.errors import DreamganError
 

@@ -36,11 +36,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import dreamgan.studio.catalogue as catalogue
+import dreamgan.studio.dreams as dreams
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
+from dreamgan.fast import load_fast_generator
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
-from dreamgan.sample import load_fast_generator
-from dreamgan.studio import catalogue, dreams
 from dreamgan.studio.jobs import DONE, Job, JobQueue, QueueFull
 from dreamgan.studio.requests import MAX_QUEUE, MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
 

@@ -24,7 +24,6 @@ def studio_info(checkpoint: dict | None) -> dict:
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
     from dreamgan.photos import SAMPLE_PHOTOS
-    from dreamgan.studio.dreams import describe_checkpoint
     from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
 
     return {
@@ -94,3 +93,27 @@ def backbone_info(name: str) -> dict:
     default = DEFAULT_LAYERS.get(name) or [spatial[round(0.55 * (len(spatial) - 1))]]
     return {"name": name, "layers": layers, "classes": list(bb.class_names or []), "default_layers": default,
             "min_size": min_side, "shape_side": side}
+
+
+def describe_checkpoint(ckpt: dict | None) -> dict | None:
+    """What the page shows about the loaded generator."""
+    if ckpt is None:
+        return None
+    cfg = ckpt.get("config", {})
+    recipe = ckpt.get("recipe") or {}
+    return {"path": str(ckpt["path"]), "name": checkpoint_name(ckpt["path"]), "arch": ckpt.get("arch"), "step": ckpt.get("step"),
+            "image_size": cfg.get("image_size"), "generator": cfg.get("generator"),
+            "dataset_layers": recipe.get("layers"), "dataset_backbone": recipe.get("backbone")}
+
+
+def checkpoint_name(path) -> str:
+    """What the page calls a generator: its run's name (`00002-pix2pix-default/best.pt`), or
+    `bundled generator` for the one in the package; never the server's full path."""
+    from pathlib import Path
+
+    from dreamgan.fast.bundled import BUNDLED_GENERATOR
+
+    path = Path(path)
+    if path.resolve() == BUNDLED_GENERATOR.resolve():
+        return "bundled generator"
+    return f"{path.parent.name}/{path.name}" if path.suffix == ".pt" else path.name

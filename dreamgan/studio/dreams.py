@@ -104,7 +104,7 @@ def fast_job(generator, ckpt: dict, req, photo) -> Callable[[JobContext], DreamR
     """The job for a `FastRequest`: one generator pass (+ `req.refine` classical steps)."""
     import torch
 
-    from dreamgan.sample import fast_dream, generator_text
+    from dreamgan.fast import fast_dream, generator_text
 
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
     text = generator_text(ckpt, req.refine, req.seed)
@@ -160,27 +160,3 @@ def zoom_job(req, photo, guide=None, *, generator=None, ckpt: dict | None = None
         return DreamResult(frames[-1], photo_uint8, text, recipe, seconds, video_mp4=encode_frames(frames, cfg.fps))
 
     return run
-
-
-def describe_checkpoint(ckpt: dict | None) -> dict | None:
-    """What the page shows about the loaded generator."""
-    if ckpt is None:
-        return None
-    cfg = ckpt.get("config", {})
-    recipe = ckpt.get("recipe") or {}
-    return {"path": str(ckpt["path"]), "name": checkpoint_name(ckpt["path"]), "arch": ckpt.get("arch"), "step": ckpt.get("step"),
-            "image_size": cfg.get("image_size"), "generator": cfg.get("generator"),
-            "dataset_layers": recipe.get("layers"), "dataset_backbone": recipe.get("backbone")}
-
-
-def checkpoint_name(path) -> str:
-    """What the page calls a generator: its run's name (`00002-pix2pix-default/best.pt`), or
-    `bundled generator` for the one in the package; never the server's full path."""
-    from pathlib import Path
-
-    from dreamgan.bundled import BUNDLED_GENERATOR
-
-    path = Path(path)
-    if path.resolve() == BUNDLED_GENERATOR.resolve():
-        return "bundled generator"
-    return f"{path.parent.name}/{path.name}" if path.suffix == ".pt" else path.name

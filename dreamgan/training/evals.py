@@ -21,8 +21,8 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
                        cache_real: str | os.PathLike | None = None) -> dict:
     """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones
     (the true dreams' features cached at `cache_real`)."""
+    from dreamgan.fast import fast_dream
     from dreamgan.metrics import dream_scores, fid_kid_x01
-    from dreamgan.sample import fast_dream
 
     g.eval()
     device = _device_of(g)
@@ -59,7 +59,7 @@ def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: in
         if cfg.arch == "pix2pix":
             real_a, real_b = val.all_x01()
             real_a, real_b = real_a[:n], real_b[:n]
-            from dreamgan.sample import fast_dream
+            from dreamgan.fast import fast_dream
 
             fake_b = fast_dream(g, real_a.to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]

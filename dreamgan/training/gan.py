@@ -95,7 +95,7 @@ def _check_same_networks(ckpt: dict, cfg: TrainConfig, keys: tuple[str, ...], co
 
 def _init_generator_state(cfg: TrainConfig) -> dict:
     """G's state dict from `cfg.init_g` (a run, a .pt or 'bundled'), checked to fit `cfg`."""
-    from dreamgan.bundled import bundled_generator
+    from dreamgan.fast.bundled import bundled_generator
 
     source = bundled_generator() if cfg.init_g == "bundled" else Path(cfg.init_g)
     ckpt = load_gan_checkpoint(source)

@@ -106,7 +106,7 @@ class FrameDreamer:
             self.recipe = recipe or DreamConfig()
             self.engine = DreamEngine(self.recipe, guide_x01=guide_x01)
         else:
-            from dreamgan.sample import load_fast_generator
+            from dreamgan.fast import load_fast_generator
 
             self.g, self.ckpt = generator if generator is not None else load_fast_generator(checkpoint, runtime=runtime)
             geometry = getattr(self.g, "geometry", None)

@@ -1,4 +1,4 @@
-"""The pix2pix generator as an ONNX file: `export_onnx` writes it, `OnnxGenerator` dreams with it
+"""The pix2pix generator as an ONNX file: `write_onnx` writes it, `OnnxGenerator` dreams with it
 under ONNX Runtime (the optional extra `pip install "dreamgan[onnx]"`).
 
 The graph is the U-Net proper (`ResidualUNet.core`) with dynamic height and width. What depends
@@ -41,20 +41,14 @@ class _Core(torch.nn.Module):
         return self.unet.core(padded, list(noises))
 
 
-def export_onnx(checkpoint: str | os.PathLike | None, out: str | os.PathLike) -> Path:
-    """Write a pix2pix run's generator (None = the bundled one) to `out` as ONNX, atomically.
+def write_onnx(g, ckpt: dict, out: str | os.PathLike) -> Path:
+    """Write a loaded pix2pix generator (`fast.loading.load_pix2pix`) to `out` as ONNX, atomically:
+    the graph `core(padded, noises)` with dynamic size, its geometry in the metadata.
 
     Raises:
-        DreamganError: not a residual U-Net pix2pix generator (the backbone generator and DCGAN
-            are not exported), or the ONNX extra is not installed.
+        DreamganError: not an exportable generator (`exportable`: the U-Net and the dilated one;
+            not the backbone generator or DCGAN), or the ONNX extra is not installed.
     """
-    from dreamgan.sample import load_pix2pix
-
-    return export_generator(*load_pix2pix(checkpoint), out)
-
-
-def export_generator(g, ckpt: dict, out: str | os.PathLike) -> Path:
-    """`export_onnx` for a loaded pix2pix generator and its checkpoint dict."""
     try:
         import onnx
     except ImportError:
@@ -250,8 +244,8 @@ def cached_onnx_generator(g, ckpt: dict) -> OnnxGenerator:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DreamganError(f"cannot write the ONNX cache {path.parent} ({e.strerror}); set DREAMGAN_CACHE") from None
-    return OnnxGenerator(export_generator(g, ckpt, path))
+    return OnnxGenerator(write_onnx(g, ckpt, path))
 
 
-__all__ = ["ONNX_FORMAT", "OnnxGenerator", "cached_onnx_generator", "export_generator", "export_onnx",
-           "onnx_cache_dir", "onnxruntime_installed"]
+__all__ = ["ONNX_FORMAT", "OnnxGenerator", "cached_onnx_generator", "exportable", "onnx_cache_dir", "onnxruntime_installed",
+           "write_onnx"]

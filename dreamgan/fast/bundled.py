@@ -17,7 +17,7 @@ import torch
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path
 
-BUNDLED_GENERATOR = Path(__file__).parent / "weights" / "fast_dream.pt"
+BUNDLED_GENERATOR = Path(__file__).parents[1] / "weights" / "fast_dream.pt"
 MAX_BUNDLED_BYTES = 10 * 1024 * 1024
 INFERENCE_KEYS = ("format", "arch", "config", "recipe", "step", "best", "dreamgan_version")
 
@@ -34,18 +34,15 @@ def bundled_generator() -> Path:
     return BUNDLED_GENERATOR
 
 
-def export_generator(checkpoint: str | os.PathLike, out: str | os.PathLike, *, provenance: dict | None = None,
-                     max_bytes: int = MAX_BUNDLED_BYTES) -> Path:
-    """Write an inference-only copy of a pix2pix checkpoint (G's weights, config, recipe, step and
-    scores; no D, no optimisers) to `out`, atomically, with `provenance` (e.g. the evaluation)
-    stored beside.
+def write_bundled_generator(g, ckpt: dict, out: str | os.PathLike, *, provenance: dict | None = None,
+                            max_bytes: int = MAX_BUNDLED_BYTES) -> Path:
+    """Write an inference-only copy of a loaded pix2pix generator and its checkpoint dict
+    (`fast.loading.load_pix2pix`): G's weights, config, recipe, step and scores; no D, no
+    optimisers; to `out`, atomically, with `provenance` (e.g. the evaluation) stored beside.
 
     Raises:
-        DreamganError: not a pix2pix checkpoint, or the file would exceed `max_bytes`.
+        DreamganError: the file would exceed `max_bytes`.
     """
-    from dreamgan.sample import load_pix2pix
-
-    g, ckpt = load_pix2pix(checkpoint)
     payload = {k: ckpt[k] for k in INFERENCE_KEYS if k in ckpt}
     payload["g"] = {k: v.detach().clone() for k, v in g.state_dict().items()}
     payload["provenance"] = {"source_checkpoint": str(ckpt["path"]), **(provenance or {})}
@@ -60,4 +57,4 @@ def export_generator(checkpoint: str | os.PathLike, out: str | os.PathLike, *, p
     return out
 
 
-__all__ = ["BUNDLED_GENERATOR", "bundled_generator", "export_generator"]
+__all__ = ["BUNDLED_GENERATOR", "MAX_BUNDLED_BYTES", "bundled_generator", "write_bundled_generator"]

@@ -1,4 +1,6 @@
-"""Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on top)."""
+"""Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on
+top), in memory (`fast_dream`) or from image files to files (`write_fast_dreams`,
+`write_noise_dreams` for a DCGAN)."""
 from __future__ import annotations
 
 import os
@@ -8,22 +10,9 @@ import numpy as np
 import torch
 
 from dreamgan.errors import DreamganError
+from dreamgan.fast.loading import load_fast_generator, load_generator
 from dreamgan.fileio import ensure_writable_dir
 from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
-
-
-def load_generator(checkpoint: str | os.PathLike | None = None):
-    """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file; None
-    = the generator bundled with the package (`dreamgan.bundled`)."""
-    from dreamgan.training.checkpoint import generator_from_checkpoint, load_gan_checkpoint
-
-    if checkpoint is None:
-        from dreamgan.bundled import bundled_generator
-
-        checkpoint = bundled_generator()
-    ckpt = load_gan_checkpoint(checkpoint)
-    g, cfg = generator_from_checkpoint(ckpt)
-    return g, cfg, ckpt
 
 
 def generator_text(ckpt: dict, refine: int = 0, seed: int = 0) -> dict[str, str]:
@@ -34,55 +23,6 @@ def generator_text(ckpt: dict, refine: int = 0, seed: int = 0) -> dict[str, str]
     recipe = {"generator": str(ckpt["path"]), "step": ckpt.get("step"), "seed": seed, "refine": refine,
               "dataset_recipe": ckpt.get("recipe")}
     return png_text(recipe, **{"dreamgan.generator": str(ckpt["path"])})
-
-
-def load_pix2pix(checkpoint: str | os.PathLike | None = None):
-    """(G, checkpoint dict) of a pix2pix run dir or .pt (None = the bundled generator); a clear
-    error for any other generator."""
-    g, cfg, ckpt = load_generator(checkpoint)
-    if cfg.arch != "pix2pix":
-        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it makes dreams from noise; use -n N")
-    return g, ckpt
-
-
-RUNTIMES = ("auto", "torch", "onnx")
-"""Where a checkpoint's generator runs: auto (ONNX Runtime when the `[onnx]` extra is installed
-and the generator exports, else PyTorch), torch, or onnx (ONNX Runtime, or an error)."""
-
-
-def load_fast_generator(checkpoint: str | os.PathLike | None = None, *, onnx: str | os.PathLike | None = None,
-                        runtime: str = "torch"):
-    """(G, checkpoint dict) for photo → dream: a pix2pix run or .pt (None = the bundled
-    generator), or with `onnx` a file from `dreamgan export` under ONNX Runtime, whose dict
-    carries what its metadata says (path, step, recipe).
-
-    `runtime` (`RUNTIMES`) says where a checkpoint runs. Under ONNX Runtime it is exported once
-    into a cache (`onnx_generator.cached_onnx_generator`); on a CPU that is 1.9× faster at
-    299 px and 3.3× at 720p (benchmarks/onnx_latency.py), with pixels within one uint8 step.
-    """
-    if runtime not in RUNTIMES:
-        raise DreamganError(f"unknown runtime {runtime!r}; valid: {', '.join(RUNTIMES)}")
-    if onnx is None:
-        g, ckpt = load_pix2pix(checkpoint)
-        if runtime == "torch":
-            return g, ckpt
-        from dreamgan.onnx_generator import cached_onnx_generator, exportable, onnxruntime_installed
-
-        if runtime == "auto" and not (onnxruntime_installed() and exportable(g)):
-            return g, ckpt
-        try:
-            return cached_onnx_generator(g, ckpt), {**ckpt, "runtime": "onnxruntime"}
-        except DreamganError:
-            if runtime == "onnx":
-                raise
-            return g, ckpt  # auto: PyTorch runs it all the same
-    if checkpoint is not None:
-        raise DreamganError("give a checkpoint (--checkpoint) or an ONNX file (--onnx), not both")
-    from dreamgan.onnx_generator import OnnxGenerator
-
-    g = OnnxGenerator(onnx)
-    return g, {"path": str(g.path), "arch": "pix2pix", "step": g.step, "recipe": g.recipe,
-               "config": {"generator": "unet (ONNX Runtime)"}}
 
 
 @torch.no_grad()
@@ -105,7 +45,7 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int
     return out
 
 
-def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0,
+def write_fast_dreams(checkpoint, paths: list[Path], out_dir, *, overlay: float | None = None, refine: int = 0,
                    seed: int = 0, onnx: str | os.PathLike | None = None,
                    runtime: str = "torch") -> tuple[list[Path], list[tuple[Path, str]]]:
     """Fast-dream image files into out_dir/<stem>.png (checkpoint None = the bundled generator;
@@ -124,7 +64,7 @@ def sample_pix2pix(checkpoint, paths: list[Path], out_dir, *, overlay: float | N
 
 
 @torch.no_grad()
-def sample_dcgan(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0) -> list[Path]:
+def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0) -> list[Path]:
     """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs."""
     from dreamgan.models.dcgan import interpolate_latents
 
@@ -140,3 +80,6 @@ def sample_dcgan(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed:
         strip = np.concatenate([x01_to_uint8(x) for x in g(z)], 1)
         written.append(save_png(out / "interpolation.png", strip))
     return written
+
+
+__all__ = ["fast_dream", "generator_text", "write_fast_dreams", "write_noise_dreams"]
