@@ -61,3 +61,43 @@ def test_the_package_docstring_example_runs(tmp_path, monkeypatch, photo_uint8):
 
     out = load_image(tmp_path / "dream.png")
     assert out.shape == photo_uint8.shape and abs(out.astype(int) - photo_uint8.astype(int)).mean() > 1
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every `dreamgan …` command in README's bash blocks and inline code, split into words."""
+    lines = []
+    for block in _bash_blocks():
+        text = re.sub(r"\\\n\s*", " ", block)  # join continued lines
+        for line in text.splitlines():
+            for part in re.split(r"&&|\|", line.split("#", 1)[0]):
+                lines.append(part.strip())
+    lines += [part.strip() for inline in re.findall(r"`(dreamgan [^`]+)`", README) for part in re.split(r"&&|\|", inline)]
+    commands = []
+    for line in lines:
+        if line.startswith("dreamgan ") and "…" not in line and "..." not in line.split()[1]:
+            try:
+                commands.append(shlex.split(line))
+            except ValueError:
+                continue
+    return commands
+
+
+def test_every_readme_command_names_a_real_command_and_real_options():
+    runner, checked = CliRunner(), 0
+    helps: dict[str, str] = {}
+    for words in _readme_commands():
+        name = words[1]
+        if name.startswith("-"):
+            continue
+        if name not in helps:
+            result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+            assert result.exit_code == 0, f"README names `dreamgan {name}`, which does not exist: {result.output[-300:]}"
+            helps[name] = result.output
+        if name == "pipeline" and len(words) > 2:  # a sub-command group
+            sub = runner.invoke(app, [name, words[2], "--help"], env={"COLUMNS": "200"})
+            assert sub.exit_code == 0, f"README names `dreamgan pipeline {words[2]}`, which does not exist"
+            helps[name] += sub.output
+        for option in (w.split("=", 1)[0] for w in words[2:] if w.startswith("--")):
+            assert option in helps[name], f"README's `{' '.join(words)}` uses {option}, which `dreamgan {name}` does not take"
+        checked += 1
+    assert checked > 20, f"only {checked} README commands found: the extraction broke"
