@@ -201,8 +201,7 @@ def test_multi_scale_crops_are_paired_and_sized(dataset):
 
 
 def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path, monkeypatch):
-    from dreamgan.fast import bundled
-    from dreamgan.fast import load_pix2pix, write_bundled_generator
+    from dreamgan.fast import bundled, load_pix2pix, write_bundled_generator
 
     report = train_gan(TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=2, image_size=32,
                                                batch_size=2, ngf=8, depth=3, eval_every=2, eval_fid=False))

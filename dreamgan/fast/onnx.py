@@ -200,10 +200,9 @@ def _checked_geometry(meta: dict, session, path: Path, geometry_type):
 def exportable(g) -> bool:
     """True for the generators whose graph is `core(padded, noises)` with a `UNetGeometry`: the
     U-Net and the dilated generator (not the backbone generator, not DCGAN)."""
-    from dreamgan.models.context import DilatedResidualNet
-    from dreamgan.models.pix2pix import ResidualUNet
+    from dreamgan.models.pix2pix import NoisyResidualGenerator
 
-    return isinstance(g, (ResidualUNet, DilatedResidualNet))
+    return isinstance(g, NoisyResidualGenerator)
 
 
 def onnxruntime_installed() -> bool:

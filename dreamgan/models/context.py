@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dreamgan.models.pix2pix import UNetGeometry
+from dreamgan.models.pix2pix import NoisyResidualGenerator, UNetGeometry
 
 
 class _Block(nn.Module):
@@ -54,7 +54,7 @@ RATES = (1, 2, 3, 5, 8, 13, 21, 34)
 """Dilation rates of the blocks, in order (`depth` of them, then one of rate 1)."""
 
 
-class DilatedResidualNet(nn.Module):
+class DilatedResidualNet(NoisyResidualGenerator):
     """Photo → dream residual by dilated convolutions, no striding (see the module docstring).
 
     Args:
@@ -80,10 +80,6 @@ class DilatedResidualNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    @property
-    def noise_per_level(self) -> list[int]:
-        return list(self.geometry.noise_per_level)
-
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """padded (B, 3, H', W') in [0, 1] (H', W' multiples of r) and its noise → residual (B, 3, H', W')."""
         photo = padded * 2 - 1
@@ -96,19 +92,3 @@ class DilatedResidualNet(nn.Module):
         if self.unshuffle > 1:
             y = F.interpolate(y, scale_factor=self.unshuffle, mode="bilinear", align_corners=False)
         return self.head(torch.cat([y, photo], 1))  # (B, 3, H, W)
-
-    # the same calling conventions as ResidualUNet (training steps, sampling, videos, export)
-    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                 part: tuple[int, int] = (0, 1), noises: list[torch.Tensor] | None = None) -> torch.Tensor:
-        h, w = real_a.shape[-2:]
-        padded = self.geometry.pad(real_a)
-        if noises is None:
-            noises = self.geometry.draw_noise(padded, generator, part)
-        return self.core(padded, noises)[..., :h, :w]
-
-    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
-        return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
-
-    def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
-        return (real_a + self.residual(real_a, noises=noises)).clamp(0, 1)

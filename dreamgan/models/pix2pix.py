@@ -109,7 +109,44 @@ class UNetGeometry:
                 for shape in self.noise_shapes(b * parts, *padded.shape[-2:])]
 
 
-class ResidualUNet(nn.Module):
+class NoisyResidualGenerator(nn.Module):
+    """What every photo → dream generator with a `UNetGeometry` shares: it pads its input,
+    draws (or is given) its noise and adds the residual its `core(padded, noises)` predicts.
+    Subclasses set `self.geometry` and define `core`; so seeds, videos' moving noise and the
+    ONNX export (`fast.onnx`, which writes `core`) work alike for all of them."""
+
+    geometry: UNetGeometry
+
+    def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    @property
+    def noise_per_level(self) -> list[int]:
+        """Noise channels of each noise input (levels without noise are 0)."""
+        return list(self.geometry.noise_per_level)
+
+    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
+                 part: tuple[int, int] = (0, 1), noises: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any),
+        `part` says which part of a global batch this is (`UNetGeometry.draw_noise`); or the
+        given `noises`, shaped as `geometry.draw_noise` makes them for the padded input."""
+        h, w = real_a.shape[-2:]
+        padded = self.geometry.pad(real_a)
+        if noises is None:
+            noises = self.geometry.draw_noise(padded, generator, part)
+        return self.core(padded, noises)[..., :h, :w]
+
+    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
+                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
+        return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
+
+    def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
+        """fake_b (B, 3, H, W) in [0, 1] for given noise tensors, shaped as `geometry.draw_noise`
+        makes them for the padded input (a video keeps one noise field moving with the scene)."""
+        return (real_a + self.residual(real_a, noises=noises)).clamp(0, 1)
+
+
+class ResidualUNet(NoisyResidualGenerator):
     """U-Net generator that predicts the dream *residual* of a photo.
 
     Args:
@@ -151,11 +188,6 @@ class ResidualUNet(nn.Module):
         nn.init.zeros_(self.head.weight)  # G ≡ 0 at init: fake_b = real_a exactly
         nn.init.zeros_(self.head.bias)
 
-    @property
-    def noise_per_level(self) -> list[int]:
-        """Noise channels of the stem's input, then of each encoder level's input."""
-        return list(self.geometry.noise_per_level)
-
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """The network proper: padded (B, 3, H', W') in [0, 1] and its noise → residual (B, 3, H', W').
         Shape arithmetic stays outside, so this is what `dreamgan export` writes to ONNX."""
@@ -177,26 +209,6 @@ class ResidualUNet(nn.Module):
         if self.unshuffle > 1:
             y = F.pixel_shuffle(y, self.unshuffle)  # back to (B, 3, H, W)
         return y
-
-    def residual(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                 part: tuple[int, int] = (0, 1), noises: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """The predicted change (B, 3, H, W), unbounded; `generator` draws the noise (if any),
-        `part` says which part of a global batch this is (`UNetGeometry.draw_noise`); or the
-        given `noises`, shaped as `geometry.draw_noise` makes them for the padded input."""
-        h, w = real_a.shape[-2:]
-        padded = self.geometry.pad(real_a)
-        if noises is None:
-            noises = self.geometry.draw_noise(padded, generator, part)
-        return self.core(padded, noises)[..., :h, :w]
-
-    def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
-        return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
-
-    def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
-        """fake_b (B, 3, H, W) in [0, 1] for given noise tensors, shaped as `geometry.draw_noise`
-        makes them for the padded input (a video keeps one noise field moving with the scene)."""
-        return (real_a + self.residual(real_a, noises=noises)).clamp(0, 1)
 
 
 class PatchGAN(nn.Module):
