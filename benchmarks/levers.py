@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--exclude-packages", default="", help="comma-separated packages (embedded = no package) to leave out")
     ap.add_argument("--sheet", default=None, help="write the sheet here (.jpg/.png)")
     ap.add_argument("--sheet-rows", type=int, default=8)
+    ap.add_argument("--tile", type=int, default=160, help="side of each image in the sheet, px")
     args = ap.parse_args()
 
     excluded = {p for p in args.exclude_packages.split(",") if p}
@@ -79,6 +80,7 @@ def main() -> None:
 
         n = min(args.sheet_rows, len(real_a))
         tiles = torch.stack([t[i] for i in range(n) for t in (real_a, real_b, *fakes.values())])
+        tiles = torch.nn.functional.interpolate(tiles, size=(args.tile, args.tile), mode="bilinear", antialias=True)
         grid = make_grid(tiles, nrow=2 + len(fakes), padding=2, pad_value=1.0)
         Image.fromarray(x01_to_uint8(grid)).save(args.sheet, quality=85)
         report["sheet"] = {"path": args.sheet, "columns": ["photo (unseen)", "true dream", *fakes]}
