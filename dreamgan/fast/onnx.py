@@ -1,9 +1,10 @@
 """The pix2pix generator as an ONNX file: `write_onnx` writes it, `OnnxGenerator` dreams with it
 under ONNX Runtime (the optional extra `pip install "dreamgan[onnx]"`).
 
-The graph is the U-Net proper (`ResidualUNet.core`) with dynamic height and width. What depends
-on the input size stays on the host, in this module: the reflect padding to a multiple of
-2^depth, the crop back and the residual sum. The noise is a graph *input* (`noise0`,
+The graph is the generator proper (`core` of a `NoisyResidualGenerator`: the U-Net or the dilated
+generator) with dynamic height and width. What depends on the input size stays on the host, in
+this module: the reflect padding to a multiple of 2^depth·unshuffle, the crop back and the
+residual sum. The noise is a graph *input* (`noise0`,
 `noise1`, …), drawn here by a seeded `torch.Generator` in the same order as in PyTorch, so a seed
 gives the same pixels under both runtimes (to float tolerance).
 
@@ -24,6 +25,7 @@ import torch
 
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path, ensure_writable_dir
+from dreamgan.models.pix2pix import NoisyResidualGenerator, UNetGeometry
 
 ONNX_FORMAT = "dreamgan-onnx-generator/1"
 OPSET = 17
@@ -95,8 +97,6 @@ class OnnxGenerator:
             import onnxruntime as ort
         except ImportError:
             raise DreamganError(INSTALL_HINT) from None
-        from dreamgan.models.pix2pix import UNetGeometry
-
         self.path = Path(path)
         if not self.path.is_file():
             raise DreamganError(f"no ONNX file at {self.path}")
@@ -112,7 +112,7 @@ class OnnxGenerator:
         if meta.get("dreamgan_format") != ONNX_FORMAT:
             raise DreamganError(f"{self.path}: an ONNX file, but not a dreamgan generator (expected {ONNX_FORMAT}); "
                                 "make one with `dreamgan export`")
-        self.geometry = _checked_geometry(meta, self.session, self.path, UNetGeometry)
+        self.geometry = _checked_geometry(meta, self.session, self.path)
         step = meta.get("step", "")
         self.step = int(step) if step.isdigit() else None  # an int, as in a torch checkpoint
         self.recipe = json.loads(meta.get("recipe") or "null")
@@ -138,7 +138,7 @@ class OnnxGenerator:
 MAX_DEPTH, MAX_UNSHUFFLE, MAX_MULTIPLE, MAX_NOISE = 8, 4, 512, 64
 
 
-def _checked_geometry(meta: dict, session, path: Path, geometry_type):
+def _checked_geometry(meta: dict, session, path: Path) -> UNetGeometry:
     """The `UNetGeometry` an ONNX file's metadata describes, checked field by field and against
     the graph's declared inputs and outputs, then probed at the smallest size it pads to.
 
@@ -183,7 +183,7 @@ def _checked_geometry(meta: dict, session, path: Path, geometry_type):
             raise refuse(f"the graph's {name} is declared {shape}, its metadata says (batch, {channels}, height, width)")
     if [name for name, _ in outputs] != ["residual"]:
         raise refuse(f"the graph's outputs {[n for n, _ in outputs][:8]} are not ['residual']")
-    geometry = geometry_type(depth, unshuffle, tuple(noise))
+    geometry = UNetGeometry(depth, unshuffle, tuple(noise))
     # 3. probe: the smallest input the geometry pads to must come back at its own size
     m = geometry.multiple
     probe = torch.zeros(1, 3, m, m)
@@ -200,8 +200,6 @@ def _checked_geometry(meta: dict, session, path: Path, geometry_type):
 def exportable(g) -> bool:
     """True for the generators whose graph is `core(padded, noises)` with a `UNetGeometry`: the
     U-Net and the dilated generator (not the backbone generator, not DCGAN)."""
-    from dreamgan.models.pix2pix import NoisyResidualGenerator
-
     return isinstance(g, NoisyResidualGenerator)
 
 
