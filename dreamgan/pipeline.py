@@ -2,7 +2,8 @@
 
     [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
-    [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks cpu/gpu sizes)
+    [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
+                 `training.config.PRESETS`: dream, the default, or fast, cpu, gpu)
     [evaluate]   split, fid, jitter_floor
     [sample]     images (paths, or "samples" for the embedded photos), out, overlay
     [export]     out: write the trained generator as an inference-only file there (optional;

@@ -10,13 +10,18 @@ Endpoints (JSON unless noted; every error is `{"error": "<one line>"}` with a 4x
   GET  /api/images/{id}.png       a stored image (PNG); `.json`: its id, size and source
   POST /api/dreams                a classical dream job (DreamRequest) → 202 + the job
   POST /api/fast                  a fast dream job from the checkpoint (FastRequest) → 202 + the job
+  POST /api/zoom                  an infinite-zoom job, classical or fast (ZoomRequest) → 202 + the job
   GET  /api/jobs                  this session's jobs, oldest first (the history strip)
   GET  /api/jobs/{id}             state, queue position, progress (octave, step, ETA), recipe
   POST /api/jobs/{id}/cancel      cancel a queued or running job
   GET  /api/jobs/{id}/preview.png the latest intermediate image
   GET  /api/jobs/{id}/dream.png   the result, recipe in its PNG text (`?download=1`: as a file)
+  GET  /api/jobs/{id}/video.mp4   a zoom's frames as an mp4 (`?download=1`: as a file)
   GET  /api/jobs/{id}/photo.png   the photo at the dream's size (for the overlay)
   GET  /api/jobs/{id}/overlay.png?alpha=A   the dream blended over the photo
+
+A POST whose Origin header is another site's is refused (403); at most `max_queue` jobs wait
+(429 past it); one request may ask for at most `requests.MAX_WORK` pixel-steps (422).
 
 Uploads are raw bodies, never multipart: no client file name ever reaches the server, and
 the size cap is enforced while the body streams in.

@@ -54,7 +54,7 @@ class TrainConfig:
     """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
     lambda_gan: float = 1.0
     lambda_l1: float = 10.0
-    """Pixel anchor. pix2pix uses 100; 10 with a 10× feature loss won on val (README, ablation)."""
+    """Pixel anchor. pix2pix uses 100; 10 with a 10× feature loss won on val (docs/results.md, ablation)."""
     lambda_feat: float = 100.0
     lambda_obj: float = 0.0
     """Weight of the guarded dream-objective term (`DreamObjectiveLoss`); 0 = off."""
@@ -155,13 +155,13 @@ PRESETS = {
     "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
     # A larger generator for a GPU.
     "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
-    # The dreaming preset (README, "Fast dreams"): a full-resolution residual U-Net with a noise
+    # The dreaming preset (README, "pix2pix: photo → dream"): a full-resolution residual U-Net with a noise
     # pyramid, trained by the position-free dream-statistics loss (sliced Wasserstein at
     # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
     # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the
     # motif-free mean of all dreams that aligned losses learn.
     # Each statistics layer is normalised by the photo's distance (won against the true dream's
-    # mean square on every dream metric, README ablation).
+    # mean square on every dream metric: docs/results.md, "The position-free levers").
     "dream": dict(ngf=16, depth=5, unshuffle=1, noise=4, batch_size=4, image_size=128, lr=5e-4, beta1=0.9,
                   lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, stats_norm="photo",
                   lambda_lowpass=10.0),

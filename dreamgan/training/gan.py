@@ -5,7 +5,7 @@ Run directory (StyleGAN2-ADA style), `checkpoints/NNNNN-ARCH-NAME/`:
     metrics.jsonl   step, losses, lr, seconds; on eval steps the paired dream metrics and FID/KID
     latest.pt       written every eval and on Ctrl-C; best.pt by the paired metrics (atomic)
     samples/step-XXXXXX.png   natural | true dream | fake dream (pix2pix) or a grid (dcgan)
-    curves.png      losses and metrics over steps
+    curves.png      losses over steps; curves_eval.png: the val paired dream metrics over steps
 
 Checkpoints are self-describing (arch, config, the dataset's recipe, state dicts of G, D,
 optimisers and schedulers, step) and load with `weights_only=True`. Each step draws its batch
