@@ -282,29 +282,39 @@ SECOND_BACKBONE = "efficientnet-lite0"
 SECOND_LAYERS = ("blocks.9", "blocks.14")
 
 
-def stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0) -> torch.Tensor:
+def stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0,
+                tag_weight: float = 0.0, tag_dims: int = 8) -> torch.Tensor:
     """Per-image dream-statistics distance of the fake over that of the photo (both to the true dream).
 
     Args:
         acts: {"a": photo, "b": true dream, "f": fake}, each {layer: (N, C, H, W)} activations.
         layers: the layers to use.
         projections, seed: fixed unit directions per layer (seeded: the metric is deterministic).
+        tag_weight: > 0 conditions the statistics on the photo: every feature vector carries the
+            photo's tag at its position (`dream_stats.photo_tags`, `tag_dims` channels, fixed per
+            layer) and the distance is `tagged_sliced_wasserstein` (see `conditional_stats_ratio`).
 
     Returns:
         (N,) float64: Σ_l SW_l(f, b) / Σ_l SW_l(a, b), each layer's sliced Wasserstein distance
         (`dream_stats.sliced_wasserstein`) divided by the true dream's mean square. 0 for the
         true dream, 1 for the photo.
     """
-    from dreamgan.dream_stats import sliced_wasserstein, unit_projections
+    from dreamgan.dream_stats import photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
     num, den = 0.0, 0.0
     for i, layer in enumerate(layers):
         b = acts["b"][layer].double()
-        proj = unit_projections(b.shape[1], projections, generator=torch.Generator().manual_seed(seed + i),
-                                device=b.device).double()
+        gen = torch.Generator().manual_seed(seed + i)
+        proj = unit_projections(b.shape[1], projections, generator=gen, device=b.device).double()
+        if tag_weight > 0:
+            tag_proj = unit_projections(tag_dims, projections, generator=gen, device=b.device).double()
+            tags = photo_tags(acts["a"][layer].double(), tag_dims, seed=i)
+            distance = lambda x: tagged_sliced_wasserstein(x, b, tags, proj, tag_proj, tag_weight)  # noqa: E731
+        else:
+            distance = lambda x: sliced_wasserstein(x, b, proj)  # noqa: E731
         scale = b.pow(2).flatten(1).mean(1) + 1e-12
-        num = num + sliced_wasserstein(acts["f"][layer].double(), b, proj) / scale
-        den = den + sliced_wasserstein(acts["a"][layer].double(), b, proj) / scale
+        num = num + distance(acts["f"][layer].double()) / scale
+        den = den + distance(acts["a"][layer].double()) / scale
     return num / den.clamp_min(1e-12)
 
 
@@ -312,26 +322,11 @@ TAG_WEIGHT, TAG_DIMS = 1.0, 8
 """The conditional statistics ratio's fixed tag weight and tag size (`conditional_stats_ratio`)."""
 
 
-def conditional_stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0,
-                            tag_weight: float = TAG_WEIGHT, tag_dims: int = TAG_DIMS) -> torch.Tensor:
-    """`stats_ratio` over (photo context, dream feature) pairs: each position's feature vector
-    carries the photo's tag there (`dream_stats.photo_tags`, fixed per layer), and the distance
-    is `tagged_sliced_wasserstein` with fixed directions. (N,) float64; 0 for the true dream,
-    1 for the photo; a fake that puts the true dream's motifs on other content scores higher
-    than under `stats_ratio`."""
-    from dreamgan.dream_stats import photo_tags, tagged_sliced_wasserstein, unit_projections
-
-    num, den = 0.0, 0.0
-    for i, layer in enumerate(layers):
-        b = acts["b"][layer].double()
-        gen = torch.Generator().manual_seed(seed + i)
-        proj = unit_projections(b.shape[1], projections, generator=gen, device=b.device).double()
-        tag_proj = unit_projections(tag_dims, projections, generator=gen, device=b.device).double()
-        tags = photo_tags(acts["a"][layer].double(), tag_dims, seed=i)
-        scale = b.pow(2).flatten(1).mean(1) + 1e-12
-        num = num + tagged_sliced_wasserstein(acts["f"][layer].double(), b, tags, proj, tag_proj, tag_weight) / scale
-        den = den + tagged_sliced_wasserstein(acts["a"][layer].double(), b, tags, proj, tag_proj, tag_weight) / scale
-    return num / den.clamp_min(1e-12)
+def conditional_stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_PROJECTIONS, seed: int = 0) -> torch.Tensor:
+    """`stats_ratio` over (photo context, dream feature) pairs, with the fixed `TAG_WEIGHT` and
+    `TAG_DIMS`: (N,) float64; 0 for the true dream, 1 for the photo; a fake that puts the true
+    dream's motifs on other content scores higher than under `stats_ratio`."""
+    return stats_ratio(acts, layers, projections=projections, seed=seed, tag_weight=TAG_WEIGHT, tag_dims=TAG_DIMS)
 
 
 LATTICE_LAGS = (12, 100)

@@ -31,14 +31,14 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
     if cfg.arch == "pix2pix":
         from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
 
-        if (cfg.d_input == "projected" or cfg.generator == "backbone") and recipe is None:
-            from dreamgan.pairs import read_dataset_meta
-
-            recipe = read_dataset_meta(cfg.data)["recipe"]
         backbone = None
-        if cfg.d_input == "projected" or cfg.generator == "backbone":
+        if cfg.d_input == "projected" or cfg.generator == "backbone":  # both run the dataset's frozen network
             from dreamgan.backbones import load_backbone
 
+            if recipe is None:
+                from dreamgan.pairs import read_dataset_meta
+
+                recipe = read_dataset_meta(cfg.data)["recipe"]
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))
         if cfg.d_input == "projected":
             from dreamgan.models.projected import ProjectedDiscriminator
