@@ -23,7 +23,7 @@ import torch
 
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import ensure_writable_dir, write_json_atomic
-from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.images import save_image_grid, save_png, x01_to_uint8
 
 
 def _timed(fn):
@@ -34,8 +34,10 @@ def _timed(fn):
 
 @torch.no_grad()
 def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None, fid: bool = True,
-                 jitter_floor: bool = True, refine: tuple[int, ...] = (), out_dir: str | os.PathLike | None = None) -> dict:
+                 jitter_floor: bool = True, refine: tuple[int, ...] = (), out_dir: str | os.PathLike | None = None,
+                 crops: int = 64) -> dict:
     """Evaluate a generator checkpoint on a dataset split; writes evaluate-<split>.json and a sheet.
+    A noise → dream run goes to `evaluate_dcgan` (`crops` crops of the split).
 
     Raises:
         DreamganError: not a pix2pix checkpoint, or a split without pairs.
@@ -47,7 +49,7 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch == "dcgan":
-        return evaluate_dcgan(checkpoint, split=split, data=data, out_dir=out_dir)
+        return evaluate_dcgan(checkpoint, split=split, data=data, out_dir=out_dir, crops=crops)
     if cfg.arch != "pix2pix":
         raise DreamganError("evaluate compares fast dreams of photos with their true dreams: it needs a pix2pix checkpoint")
     data = data or cfg.data
@@ -100,35 +102,41 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
 
 @torch.no_grad()
 def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None,
-                   out_dir: str | os.PathLike | None = None, seed: int = 0) -> dict:
-    """KID/FID (both extractors) of a DCGAN's dreams from noise against a split's true dreams,
-    beside two rows that give them meaning: the identity (the split's photos, undreamed) and
-    the floor (as many *other* true dreams, from the train split: what a perfect dream
-    generator scores). Writes evaluate-<split>.json and a sample sheet.
+                   out_dir: str | os.PathLike | None = None, seed: int = 0, crops: int = 64) -> dict:
+    """KID/FID (both extractors) of a noise → dream run's samples against `crops` crops of a
+    split's true dreams, cut as the run trained (its image size and crop scales), beside the
+    rows that give them meaning: the identity (the same crops of the photos, undreamed) and the
+    floor (as many crops of *other* true dreams, from the train split: what a perfect generator
+    scores). `diversity` is the mean pairwise Inception-feature distance of a row's images over
+    that of the true-dream crops (1 = as varied as the true dreams; near 0 = one sample
+    repeated). Writes evaluate-<split>.json and a sheet of samples.
 
     Raises:
-        DreamganError: fewer than 2 pairs in the split or in train.
+        DreamganError: a split with no pairs, or fewer than 2 crops.
     """
     from dreamgan.fast import load_generator
-    from dreamgan.metrics import fid_kid_both_x01
+    from dreamgan.metrics import fid_kid_both_x01, mean_pairwise_distance
+    from dreamgan.models.dcgan import noise_dreams
     from dreamgan.pairs import open_dataset
+    from dreamgan.training.evals import dream_crops
 
+    if crops < 2:
+        raise DreamganError(f"--crops {crops}: KID and the diversity need at least 2 crops")
     g, cfg, ckpt = load_generator(checkpoint)
     data = data or cfg.data  # the report names the dataset it used, given or the run's own
     dataset = open_dataset(data)
-    real_a, real_b = dataset.split(split, min_pairs=2).all_x01()
-    others = dataset.split("train", min_pairs=2).all_x01()[1]
-    n = len(real_b)
-    pick = torch.randperm(len(others), generator=torch.Generator().manual_seed(seed))[:n]
-    fake = torch.cat([g(torch.randn(min(8, n - i), cfg.z_dim, generator=torch.Generator().manual_seed(seed + i)))
-                      for i in range(0, n, 8)])
-    rows = {"dcgan (dreams from noise)": fake, "identity (the photos)": real_a, "floor (other true dreams, train split)": others[pick]}
-    report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": n, "rows": {}}
+    real_a, real_b = dream_crops(dataset.split(split, min_pairs=1), cfg, crops, seed)
+    others = dream_crops(dataset.split("train", min_pairs=1), cfg, crops, seed + 1)[1]
+    fake = noise_dreams(g, crops, seed=seed)
+    rows = {"dcgan (dreams from noise)": fake, "identity (the photos)": real_a, "floor (other true dreams, train split)": others}
+    report: dict = {"checkpoint": ckpt["path"], "data": str(data), "split": split, "n": crops,
+                    "crops": {"size": cfg.image_size, "scale": list(cfg.crop_scale)}, "rows": {}}
+    spread = mean_pairwise_distance(real_b)
     for name, images in rows.items():
-        report["rows"][name] = {**fid_kid_both_x01(images, real_b), "n_compared": len(images)}
+        report["rows"][name] = {**fid_kid_both_x01(images, real_b), "n_compared": len(images),
+                                "diversity": mean_pairwise_distance(images) / spread}
     out = ensure_writable_dir(out_dir) if out_dir else Path(ckpt["path"]).parent
-    grid = [np.concatenate([x01_to_uint8(fake[i]) for i in range(r, min(r + 8, n))], 1) for r in range(0, min(n, 32) // 8 * 8, 8)]
-    report["sheet"] = str(save_png(out / f"evaluate-{split}.png", np.concatenate(grid, 0))) if grid else None
+    report["sheet"] = str(save_image_grid(out / f"evaluate-{split}.png", fake[:32], nrow=8))
     write_json_atomic(out / f"evaluate-{split}.json", report)
     return report
 
@@ -138,7 +146,7 @@ def format_report(report: dict) -> str:
     cols = {"attainment": "attainment", "feature_ratio": "feat ratio", "stats_ratio": "stats incep", "stats_ratio_effnet": "stats effnet",
             "cond_stats_ratio": "cond stats", "lattice_index": "lattice",
             "alignment": "alignment", "l1": "l1", "psnr": "psnr", "fid": "fid", "kid_mean": "kid incep",
-            "kid_effnet_mean": "kid effnet", "seconds_per_image": "s/image"}
+            "kid_effnet_mean": "kid effnet", "diversity": "diversity", "seconds_per_image": "s/image"}
     lines = [f"{report['split']} split, N = {report['n']}  ({report['checkpoint']})",
              f"{'':42s}" + "".join(f"{label:>13s}" for label in cols.values())]
     for name, m in report["rows"].items():

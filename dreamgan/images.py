@@ -146,6 +146,19 @@ def x01_to_uint8_tensor(x01):
     return x01.detach().clamp(0, 1).mul(255.0).round().byte()
 
 
+def image_grid(x01, nrow: int = 8, *, padding: int = 2, pad_value: float = 1.0) -> np.ndarray:
+    """(N, 3, H, W) tensor in [0, 1] → one (H', W', 3) uint8 grid, `nrow` images a row, white
+    gutters (torchvision's `make_grid`)."""
+    from torchvision.utils import make_grid
+
+    return x01_to_uint8(make_grid(x01.detach().float().cpu(), nrow=nrow, padding=padding, pad_value=pad_value))
+
+
+def save_image_grid(path: str | os.PathLike, x01, nrow: int = 8, text: Mapping[str, str] | None = None) -> Path:
+    """`image_grid` written as a PNG, atomically."""
+    return save_png(path, image_grid(x01, nrow), text)
+
+
 def to_minus_one_one(x01):
     """[0, 1] → [-1, 1]."""
     return x01 * 2.0 - 1.0

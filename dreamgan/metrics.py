@@ -173,6 +173,18 @@ def features(source, extractor: str = INCEPTION, batch_size: int = 32) -> np.nda
     return next(iter(feats.values())).double().numpy()
 
 
+def mean_pairwise_distance(x01: torch.Tensor, extractor: str = INCEPTION) -> float:
+    """Mean Euclidean distance between the `extractor` features of every two distinct images of
+    a (N ≥ 2, 3, H, W) [0, 1] batch: how varied a set is (near 0: one image repeated)."""
+    from dreamgan.images import x01_to_uint8_tensor
+
+    f = torch.from_numpy(features(x01_to_uint8_tensor(x01).cpu(), extractor))
+    n = len(f)
+    if n < 2:
+        raise DreamganError(f"a spread needs at least 2 images; got {n}")
+    return float(torch.cdist(f, f).sum() / (n * (n - 1)))
+
+
 # -- 2. distribution metrics ---------------------------------------------------------------------
 def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int = 32,
             cache_b: str | os.PathLike | None = None) -> dict:

@@ -5,7 +5,8 @@
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
                  `training.config.PRESETS`: dream, the default, or fast, cpu, gpu)
     [evaluate]   split, fid, jitter_floor
-    [sample]     images (paths, or "samples" for the embedded photos), out, overlay
+    [sample]     images (paths, or "samples" for the embedded photos), out, overlay;
+                 a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
     [export]     out: write the trained generator as an inference-only file there (optional;
                  pipelines/release.toml makes the bundled generator this way)
 
@@ -25,6 +26,7 @@ from typing import Callable
 from dreamgan.errors import DreamganError
 
 STAGES = ("dataset", "train", "evaluate", "sample", "export")
+SAMPLE_KEYS = ("images", "out", "overlay", "n", "size", "tileable", "interpolate", "seed")
 
 
 def load_pipeline(path: str | os.PathLike) -> dict:
@@ -59,7 +61,14 @@ def plan(spec: dict) -> dict:
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
     ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
-    sa = {"images": "samples", "out": None, "overlay": 0.5, **spec.get("sample", {})}
+    sa = {"images": "samples", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
+          **spec.get("sample", {})}
+    if set(sa) - set(SAMPLE_KEYS):
+        raise DreamganError(f"unknown [sample] keys {sorted(set(sa) - set(SAMPLE_KEYS))}; valid: {list(SAMPLE_KEYS)}")
+    if sa["size"] is not None:
+        from dreamgan.fast.dreams import parse_size
+
+        parse_size(str(sa["size"]))  # a bad size fails before the dataset stage
     ex = dict(spec.get("export", {}))
     if set(ex) - {"out"}:
         raise DreamganError(f"unknown [export] keys {sorted(set(ex) - {'out'})}; valid: ['out']")
@@ -80,7 +89,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     stage = hooks.get("stage", lambda name, done=False: None)
     from dreamgan.dataset import make_dataset
     from dreamgan.evaluate import evaluate_run, format_report
-    from dreamgan.fast import write_fast_dreams
+    from dreamgan.fast import write_fast_dreams, write_noise_dreams
     from dreamgan.images import list_images
     from dreamgan.photos import write_samples
     from dreamgan.training.gan import train_gan
@@ -132,15 +141,19 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         echo(format_report(report))
     if "sample" in todo:
         sa = stages["sample"]
-        images = sa["images"]
-        if images == "samples":
-            images = write_samples(run / "photos")
         out = sa["out"] or run / "fast_dreams"
         stage("sample")
-        written, failed = write_fast_dreams(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"])
+        if train_cfg.arch == "dcgan":
+            from dreamgan.fast.dreams import parse_size
+
+            written, failed = write_noise_dreams(run, out, n=sa["n"], interpolate=sa["interpolate"], seed=sa["seed"], tileable=sa["tileable"],
+                                                 size=parse_size(str(sa["size"])) if sa["size"] else None), []
+        else:
+            images = write_samples(run / "photos") if sa["images"] == "samples" else sa["images"]
+            written, failed = write_fast_dreams(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"], seed=sa["seed"])
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
-        echo(f"[sample] {len(written)} fast dream(s) in {out}")
+        echo(f"[sample] {len(written)} {'file(s)' if train_cfg.arch == 'dcgan' else 'fast dream(s)'} in {out}")
     if "export" in todo:
         from dreamgan.fast import load_pix2pix, write_bundled_generator
         from dreamgan.pairs import dataset_hash

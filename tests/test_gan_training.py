@@ -130,10 +130,52 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
         write_fast_dreams(dc.run_dir, [photo], tmp_path / "x")
     from dreamgan.evaluate import evaluate_run, format_report
 
-    report = evaluate_run(dc.run_dir, split="train", out_dir=tmp_path / "ev")
+    report = evaluate_run(dc.run_dir, split="train", out_dir=tmp_path / "ev", crops=8)
     assert list(report["rows"]) == ["dcgan (dreams from noise)", "identity (the photos)", "floor (other true dreams, train split)"]
-    assert all(np.isfinite(r["kid_mean"]) and np.isfinite(r["kid_effnet_mean"]) for r in report["rows"].values())
+    assert all(np.isfinite(r["kid_mean"]) and np.isfinite(r["kid_effnet_mean"]) and r["diversity"] > 0 for r in report["rows"].values())
+    assert report["data"] == str(dataset) and report["n"] == 8 and report["crops"]["size"] == 64
     assert (tmp_path / "ev" / "evaluate-train.json").is_file() and "identity" in format_report(report)
+
+
+@pytest.mark.slow
+def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tmp_path, capsys):
+    from typer.testing import CliRunner
+
+    from dreamgan.cli import app, main
+
+    run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=2)).run_dir
+    ckpt = load_gan_checkpoint(run / "latest.pt")
+    assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == "spatial" and ckpt["config"]["d_norm"] == "spectral"
+    assert "g_ema" in ckpt and ckpt["step"] == 4 and ckpt["recipe"]["layers"] == ["conv2"]
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r[k]) for r in rows for k in ("loss_d_real", "loss_d_fake", "loss_g_gan") if k in r)
+    runner = CliRunner()
+    out = tmp_path / "tex"
+    result = runner.invoke(app, ["sample", "-c", str(run), "--size", "200x120", "-n", "2", "--seed", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    first = np.asarray(Image.open(out / "sample-0000.png"))
+    assert first.shape == (120, 200, 3)
+    again = runner.invoke(app, ["sample", "-c", str(run), "--size", "200x120", "-n", "1", "--seed", "5", "-o", str(tmp_path / "again")])
+    assert again.exit_code == 0 and np.array_equal(first, np.asarray(Image.open(tmp_path / "again" / "sample-0000.png"))), "same seed, same texture"
+    tiled = runner.invoke(app, ["sample", "-c", str(run), "--size", "96", "--tileable", "-n", "1", "-o", str(tmp_path / "tiled")])
+    assert tiled.exit_code == 0 and np.asarray(Image.open(tmp_path / "tiled" / "sample-0000.png")).shape == (96, 96, 3)
+    for bad in ("0x10", "abc", "100x", "99999", "10x10x10", "-5"):
+        with pytest.raises(SystemExit) as stop:
+            main(["sample", "-c", str(run), "--size", bad, "-o", str(tmp_path / "bad")])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1 and err.startswith("error: --size") and len(err.strip().splitlines()) == 1, (bad, err)
+    assert not (tmp_path / "bad").exists(), "a bad --size fails before anything is written"
+
+
+def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_dcgan():
+    from dreamgan.models.dcgan import DCGANGenerator
+    from dreamgan.training.checkpoint import generator_from_checkpoint
+
+    g = DCGANGenerator(64, 100, 8)
+    saved = {k: v for k, v in vars(TrainConfig(data="d", arch="dcgan", image_size=64, ngf=8)).items()
+             if k not in ("noise_g", "d_norm", "diffaugment", "ema")}
+    loaded, cfg = generator_from_checkpoint({"config": saved, "g": g.state_dict()})
+    assert isinstance(loaded, DCGANGenerator) and cfg.noise_g == "dcgan" and cfg.d_norm == "batch" and cfg.ema == 0
 
 
 @pytest.mark.slow

@@ -76,6 +76,13 @@ def test_default_pipeline_is_valid():
     assert stages["dataset"]["size"] == 299 and stages["train"].arch == "pix2pix" and stages["train"].data == "data/default"
 
 
+def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
+    stages = plan(load_pipeline(ROOT / "pipelines" / "dcgan.toml"))
+    train = stages["train"]
+    assert (train.arch, train.noise_g, train.d_norm, train.gan_mode, train.diffaugment) == ("dcgan", "spatial", "spectral", "hinge", True)
+    assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
+
+
 def test_gpu_pipeline_is_valid_and_uses_the_gpu_preset():
     stages = plan(load_pipeline(ROOT / "pipelines" / "gpu.toml"))
     assert (stages["train"].ngf, stages["train"].depth, stages["train"].device) == (64, 6, "cuda")
@@ -91,6 +98,12 @@ def test_bad_pipelines_are_clear_errors(tmp_path):
         load_pipeline(bad)
     bad.write_text("[train]\nstepz = 3\n")
     with pytest.raises(DreamganError, match="bad \\[train\\] keys"):
+        plan(load_pipeline(bad))
+    bad.write_text("[sample]\ntiles = true\n")
+    with pytest.raises(DreamganError, match="unknown \\[sample\\] keys"):
+        plan(load_pipeline(bad))
+    bad.write_text("[sample]\nsize = '10x0'\n")
+    with pytest.raises(DreamganError, match="--size"):
         plan(load_pipeline(bad))
     bad.write_text("[dataset.recipe]\nlayerz = ['mixed_3']\n")
     with pytest.raises(DreamganError, match="unknown recipe keys"):

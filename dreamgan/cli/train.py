@@ -19,7 +19,8 @@ def train_command(
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
     generator: Annotated[str, Opt(help="pix2pix generator: unet, dilated (shift-equivariant), or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="Sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu.")] = DEFAULT_PRESET,
+    preset: Annotated[str, Opt(help="pix2pix sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu. "
+                                    "dcgan runs use their own recipe.")] = DEFAULT_PRESET,
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt(help="The global batch (under torchrun, split evenly over the processes).")] = None,
@@ -47,7 +48,12 @@ def train_command(
     lambda_lowpass: Annotated[Optional[float], Opt(help="Weight of the L1 between 8x-downsampled fake and true dream.")] = None,
     lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
-    eval_every: Annotated[int, Opt()] = 250,
+    noise_g: Annotated[Optional[str], Opt(help="dcgan generator: spatial (noise map, any size, tileable) or dcgan (classic, its own size).")] = None,
+    d_norm: Annotated[Optional[str], Opt(help="dcgan discriminator: spectral (spectral norm) or batch (the classic BatchNorm one).")] = None,
+    diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees.")] = None,
+    ema: Annotated[Optional[float], Opt(help="dcgan: decay of the moving average of G used for sampling (0 = off).")] = None,
+    z_dim: Annotated[Optional[int], Opt(help="dcgan: noise channels.")] = None,
+    eval_every: Annotated[Optional[int], Opt(help="Evaluate and save every N steps (default 250; dcgan 500).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
     seed: Annotated[int, Opt()] = 0,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
@@ -76,6 +82,7 @@ def train_command(
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
         stats_tag=stats_tag, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
+        noise_g=noise_g, d_norm=d_norm, diffaugment=diffaugment, ema=ema, z_dim=z_dim,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     resume_from = (run if run else True) if resume else False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
@@ -99,17 +106,21 @@ def sample_command(
     refine: Annotated[int, Opt(help="Classical steps on top of the generator output (hybrid fast dream).")] = 0,
     n: Annotated[int, Opt("-n", help="dcgan: number of dreams from noise.")] = 8,
     interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
+    size: Annotated[Optional[str], Opt(help="dcgan (spatial): texture size WIDTHxHEIGHT, e.g. 1024x768 (default: the training size).")] = None,
+    tileable: Annotated[bool, Opt("--tileable", help="dcgan (spatial): textures that wrap without a seam.")] = False,
     seed: Annotated[int, Opt(help="Noise seed: another seed, another dream of the same photo; same seed, same pixels.")] = 0,
     onnx: Annotated[Optional[Path], Opt(help="Run a generator exported by `dreamgan export` with ONNX Runtime instead.")] = None,
     runtime: Annotated[str, Opt(help="auto (ONNX Runtime when the [onnx] extra is installed: faster on a CPU), torch or onnx.")] = "auto",
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
+    from dreamgan.fast.dreams import parse_size
     from dreamgan.images import list_images
 
+    texture = parse_size(size) if size else None  # a bad --size fails before any weights are read
     cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
-        written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed)
+        written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed, size=texture, tileable=tileable)
         typer.echo(f"{len(written)} file(s) written to {out}")
         return
     if not images:
@@ -143,9 +154,11 @@ def evaluate_command(
     no_fid: Annotated[bool, Opt("--no-fid", help="Paired metrics only.")] = False,
     no_jitter_floor: Annotated[bool, Opt("--no-jitter-floor", help="Skip the second true dream (saves a classical dream per photo).")] = False,
     refine: Annotated[Optional[str], Opt(help="Hybrid rows: generator + K classical steps, e.g. 1,3")] = None,
+    crops: Annotated[int, Opt(help="dcgan: how many crops of the split's true dreams the samples are measured against.")] = 64,
     as_json: Annotated[bool, Opt("--json")] = False,
 ):
-    """Fast dreams of the split's photos vs their true dreams, with identity, equal-time classical and floor rows."""
+    """Fast dreams of the split's photos vs their true dreams, with identity, equal-time classical and floor rows
+    (dcgan: samples vs crops of the split's true dreams, beside the photos' crops and other true dreams)."""
     import json
 
     from rich.console import Console
@@ -157,5 +170,5 @@ def evaluate_command(
 
         ks = parse_ints(refine, "refine") if refine else ()
         report = evaluate_run(run, split=split, data=str(data) if data else None, fid=not no_fid,
-                              jitter_floor=not no_jitter_floor, refine=ks)
+                              jitter_floor=not no_jitter_floor, refine=ks, crops=crops)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -63,23 +63,61 @@ def write_fast_dreams(checkpoint, paths: list[Path], out_dir, *, overlay: float 
     return report.written, report.failed
 
 
+MAX_TEXTURE_SIDE = 4096
+"""The largest side `write_noise_dreams` draws (a 4096² texture takes a few GB on a CPU)."""
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1024x768' (width × height) or '512' (square) → (height, width).
+
+    Raises:
+        DreamganError: anything else, or a side outside 16 … MAX_TEXTURE_SIDE.
+    """
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, 0)
+    except ValueError:
+        w = h = 0
+    if not (16 <= w <= MAX_TEXTURE_SIDE and 16 <= h <= MAX_TEXTURE_SIDE):
+        raise DreamganError(f"--size {text!r}: give WIDTHxHEIGHT (e.g. 1024x768) or one side, each 16 to {MAX_TEXTURE_SIDE} px")
+    return h, w
+
+
 @torch.no_grad()
-def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0) -> list[Path]:
-    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs."""
-    from dreamgan.models.dcgan import interpolate_latents
+def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0,
+                       size: tuple[int, int] | None = None, tileable: bool = False) -> list[Path]:
+    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs.
+
+    `size` (height, width): a spatial generator draws textures of any size (default: its
+    training size); `tileable` makes them wrap seamlessly (circular padding), so copies of
+    one texture laid side by side show no seam.
+
+    Raises:
+        DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw.
+    """
+    from dreamgan.models.dcgan import interpolate_latents, noise_dreams
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch != "dcgan":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
+    h, w = size or (g.size, g.size)
+    if ((h, w) != (g.size, g.size) or tileable) and not hasattr(g, "tileable"):
+        raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
+                            "train with --noise-g spatial for textures of any size")
+    if tileable:
+        g.tileable(True)
+        h, w = (-(-side // 16) * 16 for side in (h, w))  # the noise map must cover the texture exactly to wrap
     out = ensure_writable_dir(out_dir)
-    gen = torch.Generator().manual_seed(seed)
-    images = g(torch.randn(n, cfg.z_dim, generator=gen))
-    written = [save_png(out / f"sample-{i:04d}.png", x01_to_uint8(images[i])) for i in range(n)]
+    images = noise_dreams(g, n, seed=seed, height=h, width=w, chunk=1 if h * w > 512 ** 2 else 8)
+    text = generator_text(ckpt, seed=seed)
+    written = [save_png(out / f"sample-{i:04d}.png", x01_to_uint8(images[i]), text) for i in range(n)]
     if interpolate > 1:
-        z = interpolate_latents(torch.randn(cfg.z_dim, generator=gen), torch.randn(cfg.z_dim, generator=gen), interpolate)
+        gen = torch.Generator().manual_seed(seed + 1)
+        shape = g.noise_shape(1)[1:]
+        z = interpolate_latents(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), interpolate)
         strip = np.concatenate([x01_to_uint8(x) for x in g(z)], 1)
-        written.append(save_png(out / "interpolation.png", strip))
+        written.append(save_png(out / "interpolation.png", strip, text))
     return written
 
 
-__all__ = ["fast_dream", "generator_text", "write_fast_dreams", "write_noise_dreams"]
+__all__ = ["MAX_TEXTURE_SIDE", "fast_dream", "generator_text", "parse_size", "write_fast_dreams", "write_noise_dreams"]

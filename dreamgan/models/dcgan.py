@@ -1,8 +1,19 @@
-"""DCGAN for noise → dream (Radford, Metz & Chintala, 2016), at 64 or 128 px.
+"""Noise → dream networks: the classic DCGAN and the spatial texture GAN that replaces it.
 
-One block per doubling: the generator projects z to 4×4, then each transposed-conv block
-doubles the size; the discriminator mirrors it with strided convs. BatchNorm everywhere but the
-generator's output and the discriminator's input, ReLU / LeakyReLU(0.2), weights N(0, 0.02).
+Classic DCGAN (Radford, Metz & Chintala, 2016), at 64 or 128 px: the generator projects a
+z vector to 4×4, then each transposed-conv block doubles the size; the discriminator mirrors it
+with strided convs. BatchNorm everywhere but the generator's output and the discriminator's
+input, ReLU / LeakyReLU(0.2), weights N(0, 0.02). Kept as `--noise-g dcgan --d-norm batch`
+for comparison: on dream crops its BatchNorm discriminator normalises the real and the fake
+batch each by its own statistics, so whatever all fakes share (their grey mean colour, one
+repeated sample) is invisible to D and G never learns it (docs/results.md, "Why the DCGAN was
+grey").
+
+Spatial texture GAN (Jetchev et al. 2016, "Texture Synthesis with Spatial GANs"; Bergmann et
+al. 2017, PSGAN), the default: z is a noise *map* (B, z_dim, H/16, W/16); the generator is fully
+convolutional (nearest-neighbour upsampling + 3×3 convs, no checkerboard), so a bigger map
+draws a bigger texture, and circular padding (`tileable`) makes it wrap without a seam. Its
+discriminator has spectral norm on every conv and no BatchNorm, and judges patches.
 """
 from __future__ import annotations
 
@@ -44,8 +55,77 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
+    def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int]:
+        """z for `batch` images; the classic DCGAN draws only its own size."""
+        if (height or self.size) != self.size or (width or height or self.size) != self.size:
+            raise ValueError(f"a classic DCGAN draws {self.size}×{self.size} px only; train with the spatial generator "
+                             "(--noise-g spatial) for other sizes")
+        return batch, self.z_dim
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return (self.net(z.view(z.shape[0], self.z_dim, 1, 1)) + 1) * 0.5
+
+
+class SpatialGenerator(nn.Module):
+    """Noise map (B, z_dim, h, w) → texture (B, 3, 16h, 16w) in [0, 1] (4 doublings).
+
+    `noise_shape(b, height, width)` gives the map for an image of that size (sides rounded up to
+    a multiple of 16; crop the output to the size asked). `tileable(True)` switches every conv
+    to circular padding: the texture then wraps seamlessly (left edge continues the right one).
+    """
+
+    doublings = 4
+
+    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64):
+        super().__init__()
+        self.size, self.z_dim = size, z_dim
+        c = ngf * 8
+        layers: list[nn.Module] = [nn.Conv2d(z_dim, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+        for _ in range(self.doublings):
+            out = max(ngf // 2, c // 2)
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, out, 3, 1, 1, bias=False),
+                       nn.BatchNorm2d(out), nn.ReLU(True)]
+            c = out
+        layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(_init)
+
+    def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
+        """The noise map for `batch` images of height × width px (default: the training size)."""
+        f = 2 ** self.doublings
+        return batch, self.z_dim, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
+
+    def tileable(self, on: bool = True) -> "SpatialGenerator":
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                m.padding_mode = "circular" if on else "zeros"
+        return self
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.net(z) + 1) * 0.5
+
+
+class SNPatchDiscriminator(nn.Module):
+    """image (B, 3, S, S) in [0, 1] → patch logits (B, 1, S/16, S/16).
+
+    Strided 4×4 convs (S/2 … S/16), LeakyReLU(0.2), spectral norm on every conv and no
+    BatchNorm: each image is judged on its own, so a colour or motif shared by a whole fake
+    batch is as visible to D as any other flaw.
+    """
+
+    def __init__(self, size: int = 64, ndf: int = 64):
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        layers: list[nn.Module] = []
+        c_in, c = 3, ndf
+        for _ in range(4):
+            layers += [sn(nn.Conv2d(c_in, c, 4, 2, 1)), nn.LeakyReLU(0.2, True)]
+            c_in, c = c, min(c * 2, ndf * 8)
+        layers += [sn(nn.Conv2d(c_in, 1, 3, 1, 1))]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 2 - 1)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -68,10 +148,34 @@ class DCGANDiscriminator(nn.Module):
 
 
 def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
-    """Spherical interpolation between two latents (White 2016): (steps, z_dim)."""
+    """Spherical interpolation between two latents of any one shape (White 2016): (steps, *z0.shape)."""
     a, b = z0.flatten(), z1.flatten()
     omega = torch.arccos(torch.clamp((a / a.norm()) @ (b / b.norm()), -1, 1))
     t = torch.linspace(0, 1, steps).unsqueeze(1)
     if omega.abs() < 1e-6:
-        return (1 - t) * a + t * b
-    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+        z = (1 - t) * a + t * b
+    else:
+        z = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    return z.view(steps, *z0.shape)
+
+
+@torch.no_grad()
+def noise_dreams(g, n: int, *, seed: int = 0, height: int | None = None, width: int | None = None, chunk: int = 16) -> torch.Tensor:
+    """n dreams from noise, (n, 3, height, width) in [0, 1] on the CPU (default size: the
+    generator's own): the noise for all n is drawn from `seed` at once, so n images of one
+    seed begin with the images of fewer."""
+    h, w = height or g.size, width or height or g.size
+    z = torch.randn(g.noise_shape(n, h, w), generator=torch.Generator().manual_seed(seed))
+    out = torch.cat([g(z[i:i + chunk].to(next(g.parameters()).device)).cpu() for i in range(0, n, chunk)])
+    return out[..., :h, :w]
+
+
+def noise_networks(noise_g: str, d_norm: str, size: int, z_dim: int, ngf: int, ndf: int) -> tuple[nn.Module, nn.Module]:
+    """(G, D) of a noise → dream run: `noise_g` spatial or dcgan, `d_norm` spectral or batch."""
+    g = SpatialGenerator(size, z_dim, ngf) if noise_g == "spatial" else DCGANGenerator(size, z_dim, ngf)
+    d = SNPatchDiscriminator(size, ndf) if d_norm == "spectral" else DCGANDiscriminator(size, ndf)
+    return g, d
+
+
+NOISE_GENERATORS = ("spatial", "dcgan")
+D_NORMS = ("spectral", "batch")

@@ -6,7 +6,7 @@ G, D, optimisers and schedulers, step, best) and loads with `weights_only=True`.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -14,7 +14,7 @@ import torch
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path, load_torch_file
-from dreamgan.training.config import TrainConfig
+from dreamgan.training.config import TrainConfig, saved_config
 
 GAN_FORMAT = "dreamgan-gan/1"
 
@@ -53,9 +53,9 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
 
             return DilatedResidualNet(cfg.ngf, cfg.depth, cfg.unshuffle, cfg.noise), d
         return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise, noise_levels=cfg.noise_levels or None), d
-    from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+    from dreamgan.models.dcgan import noise_networks
 
-    return DCGANGenerator(cfg.image_size, cfg.z_dim, cfg.ngf), DCGANDiscriminator(cfg.image_size, cfg.ndf)
+    return noise_networks(cfg.noise_g, cfg.d_norm, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf)
 
 
 
@@ -74,20 +74,23 @@ def load_gan_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def generator_from_checkpoint(ckpt: dict):
-    """(G in eval mode, TrainConfig) from a loaded checkpoint."""
-    known = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    """(G in eval mode, TrainConfig) from a loaded checkpoint: the EMA of G's weights where the
+    run kept one (it samples better than the last step's weights)."""
+    cfg = saved_config(ckpt["config"])
     g, _ = build_networks(cfg, ckpt.get("recipe"))
-    g.load_state_dict(ckpt["g"])
+    g.load_state_dict(ckpt.get("g_ema") or ckpt["g"])
     return g.eval(), cfg
 
 
 def save_gan_checkpoint(path: Path, cfg: TrainConfig, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict,
-                        recipe: dict) -> None:
-    """Write a checkpoint atomically (a kill never leaves a torn file)."""
+                        recipe: dict, g_ema=None) -> None:
+    """Write a checkpoint atomically (a kill never leaves a torn file); `g_ema` is the moving
+    average of G's weights, if the run keeps one."""
     payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
                "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
                "dreamgan_version": __version__}
+    if g_ema is not None:
+        payload["g_ema"] = g_ema.state_dict()
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)

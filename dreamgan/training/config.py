@@ -5,7 +5,7 @@ made, so a bad option fails before any data is read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from dreamgan.errors import DreamganError, require
 
@@ -41,6 +41,17 @@ class TrainConfig:
     """How many encoder inputs, finest first, get that noise (0 = all)."""
     ndf: int = 64
     z_dim: int = 100
+    """dcgan: noise channels (the spatial generator's noise map has z_dim channels per 16×16 px)."""
+    noise_g: str = "spatial"
+    """dcgan generator: 'spatial' (fully convolutional on a noise map, resize-convs: any size, tileable)
+    or 'dcgan' (the classic transposed-conv DCGAN on a z vector, its own size only)."""
+    d_norm: str = "spectral"
+    """dcgan discriminator: 'spectral' (spectral norm, no BatchNorm, patch logits) or 'batch' (the classic
+    BatchNorm DCGAN discriminator, which cannot see what a fake batch shares: docs/results.md)."""
+    diffaugment: bool = True
+    """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike."""
+    ema: float = 0.999
+    """dcgan: decay of the exponential moving average of G's weights used for sampling (0 = off)."""
     gan_mode: str = "lsgan"
     d_input: str = "pair"
     """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN) or projected
@@ -101,6 +112,9 @@ class TrainConfig:
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
+                  (self.noise_g in ("spatial", "dcgan"), "--noise-g must be spatial or dcgan"),
+                  (self.d_norm in ("spectral", "batch"), "--d-norm must be spectral or batch"),
+                  (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
@@ -127,7 +141,8 @@ class TrainConfig:
     @classmethod
     def from_preset(cls, preset: str | None = None, **overrides) -> "TrainConfig":
         """A config from a preset (`PRESETS`) with `overrides` on top; overrides that are None
-        are ignored (unset CLI options). dcgan runs default to 64 px and depth 5.
+        are ignored (unset CLI options). dcgan runs start from `DCGAN_DEFAULTS` instead of
+        the preset's pix2pix sizes and losses.
 
         Raises:
             DreamganError: an unknown preset or an invalid value.
@@ -137,8 +152,26 @@ class TrainConfig:
             raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
         base = dict(PRESETS[preset])
         if overrides.get("arch") == "dcgan":
-            base.update(image_size=64, depth=5)
+            base = dict(DCGAN_DEFAULTS)
         return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+DCGAN_DEFAULTS = dict(image_size=64, ngf=64, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
+                      crop_scale=(1.0, 4.6), eval_every=500)
+"""The noise → dream recipe (docs/results.md, "A DCGAN that dreams"): 64 px multi-scale crops of
+the true dreams (windows of 64–294 px), hinge loss, and the config's defaults: spatial
+generator, spectral-norm discriminator, DiffAugment, EMA of G."""
+
+SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", d_norm="batch", diffaugment=False, ema=0.0)
+"""What a dcgan checkpoint saved before these options existed trained with."""
+
+
+def saved_config(saved: dict) -> TrainConfig:
+    """The `TrainConfig` of a saved config.json or checkpoint: keys this version does not know
+    are dropped, and a dcgan run saved before the noise options gets the classic DCGAN."""
+    known = {f.name for f in fields(TrainConfig)}
+    old = SAVED_BEFORE_NOISE_OPTIONS if saved.get("arch") == "dcgan" and "noise_g" not in saved else {}
+    return TrainConfig(**{**old, **{k: v for k, v in saved.items() if k in known}})
 
 
 GENERATORS = ("unet", "dilated", "backbone")

@@ -11,6 +11,7 @@ import torch
 
 from dreamgan.fileio import read_jsonl
 from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.models.dcgan import noise_dreams
 from dreamgan.pairs import PairedDreams
 from dreamgan.training.config import TrainConfig
 from dreamgan.training.plots import line_chart
@@ -24,18 +25,40 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
     from dreamgan.fast import fast_dream
     from dreamgan.metrics import dream_scores, fid_kid_x01
 
+    was_training = g.training
     g.eval()
     device = _device_of(g)
-    real_a, real_b = val.all_x01()
     if cfg.arch == "pix2pix":
+        real_a, real_b = val.all_x01()
         out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
                            cache_real=cache_real)
     else:
-        z = torch.randn(len(real_b), cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
-        out = {"n": len(real_b), **(fid_kid_x01(g(z.to(device)).cpu(), real_b, cache_real=cache_real)
-                                    if fid and len(real_b) >= 2 else {})}
-    g.train()
+        real_b = dream_crops(val, cfg)[1]
+        out = {"n": len(real_b), **(fid_kid_x01(noise_dreams(g, len(real_b), seed=cfg.seed), real_b, cache_real=cache_real)
+                                    if fid else {})}
+    g.train(was_training)
     return out
+
+
+EVAL_CROPS = 64
+"""How many crops of the split's true dreams a noise → dream run is measured against."""
+
+
+def dream_views(split: PairedDreams, n: int, cfg: TrainConfig, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """n views of a split's pairs as a noise → dream run sees them, (photos, true dreams), each
+    (n, 3, S, S) in [0, 1] with S = image_size: multi-scale windows of S × crop_scale px
+    resized to S, or (crop_scale 1, 1) whole pairs resized to S."""
+    if cfg.crop_scale != (1.0, 1.0):
+        return split.batch(n, cfg.image_size, gen, cfg.crop_scale)
+    a, b = split.batch(n, 10 ** 6, gen)
+    return tuple(torch.nn.functional.interpolate(x, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True) for x in (a, b))
+
+
+def dream_crops(split: PairedDreams, cfg: TrainConfig, n: int = EVAL_CROPS, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`dream_views` with a fixed seed: the same n views on every call (what a run is measured on)."""
+    return dream_views(split, n, cfg, torch.Generator().manual_seed(seed))
+
+
 
 
 def _device_of(module: torch.nn.Module) -> torch.device:
@@ -54,6 +77,7 @@ def is_better(new: dict, best: dict) -> bool:
 
 def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
     with torch.no_grad():
+        was_training = g.training
         g.eval()
         device = _device_of(g)
         if cfg.arch == "pix2pix":
@@ -64,9 +88,9 @@ def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: in
             fake_b = fast_dream(g, real_a.to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
         else:
-            fake = g(torch.randn(2 * n, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)).cpu()
+            fake = noise_dreams(g, 2 * n, seed=cfg.seed + 1)
             rows = [np.concatenate([x01_to_uint8(fake[i * n + j]) for j in range(n)], 1) for i in range(2)]
-        g.train()
+        g.train(was_training)
     save_png(path, np.concatenate(rows, 0))
 
 
@@ -100,4 +124,4 @@ def plot_curves(run: Path) -> None:
                    hlines={"target attainment": 0.8, "identity ratio": 1.0})
 
 
-__all__ = ["EVAL_METRICS", "eval_curve", "evaluate_generator", "is_better", "plot_curves", "write_sample_sheet"]
+__all__ = ["EVAL_CROPS", "EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "plot_curves", "write_sample_sheet"]

@@ -16,11 +16,12 @@ process computes its part of every global batch, and rank 0 alone writes the run
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -31,12 +32,12 @@ from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
-from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig  # noqa: F401  (re-exported)
+from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.training.distributed import World, join_world
-from dreamgan.training.evals import EVAL_METRICS, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
+from dreamgan.training.evals import EVAL_METRICS, dream_views, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
-from dreamgan.training.steps import dcgan_step, pix2pix_step
+from dreamgan.training.steps import dcgan_step, pix2pix_step, update_ema
 
 SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
 """Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
@@ -81,15 +82,16 @@ def _check_same_dataset(run: Path, data: Dataset) -> None:
             "or drop --resume to start a new run on this dataset")
 
 
-ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim", "g_octaves", "g_octave_scale")
+ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim", "g_octaves", "g_octave_scale",
+             "noise_g")
 """The options that shape the generator: a checkpoint's weights fit only a config that agrees on them."""
 
 
 def _check_same_networks(ckpt: dict, cfg: TrainConfig, keys: tuple[str, ...], context: str) -> None:
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    saved = saved_config(ckpt["config"])
     for key in keys:
-        theirs, ours = ckpt["config"].get(key, defaults[key]), getattr(cfg, key)
-        if (tuple(theirs) if isinstance(theirs, list) else theirs) != ours:
+        theirs, ours = getattr(saved, key), getattr(cfg, key)
+        if theirs != ours:
             raise DreamganError(f"{context}: its {key} is {theirs!r}, this run's is {ours!r}")
 
 
@@ -158,13 +160,16 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps))
+    g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.arch == "dcgan" and cfg.ema > 0 else None
     name = data.name
     start, best = 0, {}
     if resume:
         run = world.from_main(lambda: _resume_run(cfg, resume, name))
         ckpt = load_gan_checkpoint(run / "latest.pt")
-        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers"), f"cannot resume {run}")
+        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "d_norm", "ema"), f"cannot resume {run}")
         g.load_state_dict(ckpt["g"])
+        if g_ema is not None:
+            g_ema.load_state_dict(ckpt["g_ema"])
         d.load_state_dict(ckpt["d"])
         opt_g.load_state_dict(ckpt["opt_g"])
         opt_d.load_state_dict(ckpt["opt_d"])
@@ -177,6 +182,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     else:
         if cfg.init_g:
             g.load_state_dict(_init_generator_state(cfg))
+            if g_ema is not None:
+                g_ema.load_state_dict(g.state_dict())
         run = world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, name))
     if main:
         ensure_writable_dir(run / "samples")
@@ -197,7 +204,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
     evals, losses, step = [], {}, start
     saved_step = start if resume else None  # the step latest.pt holds
-    save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict())  # noqa: E731
+    save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict(), g_ema)  # noqa: E731
+    sampler = g_ema if g_ema is not None else g  # what the evals and sample sheets draw with
     if start == 0 and main:
         # reference rows, once per run: the identity baseline (the photo as the "fake")
         if cfg.arch == "pix2pix":
@@ -223,12 +231,11 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                                       stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
                                       lambda_div=cfg.lambda_div, generator=gen, part=world.part)
             else:
-                if cfg.crop_scale != (1.0, 1.0):  # multi-scale views of the dreams, image_size·s px, resized
-                    real_b = train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale)[1].to(device)
-                else:  # whole dreams, resized
-                    real_b = train.batch(cfg.batch_size, 10 ** 6, gen)[1].to(device)
-                    real_b = torch.nn.functional.interpolate(real_b, size=(cfg.image_size,) * 2, mode="bilinear", antialias=True)
-                losses = dcgan_step(net_g, net_d, opt_g, opt_d, world.take(real_b), gan_loss=gan_loss, generator=gen, part=world.part)
+                real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
+                losses = dcgan_step(net_g, net_d, opt_g, opt_d, world.take(real_b), gan_loss=gan_loss, generator=gen, part=world.part,
+                                    augment=cfg.diffaugment)
+                if g_ema is not None:
+                    update_ema(g_ema, g, cfg.ema, step)
             losses = world.mean(losses)  # the global batch's losses, the same on every process
             if not all(math.isfinite(v) for v in losses.values()):
                 raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
@@ -243,7 +250,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
             if on_step and main:
                 on_step(step, losses)
             if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
-                scores = evaluate_generator(g, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                scores = evaluate_generator(sampler, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 evals.append({"step": step, **scores})
                 append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
                 if is_better(scores, best):
@@ -251,7 +258,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     save(run / "best.pt")
                 save(run / "latest.pt")
                 saved_step = step
-                write_sample_sheet(run / "samples" / f"step-{step:06d}.png", g, cfg, val)
+                write_sample_sheet(run / "samples" / f"step-{step:06d}.png", sampler, cfg, val)
                 plot_curves(run)
                 if on_eval:
                     on_eval(step, scores)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from dreamgan.models.diffaugment import diff_augment
 from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss
 
 
@@ -75,21 +76,38 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
 
 
 def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None,
-               part: tuple[int, int] = (0, 1)) -> dict[str, float]:
+               part: tuple[int, int] = (0, 1), augment: bool = False) -> dict[str, float]:
     """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats.
-    `part` as in `pix2pix_step`: z is drawn for the global batch and this part kept."""
+
+    G's noise (a z vector or a noise map, `g.noise_shape`) is drawn for the global batch from
+    `generator` and this `part` kept, as in `pix2pix_step`. `augment`: DiffAugment on every
+    image D sees, real and fake alike (fresh draws from `generator`), G's gradient through it.
+    """
     k, parts = part
     b = real_b.shape[0]
-    z_dim = getattr(g, "module", g).z_dim  # g may be wrapped in DistributedDataParallel
-    z = torch.randn(b * parts, z_dim, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
+    shape = getattr(g, "module", g).noise_shape(b * parts)  # g may be wrapped in DistributedDataParallel
+    z = torch.randn(shape, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
+    seen = (lambda x: diff_augment(x, generator=generator)[0]) if augment else (lambda x: x)
     fake_b = g(z)
     opt_d.zero_grad(set_to_none=True)
-    loss_d_real = gan_loss(d(real_b), True)
-    loss_d_fake = gan_loss(d(fake_b.detach()), False)
+    loss_d_real = gan_loss(d(seen(real_b)), True)
+    loss_d_fake = gan_loss(d(seen(fake_b.detach())), False)
     ((loss_d_real + loss_d_fake) * 0.5).backward()
     opt_d.step()
     opt_g.zero_grad(set_to_none=True)
-    loss_g_gan = gan_loss(d(fake_b), True, for_discriminator=False)
+    loss_g_gan = gan_loss(d(seen(fake_b)), True, for_discriminator=False)
     loss_g_gan.backward()
     opt_g.step()
     return {"loss_d_real": loss_d_real.item(), "loss_d_fake": loss_d_fake.item(), "loss_g_gan": loss_g_gan.item()}
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, g: torch.nn.Module, decay: float, step: int) -> None:
+    """ema ← d·ema + (1 − d)·g for the weights, d = min(decay, (1 + step) / (10 + step)) (the
+    average warms up instead of dragging the initial weights along for ~1/(1 − decay) steps);
+    buffers (BatchNorm's statistics) are copied."""
+    d = min(decay, (1 + step) / (10 + step))
+    for e, p in zip(ema.parameters(), g.parameters()):
+        e.lerp_(p.detach(), 1 - d)
+    for e, b in zip(ema.buffers(), g.buffers()):
+        e.copy_(b)
