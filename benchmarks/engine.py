@@ -29,7 +29,7 @@ from dreamgan.backbones import load_backbone
 from dreamgan.backbones.inception_tf import build_inception_v3_tf
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, save_png, uint8_to_x01, x01_to_uint8
-from dreamgan.photos import sample_photo
+from dreamgan.photos import embedded_photo
 
 
 # -- the baseline: a straightforward loop, as one would write it from the TF tutorial --------------
@@ -71,7 +71,7 @@ def photos(n: int, size: int = 299) -> list[torch.Tensor]:
     names = ["chelsea", "astronaut", "coffee", "rocket"][:n]
     out = []
     for name in names:
-        img = sample_photo(name)
+        img = embedded_photo(name)
         s = min(img.shape[:2])
         y, x = (img.shape[0] - s) // 2, (img.shape[1] - s) // 2
         out.append(uint8_to_x01(resize_uint8(img[y:y + s, x:x + s], (size, size))))

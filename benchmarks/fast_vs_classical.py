@@ -20,14 +20,14 @@ import torch
 
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.photos import sample_photo
+from dreamgan.photos import embedded_photo
 
 
 def photos(n: int = 4, size: int = 299) -> torch.Tensor:
     names = ["chelsea", "astronaut", "coffee", "rocket"]
     out = []
     for i in range(n):
-        img = sample_photo(names[i % len(names)])
+        img = embedded_photo(names[i % len(names)])
         s = min(img.shape[:2])
         out.append(uint8_to_x01(resize_uint8(img[:s, :s], (size, size))))
     return torch.cat(out)

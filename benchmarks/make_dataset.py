@@ -19,7 +19,7 @@ import torch
 from dreamgan.dataset import make_dataset
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.photos import sample_photo
+from dreamgan.photos import embedded_photo
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     recipe = DreamConfig()
     # baseline: the engine alone on one 299×299 photo
     engine = DreamEngine(recipe)
-    x = uint8_to_x01(resize_uint8(sample_photo("chelsea")[:, 75:375], (args.size, args.size)))
+    x = uint8_to_x01(resize_uint8(embedded_photo("chelsea")[:, 75:375], (args.size, args.size)))
     engine.run(x)  # warm-up
     t = time.perf_counter()
     engine.run(x)

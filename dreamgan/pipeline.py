@@ -5,7 +5,7 @@
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
                  `training.config.PRESETS`: dream, the default, or fast, cpu, gpu)
     [evaluate]   split, fid, jitter_floor
-    [sample]     images (paths, or "samples" for the embedded photos), out, overlay;
+    [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
                  a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
     [export]     out: write the trained generator as an inference-only file there (optional;
                  pipelines/release.toml makes the bundled generator this way)
@@ -61,7 +61,7 @@ def plan(spec: dict) -> dict:
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
     ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
-    sa = {"images": "samples", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
+    sa = {"images": "embedded", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
           **spec.get("sample", {})}
     if set(sa) - set(SAMPLE_KEYS):
         raise DreamganError(f"unknown [sample] keys {sorted(set(sa) - set(SAMPLE_KEYS))}; valid: {list(SAMPLE_KEYS)}")
@@ -91,7 +91,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     from dreamgan.evaluate import evaluate_run, format_report
     from dreamgan.fast import write_fast_dreams, write_noise_dreams
     from dreamgan.images import list_images
-    from dreamgan.photos import write_samples
+    from dreamgan.photos import write_embedded_photos
     from dreamgan.training.gan import train_gan
     from dreamgan.training.rundir import latest_run_dir
 
@@ -149,7 +149,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
             written, failed = write_noise_dreams(run, out, n=sa["n"], interpolate=sa["interpolate"], seed=sa["seed"], tileable=sa["tileable"],
                                                  size=parse_size(str(sa["size"])) if sa["size"] else None), []
         else:
-            images = write_samples(run / "photos") if sa["images"] == "samples" else sa["images"]
+            images = write_embedded_photos(run / "photos") if sa["images"] in ("embedded", "samples") else sa["images"]
             written, failed = write_fast_dreams(run, list_images([Path(p) for p in images]), out, overlay=sa["overlay"], seed=sa["seed"])
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}

@@ -53,9 +53,9 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
         DreamganError: `source` missing, not a folder, or holding no image files.
     """
     if source is None or str(source) == EMBEDDED_SOURCE:
-        from dreamgan.photos import SAMPLE_PHOTOS
+        from dreamgan.photos import EMBEDDED_PHOTOS
 
-        return [f"skimage:{name}" for name in SAMPLE_PHOTOS]
+        return [f"skimage:{name}" for name in EMBEDDED_PHOTOS]
     root = Path(source)
     if not root.exists():
         raise DreamganError(f"source folder {root} does not exist")
@@ -70,10 +70,10 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
 def read_source(source: str) -> tuple[np.ndarray, str]:
     """(RGB uint8 pixels, sha256) of a source identifier. Raises ImageError if unreadable."""
     if source.startswith("skimage:"):
-        from dreamgan.photos import sample_photo
+        from dreamgan.photos import embedded_photo
 
         try:
-            img = sample_photo(source.split(":", 1)[1])
+            img = embedded_photo(source.split(":", 1)[1])
         except DreamganError as e:
             raise ImageError(str(e)) from None
         return img, _sha256_bytes(img.tobytes())

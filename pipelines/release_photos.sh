@@ -17,5 +17,5 @@ for name in "${natural[@]}"; do
   file="$src/1280x800.jpg"; [ -f "$file" ] || file="$(ls "$src"/*.jpg | head -n 1)"
   cp "$file" "$out/debian-$name.jpg"
 done
-dreamgan samples -o "$out" >/dev/null
+dreamgan photos -o "$out" >/dev/null
 echo "$(ls "$out" | wc -l) photos in $out"

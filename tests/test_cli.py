@@ -172,9 +172,9 @@ def test_listing_commands(capsys):
 
 
 def test_samples_and_version(tmp_path):
-    r = runner.invoke(app, ["samples", "-o", str(tmp_path), "chelsea", "coffee"])
+    r = runner.invoke(app, ["photos", "-o", str(tmp_path), "chelsea", "coffee"])
     assert r.exit_code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["chelsea.png", "coffee.png"]
-    assert runner.invoke(app, ["samples", "-o", str(tmp_path), "nope"]).exit_code != 0
+    assert runner.invoke(app, ["photos", "-o", str(tmp_path), "nope"]).exit_code != 0
     out = subprocess.run([sys.executable, "-m", "dreamgan", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("dreamgan ")
 
@@ -299,14 +299,14 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert set(hooks["dataset"]()) == {"on_plan", "on_pair"}
     assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume"}
 
-    def fake_eval(run, split, data, fid, jitter_floor, refine):
-        seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine)
+    def fake_eval(run, split, data, fid, jitter_floor, refine, crops):
+        seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine, crops=crops)
         return {"split": split, "n": 1, "checkpoint": str(run), "rows": {"generator": {"l1": 0.5}}, "sheet": "s.png"}
 
     monkeypatch.setattr(ev, "evaluate_run", fake_eval)
-    r = runner.invoke(app, ["evaluate", str(tmp_path), "--split", "val", "--no-fid", "--no-jitter-floor", "--refine", "1,3"])
+    r = runner.invoke(app, ["evaluate", str(tmp_path), "--split", "val", "--no-fid", "--no-jitter-floor", "--refine", "1,3", "--crops", "48"])
     assert r.exit_code == 0, r.output
-    assert (seen["split"], seen["fid"], seen["jitter_floor"], seen["refine"]) == ("val", False, False, (1, 3))
+    assert (seen["split"], seen["fid"], seen["jitter_floor"], seen["refine"], seen["crops"]) == ("val", False, False, (1, 3), 48)
     assert "generator" in r.output
 
 

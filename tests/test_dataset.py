@@ -84,13 +84,13 @@ def test_split_is_deterministic_and_warns_with_too_few_photos():
 def test_near_duplicates_share_a_split_so_no_held_out_scene_is_trained_on():
     import hashlib
 
-    from dreamgan.photos import SAMPLE_PHOTOS, sample_photo
+    from dreamgan.photos import EMBEDDED_PHOTOS, embedded_photo
     from dreamgan.sources import Photo, near_duplicate_groups, photo_signature
 
     # the embedded stereo pair is one scene; every other embedded photo is its own
-    embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(sample_photo(n))) for n in SAMPLE_PHOTOS]
+    embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(embedded_photo(n))) for n in EMBEDDED_PHOTOS]
     groups = sorted(sorted(p.source for p in g) for g in near_duplicate_groups(embedded))
-    assert ["motorcycle_left", "motorcycle_right"] in groups and len(groups) == len(SAMPLE_PHOTOS) - 1
+    assert ["motorcycle_left", "motorcycle_right"] in groups and len(groups) == len(EMBEDDED_PHOTOS) - 1
     # a shot, the same shot shifted, brightened and downscaled (a burst / an edit), and distinct photos
     shot = _photo(1, 240, 320)
     twins = [np.roll(shot, 9, axis=1), np.clip(shot.astype(int) + 40, 0, 255).astype(np.uint8), shot[::2, ::2]]

@@ -57,7 +57,7 @@ def test_info_lists_backbones_samples_and_the_request_limits(client):
     info = client.get("/api/info").json()
     names = {b["name"]: b for b in info["backbones"]}
     assert names["inception-v3-tf"]["available"] and names["efficientnet-lite0"]["available"]
-    assert "chelsea" in info["samples"] and info["checkpoint"] is None
+    assert "chelsea" in info["photos"] and info["checkpoint"] is None
     assert info["dream"]["steps"] == {"default": 10, "minimum": 1, "maximum": 100}
     assert info["upload"] == {"max_bytes": 20 * 2**20, "max_pixels": 30_000_000}
 
@@ -181,7 +181,7 @@ def test_big_uploads_are_stored_at_the_largest_working_size(client):
 
 # -- classical dreams ------------------------------------------------------------------------------
 def test_a_classical_dream_is_the_engine_s_dream_with_its_recipe(client):
-    photo = client.post("/api/samples/chelsea").json()
+    photo = client.post("/api/photos/chelsea").json()
     r = client.post("/api/dreams", json={"image": photo["id"], **SMALL, "octaves": 2, "seed": 3})
     assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
     job = wait_job(client, r.json()["id"])
@@ -208,7 +208,7 @@ def test_a_classical_dream_is_the_engine_s_dream_with_its_recipe(client):
 
 def test_guided_top_k_and_class_dreams_run(client, photo_uint8):
     photo = _upload(client, photo_uint8)
-    guide = client.post("/api/samples/coffee").json()
+    guide = client.post("/api/photos/coffee").json()
     bodies = [
         {"image": photo["id"], **SMALL, "guide": guide["id"]},
         {"image": photo["id"], **SMALL, "top_k": 5, "top_k_mode": "least"},
@@ -241,7 +241,7 @@ def test_guided_top_k_and_class_dreams_run(client, photo_uint8):
     ({"colour": "red"}, 422, "colour: Extra inputs are not permitted"),
 ])
 def test_bad_dream_requests_are_one_line_4xx(client, change, status, words):
-    photo = client.post("/api/samples/chelsea").json()
+    photo = client.post("/api/photos/chelsea").json()
     r = client.post("/api/dreams", json={"image": photo["id"], **SMALL, **change})
     assert r.status_code == status, r.text
     message = r.json()["error"]
@@ -255,7 +255,7 @@ def test_non_json_and_unknown_routes(client):
     assert client.get("/api/jobs/99999").status_code == 404
     assert client.get("/api/nothing").status_code == 404
     assert client.get("/static/../../pyproject.toml").status_code == 404
-    assert client.post("/api/samples/mona_lisa").status_code == 400
+    assert client.post("/api/photos/mona_lisa").status_code == 400
 
 
 def test_page_and_assets_are_served_locally_with_no_external_urls(client):
@@ -270,7 +270,7 @@ def test_page_and_assets_are_served_locally_with_no_external_urls(client):
 
 # -- queue -----------------------------------------------------------------------------------------
 def test_one_job_at_a_time_queue_positions_cancel_and_a_responsive_server(client):
-    photo = client.post("/api/samples/astronaut").json()
+    photo = client.post("/api/photos/astronaut").json()
     long = {"image": photo["id"], "layers": ["mixed_3"], "octaves": 1, "steps": 100, "max_side": 256}
     a = client.post("/api/dreams", json=long).json()
     b = client.post("/api/dreams", json=long).json()
@@ -363,7 +363,7 @@ def test_fast_dreams_come_from_the_checkpoint_s_generator(runs, photo_uint8):
 def test_a_zoom_streams_its_frames_and_serves_the_video(client):
     import av
 
-    photo = client.post("/api/samples/chelsea").json()
+    photo = client.post("/api/photos/chelsea").json()
     r = client.post("/api/zoom", json={"image": photo["id"], "backbone": "tiny", "layers": ["conv2"], "octaves": 1, "steps": 2,
                                        "frames": 4, "zoom": 1.1, "rotate": 2, "frame_steps": 2, "max_side": 64})
     assert r.status_code == 202, r.text
@@ -416,7 +416,7 @@ def test_the_queue_is_bounded_and_answers_429_past_it(photo_uint8):
 
 
 def test_a_request_for_too_much_work_is_a_422_naming_the_limit(client):
-    photo = client.post("/api/samples/chelsea").json()
+    photo = client.post("/api/photos/chelsea").json()
     huge = {"image": photo["id"], "frames": 240, "max_side": 1024, "octaves": 8, "steps": 100, "frame_steps": 20}
     r = client.post("/api/zoom", json=huge)
     assert r.status_code == 422 and "over the studio's limit of 1e+09" in r.json()["error"] and "pixel-steps" in r.json()["error"], r.text
@@ -427,7 +427,7 @@ def test_a_request_for_too_much_work_is_a_422_naming_the_limit(client):
 
 
 def test_nan_and_infinity_are_named_as_such(client):
-    photo = client.post("/api/samples/chelsea").json()
+    photo = client.post("/api/photos/chelsea").json()
     for value in ("NaN", "inf", "-Infinity"):
         r = client.post("/api/zoom", json={"image": photo["id"], "zoom": value})
         assert r.status_code == 422 and "zoom: NaN and infinity are not numbers a dream takes" in r.json()["error"], r.text
@@ -438,7 +438,7 @@ def test_a_post_from_another_site_is_refused(client, photo_uint8):
     evil = {"Origin": "http://evil.example.com", "Content-Type": "text/plain"}
     r = client.post("/api/images", content=body, headers=evil)
     assert r.status_code == 403 and "evil.example.com" in r.json()["error"], r.text
-    assert client.post("/api/samples/chelsea", headers={"Origin": "null"}).status_code == 403
+    assert client.post("/api/photos/chelsea", headers={"Origin": "null"}).status_code == 403
     assert client.post("/api/images", content=body, headers={"Origin": "http://127.0.0.1:7860"}).status_code == 201, "the studio's own page"
     assert client.post("/api/images", content=body).status_code == 201, "no Origin: not a browser page (curl, scripts)"
     assert client.get("/api/info", headers=evil).status_code == 200, "reads are not refused"

@@ -16,8 +16,8 @@ from dreamgan.cli import classifier as _classifier  # noqa: F401
 from dreamgan.cli import dataset as _dataset  # noqa: F401
 from dreamgan.cli import dream as _dream  # noqa: F401
 from dreamgan.cli import metrics as _metrics  # noqa: F401
+from dreamgan.cli import photos as _photos  # noqa: F401
 from dreamgan.cli import pipeline as _pipeline  # noqa: F401
-from dreamgan.cli import samples as _samples  # noqa: F401
 from dreamgan.cli import serve as _serve  # noqa: F401
 from dreamgan.cli import train as _train  # noqa: F401
 from dreamgan.cli import video as _video  # noqa: F401

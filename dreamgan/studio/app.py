@@ -3,10 +3,10 @@
 Endpoints (JSON unless noted; every error is `{"error": "<one line>"}` with a 4xx status):
 
   GET  /                          the page (static HTML/JS/CSS shipped in the package; no CDN)
-  GET  /api/info                  backbones, samples, defaults, limits, the loaded checkpoint
+  GET  /api/info                  backbones, embedded photos, defaults, limits, the loaded checkpoint
   GET  /api/backbones/{name}      layers (with depth hints and channel counts), classes
   POST /api/images                body = the image file's bytes → {id, width, height}
-  POST /api/samples/{name}        a bundled photo → {id, width, height}
+  POST /api/photos/{name}        a bundled photo → {id, width, height}
   GET  /api/images/{id}.png       a stored image (PNG); `.json`: its id, size and source
   POST /api/dreams                a classical dream job (DreamRequest) → 202 + the job
   POST /api/fast                  a fast dream job from the checkpoint (FastRequest) → 202 + the job
@@ -274,11 +274,11 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
         item = await _in_thread(lambda: studio.images.add(_decode_upload(data), "upload"))
         return item.to_json()
 
-    @app.post("/api/samples/{name}", status_code=201)
+    @app.post("/api/photos/{name}", status_code=201)
     def sample(name: str):
-        from dreamgan.photos import sample_photo
+        from dreamgan.photos import embedded_photo
 
-        return studio.images.add(sample_photo(name), name).to_json()
+        return studio.images.add(embedded_photo(name), name).to_json()
 
     @app.get("/api/images/{image_id}.json")
     def image_json(image_id: str):

@@ -23,7 +23,7 @@ def studio_info(checkpoint: dict | None) -> dict:
     """Everything the page needs at start: backbones, samples, request defaults and limits."""
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
-    from dreamgan.photos import SAMPLE_PHOTOS
+    from dreamgan.photos import EMBEDDED_PHOTOS
     from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
 
     return {
@@ -31,7 +31,7 @@ def studio_info(checkpoint: dict | None) -> dict:
         "default_backbone": DEFAULT_BACKBONE,
         "backbones": [{"name": b.name, "description": b.description, "available": b.available,
                        "detail": None if b.available else b.detail} for b in list_backbones()],
-        "samples": list(SAMPLE_PHOTOS),
+        "photos": list(EMBEDDED_PHOTOS),
         "dream": _fields(DreamRequest),
         "fast": _fields(FastRequest),
         "zoom": {k: v for k, v in _fields(ZoomRequest).items() if k in ("mode", "frames", "zoom", "rotate", "frame_steps", "fps")},

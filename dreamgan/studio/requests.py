@@ -49,7 +49,7 @@ class DreamRequest(_Bounded):
     """A classical dream. Ranges are the studio's (interactive) limits; the CLI allows more."""
 
     model_config = _STRICT
-    image: str = Field(description="image id from POST /api/images or /api/samples")
+    image: str = Field(description="image id from POST /api/images or /api/photos")
     backbone: str = _RECIPE.backbone
     layers: list[str] = Field(default=list(_RECIPE.layers), max_length=8)
     octaves: int = Field(_RECIPE.octaves, ge=1, le=8)

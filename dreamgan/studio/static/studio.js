@@ -50,7 +50,7 @@ async function init() {
   } catch (e) { showError(e.message); return; }
   const info = state.info;
   $("version").textContent = `v${info.version}`;
-  for (const name of info.samples) $("sample").add(new Option(name, name));
+  for (const name of info.photos) $("sample").add(new Option(name, name));
   for (const b of info.backbones) {
     const option = new Option(b.available ? b.name : `${b.name} (weights missing)`, b.name);
     option.disabled = !b.available;
@@ -166,7 +166,7 @@ function setGuide(image) {
 async function pickSample(name) {
   clearError();
   if (!name) return;
-  try { setPhoto(await api("POST", `/api/samples/${encodeURIComponent(name)}`)); }
+  try { setPhoto(await api("POST", `/api/photos/${encodeURIComponent(name)}`)); }
   catch (e) { showError(e.message); }
 }
 

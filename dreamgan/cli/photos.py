@@ -1,4 +1,4 @@
-"""`dreamgan samples -o DIR`: the bundled natural photos; `dreamgan fetch-photos -o DIR`: those of the allowed Debian packages."""
+"""`dreamgan photos -o DIR`: the embedded natural photos (scikit-image's); `dreamgan fetch-photos -o DIR`: those of the allowed Debian packages."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,16 +9,19 @@ import typer
 from dreamgan.cli.root import app
 
 
-@app.command("samples")
-def samples_command(
+@app.command("photos")
+def photos_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the PNGs.")] = Path("photos"),
     names: Annotated[Optional[list[str]], typer.Argument(help="Which photos (default: all).")] = None,
 ):
     """Write the natural photos bundled with scikit-image (astronaut, chelsea, coffee, ...) as PNGs."""
-    from dreamgan.photos import SAMPLE_PHOTOS, write_samples
+    from dreamgan.photos import EMBEDDED_PHOTOS, write_embedded_photos
 
-    written = write_samples(out, tuple(names) if names else SAMPLE_PHOTOS)
+    written = write_embedded_photos(out, tuple(names) if names else EMBEDDED_PHOTOS)
     typer.echo(f"{len(written)} photo(s) written to {out}")
+
+
+app.command("samples", hidden=True, help="The old name of `dreamgan photos`.")(photos_command)
 
 
 @app.command("fetch-photos")
