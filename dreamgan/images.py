@@ -159,6 +159,26 @@ def save_image_grid(path: str | os.PathLike, x01, nrow: int = 8, text: Mapping[s
     return save_png(path, image_grid(x01, nrow), text)
 
 
+def labelled_grid(rows, columns: list[str] | None = None, *, padding: int = 2) -> np.ndarray:
+    """Image rows as one uint8 grid with a white header naming each column: `rows` is a list of
+    rows, each a list of (3, H, W) tensors in [0, 1] of one size (or an (N, 3, H, W) batch per
+    row); `columns` labels them (None: no header). The one helper every sheet and figure uses."""
+    import torch
+    from PIL import ImageDraw
+
+    tiles = [t for row in rows for t in (row if isinstance(row, (list, tuple)) else list(row))]
+    ncol = len(tiles) // len(rows)
+    grid = image_grid(torch.stack([t.reshape(t.shape[-3:]) for t in tiles]), ncol, padding=padding)
+    if not columns:
+        return grid
+    head = Image.new("RGB", (grid.shape[1], 16), "white")
+    draw = ImageDraw.Draw(head)
+    cell = (grid.shape[1] - padding) / ncol
+    for i, label in enumerate(columns):
+        draw.text((padding + i * cell + 2, 2), label, fill="black")
+    return np.concatenate([np.asarray(head), grid], 0)
+
+
 def to_minus_one_one(x01):
     """[0, 1] → [-1, 1]."""
     return x01 * 2.0 - 1.0

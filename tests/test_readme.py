@@ -101,3 +101,12 @@ def test_every_readme_command_names_a_real_command_and_real_options():
             assert option in helps[name], f"README's `{' '.join(words)}` uses {option}, which `dreamgan {name}` does not take"
         checked += 1
     assert checked > 20, f"only {checked} README commands found: the extraction broke"
+
+
+def test_readme_is_a_short_manual_whose_images_and_links_exist():
+    assert len(README.splitlines()) <= 300, "README is a manual: research and details go to docs/"
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" in target:
+                continue
+            assert (page.parent / target).exists(), f"{page.name} links {target}, which does not exist"
