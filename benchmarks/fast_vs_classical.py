@@ -46,8 +46,8 @@ def best_of(fn, repeats: int = 3) -> float:
 def _generators(presets: list[str], checkpoints: list[str]):
     """(name, G, TrainConfig, recipe dict or None) for each preset (fresh weights: speed does
     not depend on them) and each trained checkpoint."""
-    from dreamgan.training.checkpoint import build_networks
-    from dreamgan.training.config import TrainConfig
+    from dreamgan.checkpoint import build_networks
+    from dreamgan.gan_config import TrainConfig
 
     for name in presets:
         cfg = TrainConfig.from_preset(name, data="-")

@@ -3,7 +3,7 @@
     [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
-                 `training.config.PRESETS`: dream, the default, or fast, cpu, gpu)
+                 `gan_config.PRESETS`: dream, the default, or fast, cpu, gpu)
     [evaluate]   split, fid, jitter_floor
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
                  a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
@@ -47,7 +47,7 @@ def load_pipeline(path: str | os.PathLike) -> dict:
 def plan(spec: dict) -> dict:
     """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.training.config import DEFAULT_PRESET, TrainConfig
+    from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
 
     ds = dict(spec.get("dataset", {}))
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))

@@ -168,8 +168,8 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
 
 
 def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_dcgan():
+    from dreamgan.checkpoint import generator_from_checkpoint
     from dreamgan.models.dcgan import DCGANGenerator
-    from dreamgan.training.checkpoint import generator_from_checkpoint
 
     g = DCGANGenerator(64, 100, 8)
     saved = {k: v for k, v in vars(TrainConfig(data="d", arch="dcgan", image_size=64, ngf=8)).items()
@@ -243,14 +243,15 @@ def test_multi_scale_crops_are_paired_and_sized(dataset):
 
 
 def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path, monkeypatch):
-    from dreamgan.fast import bundled, load_pix2pix, write_bundled_generator
+    from dreamgan import checkpoint
+    from dreamgan.fast import load_pix2pix, write_bundled_generator
 
     report = train_gan(TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=2, image_size=32,
                                                batch_size=2, ngf=8, depth=3, eval_every=2, eval_fid=False))
     path = write_bundled_generator(*load_pix2pix(report.run_dir), tmp_path / "w" / "fast_dream.pt", provenance={"note": "test"})
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     assert "d" not in ckpt and "opt_g" not in ckpt and ckpt["provenance"]["note"] == "test"
-    monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", path)
+    monkeypatch.setattr(checkpoint, "BUNDLED_GENERATOR", path)
     g, cfg, _ = load_generator(None)
     with torch.no_grad():
         for size in ((299, 299), (45, 71)):
@@ -259,7 +260,7 @@ def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path
     with pytest.raises(DreamganError, match="over the"):
         write_bundled_generator(*load_pix2pix(report.run_dir), tmp_path / "big.pt", max_bytes=1000)
     assert not (tmp_path / "big.pt").exists(), "a refused export leaves nothing behind"
-    monkeypatch.setattr(bundled, "BUNDLED_GENERATOR", tmp_path / "missing.pt")
+    monkeypatch.setattr(checkpoint, "BUNDLED_GENERATOR", tmp_path / "missing.pt")
     with pytest.raises(DreamganError, match="no bundled generator.*release.toml"):
         load_generator(None)
 

@@ -48,3 +48,22 @@ def test_no_import_cycles():
             visit(module, [module])
     assert len(graph) > 30, "the scan found the package's modules"
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [m for m in graph if m == start or m.startswith(start + ".")]
+    while todo:
+        m = todo.pop()
+        if m not in seen:
+            seen.add(m)
+            todo += graph[m]
+    return seen
+
+
+def test_training_and_inference_meet_only_below_both():
+    """The fast generator's home (`dreamgan.fast`) and training share the checkpoint format,
+    the config and the networks, which live below both; neither reaches the other, even lazily."""
+    graph = _module_graph()
+    assert not {m for m in _reachable(graph, "dreamgan.fast") if m.startswith("dreamgan.training")}
+    assert not {m for m in _reachable(graph, "dreamgan.training") if m.startswith("dreamgan.fast")}
+    assert {"dreamgan.checkpoint", "dreamgan.gan_config"} <= _reachable(graph, "dreamgan.fast") & _reachable(graph, "dreamgan.training")

@@ -252,7 +252,7 @@ def test_diversity_hinge_is_one_for_ignored_noise_and_zero_for_dream_sized_varie
 
 def test_a_noisy_generator_step_with_the_diversity_term():
     from dreamgan.errors import DreamganError
-    from dreamgan.training.config import TrainConfig
+    from dreamgan.gan_config import TrainConfig
 
     torch.manual_seed(0)
     g, d = ResidualUNet(ngf=8, depth=2, noise=2), PatchGAN(8)

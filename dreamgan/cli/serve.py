@@ -26,9 +26,8 @@ def serve_command(
     if not is_loopback(host):
         typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "
                     "(it has no login). Use the default 127.0.0.1 unless you mean it.", fg="yellow", err=True)
-    from dreamgan.fast.bundled import BUNDLED_GENERATOR
+    from dreamgan.fast.loading import default_checkpoint
 
-    if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
-        checkpoint = BUNDLED_GENERATOR
+    checkpoint = default_checkpoint(checkpoint, onnx)
     run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None, max_queue=max_queue,
                announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

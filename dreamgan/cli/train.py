@@ -8,7 +8,7 @@ import typer
 
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
-from dreamgan.training.config import DEFAULT_PRESET
+from dreamgan.gan_config import DEFAULT_PRESET
 
 Opt = typer.Option
 
@@ -68,7 +68,7 @@ def train_command(
     from dreamgan.cli.options import parse_floats
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
-    from dreamgan.training.config import TrainConfig
+    from dreamgan.gan_config import TrainConfig
     from dreamgan.training.distributed import is_main_process, launched_world_size
     from dreamgan.training.gan import train_gan
 

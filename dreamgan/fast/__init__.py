@@ -6,13 +6,14 @@
   * `bundled`: the generator shipped in the package and `write_bundled_generator` (its .pt);
   * `onnx`: `write_onnx` (the ONNX export), `OnnxGenerator` (ONNX Runtime) and the export cache.
 
-Networks live in `dreamgan.models`, the checkpoint format in `dreamgan.training.checkpoint`.
+Networks live in `dreamgan.models`, the checkpoint format (read by training too) in
+`dreamgan.checkpoint`; nothing here imports `dreamgan.training`.
 """
 from dreamgan.fast.bundled import BUNDLED_GENERATOR, bundled_generator, write_bundled_generator
 from dreamgan.fast.dreams import fast_dream, generator_text, write_fast_dreams, write_noise_dreams
-from dreamgan.fast.loading import RUNTIMES, load_fast_generator, load_generator, load_pix2pix
+from dreamgan.fast.loading import RUNTIMES, default_checkpoint, is_bundled, load_fast_generator, load_generator, load_pix2pix
 from dreamgan.fast.onnx import OnnxGenerator, cached_onnx_generator, exportable, onnxruntime_installed, write_onnx
 
-__all__ = ["BUNDLED_GENERATOR", "OnnxGenerator", "RUNTIMES", "bundled_generator", "cached_onnx_generator", "exportable",
-           "fast_dream", "generator_text", "load_fast_generator", "load_generator", "load_pix2pix", "onnxruntime_installed",
+__all__ = ["BUNDLED_GENERATOR", "OnnxGenerator", "RUNTIMES", "bundled_generator", "cached_onnx_generator", "default_checkpoint", "exportable",
+           "fast_dream", "generator_text", "is_bundled", "load_fast_generator", "load_generator", "load_pix2pix", "onnxruntime_installed",
            "write_bundled_generator", "write_fast_dreams", "write_noise_dreams", "write_onnx"]

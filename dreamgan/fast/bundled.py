@@ -14,24 +14,12 @@ from pathlib import Path
 
 import torch
 
+from dreamgan.checkpoint import BUNDLED_GENERATOR, bundled_generator
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path
 
-BUNDLED_GENERATOR = Path(__file__).parents[1] / "weights" / "fast_dream.pt"
 MAX_BUNDLED_BYTES = 10 * 1024 * 1024
 INFERENCE_KEYS = ("format", "arch", "config", "recipe", "step", "best", "dreamgan_version")
-
-
-def bundled_generator() -> Path:
-    """The bundled generator's path.
-
-    Raises:
-        DreamganError: this install has no bundled generator (it says how to make one).
-    """
-    if not BUNDLED_GENERATOR.is_file():
-        raise DreamganError(f"this dreamgan install has no bundled generator ({BUNDLED_GENERATOR}); "
-                            "pass --checkpoint RUN, or rebuild it with `dreamgan pipeline run pipelines/release.toml`")
-    return BUNDLED_GENERATOR
 
 
 def write_bundled_generator(g, ckpt: dict, out: str | os.PathLike, *, provenance: dict | None = None,

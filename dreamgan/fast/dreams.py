@@ -13,6 +13,7 @@ from dreamgan.errors import DreamganError
 from dreamgan.fast.loading import load_fast_generator, load_generator
 from dreamgan.fileio import ensure_writable_dir
 from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
+from dreamgan.models.pix2pix import run_generator
 
 
 def generator_text(ckpt: dict, refine: int = 0, seed: int = 0) -> dict[str, str]:
@@ -33,8 +34,7 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int
     A generator with a noise input draws its noise from `seed`: the same seed gives the same
     pixels, another seed another dream of the same photo (as a new jitter seed does classically).
     """
-    gen = torch.Generator(device=x01.device).manual_seed(seed)
-    out = torch.cat([g(x01[i:i + chunk], gen) for i in range(0, len(x01), chunk)])
+    out = run_generator(g, x01, seed=seed, chunk=chunk)
     if refine > 0:
         from dreamgan.dream.engine import DreamConfig, DreamEngine
 
@@ -71,15 +71,15 @@ def parse_size(text: str) -> tuple[int, int]:
     """'1024x768' (width × height) or '512' (square) → (height, width).
 
     Raises:
-        DreamganError: anything else, or a side outside 16 … MAX_TEXTURE_SIDE.
+        DreamganError: anything else, or a side outside 32 … MAX_TEXTURE_SIDE.
     """
     parts = text.lower().replace("×", "x").split("x")
     try:
         w, h = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, 0)
     except ValueError:
         w = h = 0
-    if not (16 <= w <= MAX_TEXTURE_SIDE and 16 <= h <= MAX_TEXTURE_SIDE):
-        raise DreamganError(f"--size {text!r}: give WIDTHxHEIGHT (e.g. 1024x768) or one side, each 16 to {MAX_TEXTURE_SIDE} px")
+    if not (32 <= w <= MAX_TEXTURE_SIDE and 32 <= h <= MAX_TEXTURE_SIDE):
+        raise DreamganError(f"--size {text!r}: give WIDTHxHEIGHT (e.g. 1024x768) or one side, each 32 to {MAX_TEXTURE_SIDE} px")
     return h, w
 
 

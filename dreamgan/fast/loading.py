@@ -4,22 +4,36 @@ checkpoint" means (the bundled generator) and where a generator runs (`RUNTIMES`
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dreamgan.errors import DreamganError
-from dreamgan.fast.bundled import bundled_generator
+from dreamgan.fast.bundled import BUNDLED_GENERATOR, bundled_generator
 from dreamgan.fast.onnx import OnnxGenerator, cached_onnx_generator, exportable, onnxruntime_installed
 
 
 def load_generator(checkpoint: str | os.PathLike | None = None):
     """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file; None
     = the generator bundled with the package (`fast.bundled`)."""
-    from dreamgan.training.checkpoint import generator_from_checkpoint, load_gan_checkpoint
+    from dreamgan.checkpoint import generator_from_checkpoint, load_gan_checkpoint
 
     if checkpoint is None:
         checkpoint = bundled_generator()
     ckpt = load_gan_checkpoint(checkpoint)
     g, cfg = generator_from_checkpoint(ckpt)
     return g, cfg, ckpt
+
+
+def default_checkpoint(checkpoint: str | os.PathLike | None, onnx: str | os.PathLike | None = None):
+    """What a server loads when given neither a checkpoint nor an ONNX file: the bundled
+    generator if this install has one, else None (no fast dreams); given ones pass through."""
+    if checkpoint is None and onnx is None and BUNDLED_GENERATOR.is_file():
+        return BUNDLED_GENERATOR
+    return checkpoint
+
+
+def is_bundled(path: str | os.PathLike) -> bool:
+    """Whether `path` is the bundled generator's file."""
+    return Path(path).resolve() == BUNDLED_GENERATOR.resolve()
 
 
 def load_pix2pix(checkpoint: str | os.PathLike | None = None):

@@ -70,8 +70,9 @@ class SpatialGenerator(nn.Module):
     """Noise map (B, z_dim, h, w) → texture (B, 3, 16h, 16w) in [0, 1] (4 doublings).
 
     `noise_shape(b, height, width)` gives the map for an image of that size (sides rounded up to
-    a multiple of 16; crop the output to the size asked). `tileable(True)` switches every conv
-    to circular padding: the texture then wraps seamlessly (left edge continues the right one).
+    a multiple of 16; crop the output to the size asked). Convs pad by reflection (zero padding
+    taught G a dark frame at every edge); `tileable(True)` switches them to circular padding:
+    the texture then wraps seamlessly (left edge continues the right one).
     """
 
     doublings = 4
@@ -89,6 +90,7 @@ class SpatialGenerator(nn.Module):
         layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
+        self.tileable(False)  # reflect padding: zero padding lets G draw a dark frame at every edge
 
     def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
         """The noise map for `batch` images of height × width px (default: the training size)."""
@@ -98,7 +100,7 @@ class SpatialGenerator(nn.Module):
     def tileable(self, on: bool = True) -> "SpatialGenerator":
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular" if on else "zeros"
+                m.padding_mode = "circular" if on else "reflect"
         return self
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

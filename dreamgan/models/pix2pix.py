@@ -299,3 +299,12 @@ class BackboneUNet(nn.Module):
                 part: tuple[int, int] = (0, 1)) -> torch.Tensor:
         """`generator` and `part` are accepted for a uniform call and unused: this generator is deterministic."""
         return (real_a + self.residual(real_a)).clamp(0, 1)
+
+
+@torch.no_grad()
+def run_generator(g, x01: torch.Tensor, *, seed: int = 0, chunk: int = 4) -> torch.Tensor:
+    """A photo → dream generator on (B, 3, H, W) in [0, 1], `chunk` images at a time → the
+    dreams, same shape, in [0, 1]. A generator with a noise input draws it from `seed`: the
+    same seed gives the same pixels, another seed another dream of the same photo."""
+    gen = torch.Generator(device=x01.device).manual_seed(seed)
+    return torch.cat([g(x01[i:i + chunk], gen) for i in range(0, len(x01), chunk)])

@@ -111,9 +111,9 @@ def checkpoint_name(path) -> str:
     `bundled generator` for the one in the package; never the server's full path."""
     from pathlib import Path
 
-    from dreamgan.fast.bundled import BUNDLED_GENERATOR
+    from dreamgan.fast.loading import is_bundled
 
     path = Path(path)
-    if path.resolve() == BUNDLED_GENERATOR.resolve():
+    if is_bundled(path):
         return "bundled generator"
     return f"{path.parent.name}/{path.name}" if path.suffix == ".pt" else path.name

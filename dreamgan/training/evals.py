@@ -10,10 +10,11 @@ import numpy as np
 import torch
 
 from dreamgan.fileio import read_jsonl
+from dreamgan.gan_config import TrainConfig
 from dreamgan.images import save_png, x01_to_uint8
 from dreamgan.models.dcgan import noise_dreams
+from dreamgan.models.pix2pix import run_generator
 from dreamgan.pairs import PairedDreams
-from dreamgan.training.config import TrainConfig
 from dreamgan.training.plots import line_chart
 
 
@@ -22,7 +23,6 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
                        cache_real: str | os.PathLike | None = None) -> dict:
     """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones
     (the true dreams' features cached at `cache_real`)."""
-    from dreamgan.fast import fast_dream
     from dreamgan.metrics import dream_scores, fid_kid_x01
 
     was_training = g.training
@@ -30,7 +30,7 @@ def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine
     device = _device_of(g)
     if cfg.arch == "pix2pix":
         real_a, real_b = val.all_x01()
-        out = dream_scores(real_a, real_b, fast_dream(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
+        out = dream_scores(real_a, real_b, run_generator(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
                            cache_real=cache_real)
     else:
         real_b = dream_crops(val, cfg)[1]
@@ -83,9 +83,8 @@ def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: in
         if cfg.arch == "pix2pix":
             real_a, real_b = val.all_x01()
             real_a, real_b = real_a[:n], real_b[:n]
-            from dreamgan.fast import fast_dream
 
-            fake_b = fast_dream(g, real_a.to(device)).cpu()
+            fake_b = run_generator(g, real_a.to(device)).cpu()
             rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
         else:
             fake = noise_dreams(g, 2 * n, seed=cfg.seed + 1)

@@ -28,11 +28,11 @@ from typing import Callable
 import torch
 
 from dreamgan import __version__
+from dreamgan.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
+from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.pairs import Dataset, open_dataset
-from dreamgan.training.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
-from dreamgan.training.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import EVAL_METRICS, dream_views, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
@@ -97,7 +97,7 @@ def _check_same_networks(ckpt: dict, cfg: TrainConfig, keys: tuple[str, ...], co
 
 def _init_generator_state(cfg: TrainConfig) -> dict:
     """G's state dict from `cfg.init_g` (a run, a .pt or 'bundled'), checked to fit `cfg`."""
-    from dreamgan.fast.bundled import bundled_generator
+    from dreamgan.checkpoint import bundled_generator
 
     source = bundled_generator() if cfg.init_g == "bundled" else Path(cfg.init_g)
     ckpt = load_gan_checkpoint(source)

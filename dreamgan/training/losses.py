@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-GAN_MODES = ("vanilla", "lsgan", "hinge")
+from dreamgan.gan_config import GAN_MODES
 
 
 class GANLoss(nn.Module):

@@ -1,4 +1,6 @@
-"""GAN checkpoints: the format, building the networks a config describes, save and load.
+"""GAN checkpoints: the format, building the networks a config describes, save and load, and
+where the bundled generator lives. Training and inference (`dreamgan.fast`) both read this
+module; it imports neither.
 
 A checkpoint is self-describing (format, arch, config, the dataset's recipe, state dicts of
 G, D, optimisers and schedulers, step, best) and loads with `weights_only=True`.
@@ -14,9 +16,24 @@ import torch
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path, load_torch_file
-from dreamgan.training.config import TrainConfig, saved_config
+from dreamgan.gan_config import TrainConfig, saved_config
 
 GAN_FORMAT = "dreamgan-gan/1"
+BUNDLED_GENERATOR = Path(__file__).parent / "weights" / "fast_dream.pt"
+"""The pretrained generator shipped in the package (`fast/bundled.py`, docs/model_card.md)."""
+
+
+def bundled_generator() -> Path:
+    """The bundled generator's path.
+
+    Raises:
+        DreamganError: this install has no bundled generator (it says how to make one).
+    """
+    if not BUNDLED_GENERATOR.is_file():
+        raise DreamganError(f"this dreamgan install has no bundled generator ({BUNDLED_GENERATOR}); "
+                            "pass --checkpoint RUN, or rebuild it with `dreamgan pipeline run pipelines/release.toml`")
+    return BUNDLED_GENERATOR
+
 
 
 def build_networks(cfg: TrainConfig, recipe: dict | None = None):

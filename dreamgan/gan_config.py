@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
+GAN_MODES = ("vanilla", "lsgan", "hinge")
+"""The adversarial losses (`training.losses.GANLoss`)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,6 @@ class TrainConfig:
             if not isinstance(getattr(self, key), tuple):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
-        from dreamgan.training.losses import GAN_MODES
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
