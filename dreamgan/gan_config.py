@@ -50,8 +50,9 @@ class TrainConfig:
     d_norm: str = "spectral"
     """dcgan discriminator: 'spectral' (spectral norm, no BatchNorm, patch logits) or 'batch' (the classic
     BatchNorm DCGAN discriminator, which cannot see what a fake batch shares: docs/results.md)."""
-    diffaugment: bool = True
-    """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike."""
+    diffaugment: bool = False
+    """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike. Off:
+    at the 30-minute CPU budget it slowed training (docs/results.md, "A DCGAN that dreams")."""
     ema: float = 0.999
     """dcgan: decay of the exponential moving average of G's weights used for sampling (0 = off)."""
     gan_mode: str = "lsgan"
@@ -161,7 +162,7 @@ DCGAN_DEFAULTS = dict(image_size=64, ngf=64, ndf=64, batch_size=16, lr=2e-4, bet
                       crop_scale=(1.0, 4.6), eval_every=500)
 """The noise → dream recipe (docs/results.md, "A DCGAN that dreams"): 64 px multi-scale crops of
 the true dreams (windows of 64–294 px), hinge loss, and the config's defaults: spatial
-generator, spectral-norm discriminator, DiffAugment, EMA of G."""
+generator (reflect padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option)."""
 
 SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", d_norm="batch", diffaugment=False, ema=0.0)
 """What a dcgan checkpoint saved before these options existed trained with."""

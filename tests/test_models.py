@@ -144,7 +144,7 @@ def test_dcgan_shapes_and_one_step(size):
     opt_g, opt_d = torch.optim.Adam(g.parameters(), 2e-4), torch.optim.Adam(d.parameters(), 2e-4)
     g0 = [p.clone() for p in g.parameters()]
     d0 = [p.clone() for p in d.parameters()]
-    losses = dcgan_step(g, d, opt_g, opt_d, torch.rand(3, 3, size, size), gan_loss=GANLoss("vanilla"),
+    losses = dcgan_step(g, d, opt_g, opt_d, torch.rand(3, 3, size, size), gan_loss=GANLoss("vanilla"), augment=True,
                         generator=torch.Generator().manual_seed(1))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(a, b) for a, b in zip(g0, g.parameters()))
