@@ -89,8 +89,8 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs.
 
     `size` (height, width): a spatial generator draws textures of any size (default: its
-    training size); `tileable` makes them wrap seamlessly (circular padding), so copies of
-    one texture laid side by side show no seam.
+    training size); `tileable` rounds the sides up to multiples of 16, where its circular
+    padding makes the texture wrap seamlessly: copies laid side by side show no seam.
 
     Raises:
         DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw.
@@ -101,12 +101,11 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     if cfg.arch != "dcgan":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
     h, w = size or (g.size, g.size)
-    if ((h, w) != (g.size, g.size) or tileable) and not hasattr(g, "tileable"):
+    if ((h, w) != (g.size, g.size) or tileable) and cfg.noise_g != "spatial":
         raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
                             "train with --noise-g spatial for textures of any size")
-    if tileable:
-        g.tileable(True)
-        h, w = (-(-side // 16) * 16 for side in (h, w))  # the noise map must cover the texture exactly to wrap
+    if tileable:  # the generator pads circularly: a texture of whole noise cells wraps exactly
+        h, w = (-(-side // 16) * 16 for side in (h, w))
     out = ensure_writable_dir(out_dir)
     images = noise_dreams(g, n, seed=seed, height=h, width=w, chunk=1 if h * w > 512 ** 2 else 8)
     text = generator_text(ckpt, seed=seed)

@@ -12,7 +12,7 @@ grey").
 Spatial texture GAN (Jetchev et al. 2016, "Texture Synthesis with Spatial GANs"; Bergmann et
 al. 2017, PSGAN), the default: z is a noise *map* (B, z_dim, H/16, W/16); the generator is fully
 convolutional (nearest-neighbour upsampling + 3×3 convs, no checkerboard), so a bigger map
-draws a bigger texture, and circular padding (`tileable`) makes it wrap without a seam. Its
+draws a bigger texture, and circular padding makes it wrap without a seam. Its
 discriminator has spectral norm on every conv and no BatchNorm, and judges patches.
 """
 from __future__ import annotations
@@ -70,9 +70,10 @@ class SpatialGenerator(nn.Module):
     """Noise map (B, z_dim, h, w) → texture (B, 3, 16h, 16w) in [0, 1] (4 doublings).
 
     `noise_shape(b, height, width)` gives the map for an image of that size (sides rounded up to
-    a multiple of 16; crop the output to the size asked). Convs pad by reflection (zero padding
-    taught G a dark frame at every edge); `tileable(True)` switches them to circular padding:
-    the texture then wraps seamlessly (left edge continues the right one).
+    a multiple of 16; crop the output to the size asked). Every conv pads circularly, in training
+    too: G cannot tell where an edge is (zero padding taught it a dark frame at every edge,
+    reflection mirrored streaks), and a texture whose sides are multiples of 16 wraps
+    seamlessly (the left edge continues the right one).
     """
 
     doublings = 4
@@ -90,18 +91,15 @@ class SpatialGenerator(nn.Module):
         layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
-        self.tileable(False)  # reflect padding: zero padding lets G draw a dark frame at every edge
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                m.padding_mode = "circular"
 
     def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
         """The noise map for `batch` images of height × width px (default: the training size)."""
         f = 2 ** self.doublings
         return batch, self.z_dim, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
-    def tileable(self, on: bool = True) -> "SpatialGenerator":
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular" if on else "reflect"
-        return self
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return (self.net(z) + 1) * 0.5
