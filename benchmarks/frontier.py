@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 
 import torch
@@ -76,14 +75,15 @@ def main() -> None:
     print(json.dumps({"data": args.data, "split": args.split, "n": len(real_a), "threads": torch.get_num_threads(),
                       "points": points}, indent=2))
     if args.plot:
-        from dreamgan.training.plots import line_chart
+        from dreamgan.training.plots import scatter_chart
 
-        series: dict[str, list] = {}
-        for p in points.values():
-            series.setdefault(p["group"], []).append((math.log10(p["seconds_per_image"]), p["stats_ratio"]))
-        line_chart(args.plot, {k: sorted(v) for k, v in series.items()}, title="speed/quality frontier (lower is better)",
-                   xlabel="log10 seconds per image (299 px, batch 1, 2-core CPU); y: dream-statistics ratio (Inception)",
-                   hlines={"photo": 1.0, "jitter floor": points["jitter floor"]["stats_ratio"]}, size=(760, 440))
+        groups: dict[str, list] = {}
+        for name, p in points.items():
+            groups.setdefault(p["group"], []).append((p["seconds_per_image"], p["stats_ratio"], name))
+        scatter_chart(args.plot, groups, title="speed/quality frontier (lower and further left is better)", logx=True,
+                      xlabel="seconds per image (299 px, batch 1, 2-core CPU; log scale)",
+                      ylabel="dream-statistics ratio, Inception (0 = true dream)",
+                      hlines={"photo": 1.0, "jitter floor": points["jitter floor"]["stats_ratio"]})
 
 
 if __name__ == "__main__":

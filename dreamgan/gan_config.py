@@ -183,7 +183,7 @@ DEFAULT_PRESET = "dream"
 """The preset of `dreamgan train`, of a pipeline's [train] and of `TrainConfig.from_preset`."""
 
 PRESETS = {
-    # Fits a 2-core CPU budget (≈30 min for the default pipeline).
+    # Aligned losses at 128 px (kept for the frontier in docs/benchmarks.md; they learn the mean dream).
     "cpu": dict(ngf=32, depth=5, ndf=64, batch_size=4, image_size=128),
     # The speed preset: a small U-Net at half resolution on space-to-depth input, for the ≥100×
     # fast-dream target on a CPU (benchmarks/fast_vs_classical.py).

@@ -7,7 +7,7 @@ import torch
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss
-from dreamgan.training.steps import dcgan_step, pix2pix_step
+from dreamgan.training.steps import dcgan_step, loss_terms, pix2pix_step
 
 
 @pytest.mark.parametrize("size", [(299, 299), (64, 64), (77, 131), (20, 33)])
@@ -123,9 +123,9 @@ def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     from dreamgan.dream import DreamConfig, DreamEngine
 
     objective = DreamObjectiveLoss(DreamEngine(DreamConfig(backbone="tiny", layers=("conv2",)), backbone=tiny))
-    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode),
-                          feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0,
-                          objective_loss=objective, lambda_obj=1.0, lambda_tv=1.0, generator=torch.Generator().manual_seed(0))
+    terms = loss_terms(feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0, objective_loss=objective, lambda_obj=1.0,
+                       lambda_tv=1.0)
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode), terms=terms, generator=torch.Generator().manual_seed(0))
     assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv"}
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(g0[k], v) for k, v in g.state_dict().items()), "G did not change"
@@ -217,8 +217,8 @@ def test_a_step_without_the_discriminator_trains_g_by_dream_statistics_only(tiny
     real_a = torch.rand(2, 3, 32, 32)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     g0, d0 = [p.clone() for p in g.parameters()], [p.clone() for p in d.parameters()]
-    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, lambda_l1=0.0,
-                          stats_loss=DreamStatsLoss(tiny, ["conv1", "conv2"]), lambda_stats=1.0, lambda_lowpass=1.0,
+    terms = loss_terms(lambda_l1=0.0, stats_loss=DreamStatsLoss(tiny, ["conv1", "conv2"]), lambda_stats=1.0, lambda_lowpass=1.0)
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, terms=terms,
                           generator=torch.Generator().manual_seed(0))
     assert set(losses) == {"loss_g_l1", "loss_g_stats", "loss_g_lowpass"} and losses["loss_g_stats"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(g0, g.parameters()))
@@ -260,8 +260,8 @@ def test_a_noisy_generator_step_with_the_diversity_term():
     real_a = torch.rand(2, 3, 16, 16)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     for _ in range(3):
-        losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, lambda_l1=1.0,
-                              lambda_div=10.0, generator=torch.Generator().manual_seed(0))
+        losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0,
+                              terms=loss_terms(lambda_l1=1.0, lambda_div=10.0, g=g), generator=torch.Generator().manual_seed(0))
     assert 0.0 <= losses["loss_g_div"] < 1.0, "after a few steps the two noise draws give two dreams"
     with pytest.raises(DreamganError, match="lambda-div needs a noisy"):
         TrainConfig(data="x", lambda_div=1.0, noise=0)
@@ -324,8 +324,8 @@ def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
     d0 = {k: v.clone() for k, v in d.state_dict().items()}
     real_a = torch.rand(2, 3, 48, 48)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
-    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("hinge"), lambda_gan=1.0, lambda_l1=0.0,
-                          generator=torch.Generator().manual_seed(0))
+    losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("hinge"), lambda_gan=1.0,
+                          terms=loss_terms(lambda_l1=0.0), generator=torch.Generator().manual_seed(0))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()) and "loss_d_fake" in losses
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
     assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"

@@ -111,16 +111,21 @@ def _curve_rows(rows: list[dict]) -> list[dict]:
 
 
 def plot_curves(run: Path) -> None:
+    """curves.png (the losses over steps) and, once there are evals, curves_eval.png (the val
+    metrics over steps: the paired dream metrics, and KID for a noise → dream run)."""
     rows = read_jsonl(run / "metrics.jsonl")
     names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_div", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
     losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
     curve = _curve_rows(rows)
     evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
              for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
-    line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="step")
+    evals["kid_mean (Inception)"] = [(r["step"], r["kid_mean"]) for r in rows if r.get("eval") == "val" and "kid_mean" in r]
+    line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="training step",
+               ylabel="loss", markers=False)
     if any(evals.values()):
-        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: paired dream metrics (val)", xlabel="step",
-                   hlines={"target attainment": 0.8, "identity ratio": 1.0})
+        levels = {"target attainment": 0.8, "identity ratio": 1.0} if any(v for k, v in evals.items() if not k.startswith("kid")) else {}
+        line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: val metrics", xlabel="training step",
+                   ylabel="metric (lower is better, but attainment: 1 = the true dream)", hlines=levels)
 
 
 __all__ = ["EVAL_CROPS", "EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "plot_curves", "write_sample_sheet"]

@@ -37,7 +37,7 @@ from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import EVAL_METRICS, dream_views, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
-from dreamgan.training.steps import dcgan_step, pix2pix_step, update_ema
+from dreamgan.training.steps import dcgan_step, loss_terms, pix2pix_step, update_ema
 
 SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
 """Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
@@ -202,6 +202,9 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
                                  projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag)
                   if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
+    terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
+                       lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
+                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
     evals, losses, step = [], {}, start
     saved_step = start if resume else None  # the step latest.pt holds
     save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict(), g_ema)  # noqa: E731
@@ -226,10 +229,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
             if cfg.arch == "pix2pix":
                 real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
                 losses = pix2pix_step(net_g, net_d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
-                                      lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat,
-                                      objective_loss=objective_loss, lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv,
-                                      stats_loss=stats_loss, lambda_stats=cfg.lambda_stats, lambda_lowpass=cfg.lambda_lowpass,
-                                      lambda_div=cfg.lambda_div, generator=gen, part=world.part)
+                                      terms=terms, generator=gen, part=world.part)
             else:
                 real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
                 losses = dcgan_step(net_g, net_d, opt_g, opt_d, world.take(real_b), gan_loss=gan_loss, generator=gen, part=world.part,

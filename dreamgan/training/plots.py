@@ -1,85 +1,129 @@
-"""Small dependency-free PNG plots (PIL): training curves and confusion matrices."""
+"""Figures with matplotlib (headless Agg): training curves, the speed/quality frontier and
+confusion matrices, written as PNGs atomically.
+
+Every chart has named axes with units, real tick labels (a log axis where asked) and a legend
+placed where it covers the fewest points.
+"""
 from __future__ import annotations
 
+import io
 import os
 from typing import Mapping, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from dreamgan.images import save_png
-
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
+from dreamgan.fileio import write_bytes_atomic
 
 
-def line_chart_image(series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "", xlabel: str = "",
-                     hlines: Mapping[str, float] | None = None, size: tuple[int, int] = (640, 400)) -> np.ndarray:
-    """Named (x, y) series as lines with a legend, plus labelled dashed reference levels
-    (`hlines`, e.g. a target); the y range always shows them. Returns (H, W, 3) uint8."""
-    w, h = size
-    hlines = dict(hlines or {})
-    left, right, bottom = 60, 20, 40
-    top = max(30, 12 + 14 * len(series))  # the legend sits above the plot, beside the title
-    img = Image.new("RGB", size, "white")
-    d = ImageDraw.Draw(img)
-    points = [p for s in series.values() for p in s if np.isfinite(p[1])]
-    d.text((left, 8), title, fill="black")
-    if points:
-        xs, ys = [p[0] for p in points], [p[1] for p in points] + [v for v in hlines.values() if np.isfinite(v)]
-        x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-        y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
-        pad = 0.04 * (y1 - y0)
-        y0, y1 = y0 - pad, y1 + pad
-        sx = lambda x: left + (x - x0) / (x1 - x0) * (w - left - right)  # noqa: E731
-        sy = lambda y: h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom)  # noqa: E731
-        d.rectangle([left, top, w - right, h - bottom], outline="gray")
-        for frac in (0, 0.5, 1):
-            y = y0 + frac * (y1 - y0)
-            d.text((4, sy(y) - 6), f"{y:.3g}", fill="black")
-        d.text((left, h - bottom + 6), f"{x0:g}", fill="black")
-        d.text((w - right - 40, h - bottom + 6), f"{x1:g}", fill="black")
-        d.text(((w - len(xlabel) * 6) // 2, h - 16), xlabel, fill="black")
-        for name, level in hlines.items():
-            if not np.isfinite(level):
-                continue
-            y = sy(level)
-            for x in range(left, w - right, 12):
-                d.line([(x, y), (min(x + 6, w - right), y)], fill=(110, 110, 110), width=1)
-            d.text((left + 4, y - 13), f"{name} ({level:.3g})", fill=(90, 90, 90))
-        for i, (name, s) in enumerate(series.items()):
-            color = PALETTE[i % len(PALETTE)]
-            pts = [(sx(x), sy(y)) for x, y in s if np.isfinite(y)]
-            if len(pts) > 1:
-                d.line(pts, fill=color, width=2)
-            for p in pts:
-                d.ellipse([p[0] - 2, p[1] - 2, p[0] + 2, p[1] + 2], fill=color)
-            d.text((w - right - 230, 6 + 14 * i), f"-- {name}", fill=color)  # ASCII: PIL's default font
-    return np.asarray(img)
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)  # no display: figures only ever go to files
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
-def line_chart(path: str | os.PathLike, series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "",
-               xlabel: str = "", hlines: Mapping[str, float] | None = None, size: tuple[int, int] = (640, 400)) -> None:
-    """`line_chart_image` written as a PNG, atomically."""
-    save_png(path, line_chart_image(series, title=title, xlabel=xlabel, hlines=hlines, size=size))
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    _pyplot().close(fig)
+    return buf.getvalue()
 
 
-def confusion_matrix_png(path: str | os.PathLike, matrix: np.ndarray, names: Sequence[str], *, cell: int = 40) -> None:
-    """Rows: true class, columns: predicted. Cells are shaded by row-normalised count."""
+def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "", xlabel: str = "",
+                   ylabel: str = "", hlines: Mapping[str, float] | None = None, logx: bool = False, logy: bool = False,
+                   size: tuple[float, float] = (6.4, 4.0), markers: bool = True) -> bytes:
+    """Named (x, y) series as lines (non-finite y skipped), plus labelled dashed reference
+    levels (`hlines`, e.g. a target, always inside the y range); PNG bytes."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=size)
+    for name, points in series.items():
+        pts = [(x, y) for x, y in points if np.isfinite(y)]
+        if pts:
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, marker="o" if markers else None, markersize=3, linewidth=1.5, label=name)
+    for name, level in (hlines or {}).items():
+        if np.isfinite(level):
+            ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    return _png(fig)
+
+
+def line_chart(path: str | os.PathLike, series: Mapping[str, Sequence[tuple[float, float]]], **kw) -> None:
+    """`line_chart_png` written to `path`, atomically."""
+    write_bytes_atomic(path, line_chart_png(series, **kw))
+
+
+def scatter_chart(path: str | os.PathLike, groups: Mapping[str, Sequence[tuple[float, float, str]]], *, title: str = "",
+                  xlabel: str = "", ylabel: str = "", hlines: Mapping[str, float] | None = None, logx: bool = False,
+                  size: tuple[float, float] = (7.6, 4.6)) -> None:
+    """Groups of labelled points (x, y, label), each group a line through its points sorted by x;
+    every point's label is written beside it, the legend goes outside the axes (it never covers
+    a point). Written to `path` as a PNG, atomically."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=size)
+    for name, points in groups.items():
+        pts = sorted(points)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=4, linewidth=1.2, label=name)
+        for x, y, label in pts:
+            if label:
+                ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for name, level in (hlines or {}).items():
+        if np.isfinite(level):
+            ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
+    if logx:
+        ax.set_xscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    write_bytes_atomic(path, _png(fig))
+
+
+def bar_chart(path: str | os.PathLike, groups: Mapping[str, Mapping[str, float]], *, title: str = "", ylabel: str = "",
+              size: tuple[float, float] = (6.4, 3.6)) -> None:
+    """Grouped bars: {group: {bar: value}} (e.g. {mode: {flow: flicker}}), each bar labelled
+    with its value; written to `path` as a PNG, atomically."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=size)
+    bars = list(dict.fromkeys(b for g in groups.values() for b in g))
+    width = 0.8 / max(1, len(bars))
+    for i, bar in enumerate(bars):
+        xs = [j + i * width for j in range(len(groups))]
+        ys = [groups[g].get(bar, np.nan) for g in groups]
+        rects = ax.bar(xs, ys, width, label=bar)
+        ax.bar_label(rects, fmt="%.3g", fontsize=7)
+    ax.set_xticks([j + width * (len(bars) - 1) / 2 for j in range(len(groups))], list(groups))
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    write_bytes_atomic(path, _png(fig))
+
+
+def confusion_matrix_png(path: str | os.PathLike, matrix: np.ndarray, names: Sequence[str]) -> None:
+    """Rows: true class, columns: predicted; cells shaded by row-normalised count, each with its
+    count. Written to `path` as a PNG, atomically."""
+    plt = _pyplot()
     n = len(names)
-    label_w = min(160, 8 + 7 * max(len(s) for s in names))
-    w, h = label_w + n * cell + 10, label_w + n * cell + 10
-    img = Image.new("RGB", (w, h), "white")
-    d = ImageDraw.Draw(img)
-    rows = matrix.sum(1, keepdims=True).clip(min=1)
+    side = min(12.0, 2.0 + 0.45 * n)
+    fig, ax = plt.subplots(figsize=(side, side))
+    normalised = matrix / matrix.sum(1, keepdims=True).clip(min=1)
+    ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
     for i in range(n):
-        d.text((4, label_w + i * cell + cell // 2 - 6), names[i][:22], fill="black")
-        d.text((label_w + i * cell + 4, label_w - 16 - (i % 2) * 12), names[i][:6], fill="black")
         for j in range(n):
-            v = matrix[i, j] / rows[i, 0]
-            shade = int(255 * (1 - v))
-            color = (shade, shade, 255) if i == j else (255, shade, shade)
-            x, y = label_w + j * cell, label_w + i * cell
-            d.rectangle([x, y, x + cell - 1, y + cell - 1], fill=color, outline="gray")
-            d.text((x + 4, y + cell // 2 - 6), str(int(matrix[i, j])), fill="white" if shade < 110 else "black")
-    d.text((4, 4), "rows: true class, columns: predicted", fill="black")
-    save_png(path, np.asarray(img))
+            ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=8,
+                    color="white" if normalised[i, j] > 0.6 else "black")
+    labels = [s[:22] for s in names]
+    ax.set_xticks(range(n), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set(xlabel="predicted class", ylabel="true class", title="confusion matrix (val)")
+    write_bytes_atomic(path, _png(fig))
+
+
+__all__ = ["bar_chart", "confusion_matrix_png", "line_chart", "line_chart_png", "scatter_chart"]

@@ -4,29 +4,61 @@ Order as in pix2pix: update D on (real, fake.detach()), then G against the updat
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 
 from dreamgan.models.diffaugment import diff_augment
 from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss
 
+LossTerm = tuple[str, float, Callable[..., torch.Tensor]]
+"""(name, weight, term): term(fake_b, real_a, real_b, generator) → a scalar; its log key is
+loss_g_<name>."""
+
+
+def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0, objective_loss=None,
+               lambda_obj: float = 0.0, lambda_tv: float = 0.0, stats_loss=None, lambda_stats: float = 0.0,
+               lambda_lowpass: float = 0.0, lambda_div: float = 0.0, g=None, part: tuple[int, int] = (0, 1)) -> list[LossTerm]:
+    """The generator's non-adversarial terms, those with a weight > 0 (L1 is always listed and
+    logged), in the order they are summed and draw random numbers:
+
+      l1        pixel L1 to the true dream
+      stats     `stats_loss` (a `DreamStatsLoss`: position-free dream statistics; draws projections)
+      lowpass   `lowpass_l1` (8×-downsampled layout and colour)
+      feat      `feature_loss` (a `DreamFeatureLoss`: dream-layer features, aligned)
+      obj       `objective_loss` (a `DreamObjectiveLoss`: the guarded objective; draws transforms)
+      div       `diversity_hinge` against a second draw of `g` with other noise (a noisy generator)
+      tv        `residual_roughness_loss` (no rougher a change than the true dream's)
+    """
+    terms: list[LossTerm] = [("l1", lambda_l1, lambda fake, a, b, gen: F.l1_loss(fake, b))]
+    if stats_loss is not None and lambda_stats > 0:
+        terms.append(("stats", lambda_stats, lambda fake, a, b, gen: stats_loss(fake, b, real_a=a, generator=gen)))
+    if lambda_lowpass > 0:
+        terms.append(("lowpass", lambda_lowpass, lambda fake, a, b, gen: lowpass_l1(fake, b)))
+    if feature_loss is not None and lambda_feat > 0:
+        terms.append(("feat", lambda_feat, lambda fake, a, b, gen: feature_loss(fake, b)))
+    if objective_loss is not None and lambda_obj > 0:
+        terms.append(("obj", lambda_obj, lambda fake, a, b, gen: objective_loss(fake, a, b, gen)))
+    if lambda_div > 0:
+        terms.append(("div", lambda_div, lambda fake, a, b, gen: diversity_hinge(fake, g(a, gen, part), a, b)))
+    if lambda_tv > 0:
+        terms.append(("tv", lambda_tv, lambda fake, a, b, gen: residual_roughness_loss(fake, a, b)))
+    return terms
+
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
-                 lambda_gan: float = 1.0, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0,
-                 objective_loss=None, lambda_obj: float = 0.0, lambda_tv: float = 0.0,
-                 stats_loss=None, lambda_stats: float = 0.0, lambda_lowpass: float = 0.0, lambda_div: float = 0.0,
-                 generator: torch.Generator | None = None, part: tuple[int, int] = (0, 1)) -> dict[str, float]:
+                 lambda_gan: float = 1.0, terms: list[LossTerm] | None = None, generator: torch.Generator | None = None,
+                 part: tuple[int, int] = (0, 1)) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
-    `generator` draws the generator's noise (if it takes any), the random projections of
-    `stats_loss` (a `DreamStatsLoss`) and the transforms of `objective_loss` (a
-    `DreamObjectiveLoss`). `lambda_tv` weighs `residual_roughness_loss` (no rougher a change
-    than the true dream's); `lambda_lowpass` weighs `lowpass_l1`. With `lambda_gan` 0 the
-    discriminator is neither run nor updated. `lambda_div` weighs `diversity_hinge` between
-    this fake and a second one of the same photos with other noise (a noisy generator only).
-    `part` (k, K): the batch is the k-th of K parts of a global batch (a distributed run); the
-    generator draws its noise for the global batch and keeps this part.
+    The generator's loss is lambda_gan · (fool D) plus Σ weight · term over `terms`
+    (`loss_terms`; default: pix2pix's 100 · L1). With `lambda_gan` 0 the discriminator is
+    neither run nor updated. `generator` draws G's noise and every random number of the
+    terms. `part` (k, K): the batch is the k-th of K parts of a global batch (a distributed
+    run); the generator draws its noise for the global batch and keeps this part.
     """
+    terms = loss_terms() if terms is None else terms
     # 1. generate
     fake_b = g(real_a, generator, part)
     losses: dict[str, torch.Tensor] = {}
@@ -41,35 +73,12 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         loss_g_gan = gan_loss(d(real_a, fake_b), True, for_discriminator=False)
         loss_g = lambda_gan * loss_g_gan
         losses.update(loss_d_real=loss_d_real, loss_d_fake=loss_d_fake, loss_g_gan=loss_g_gan)
-    # 3. generator: fool D, match the true dream in pixels, dream-layer features and statistics
+    # 3. generator: fool D and bring each term down
     opt_g.zero_grad(set_to_none=True)
-    loss_g_l1 = F.l1_loss(fake_b, real_b)
-    loss_g = loss_g + lambda_l1 * loss_g_l1
-    losses["loss_g_l1"] = loss_g_l1
-    if stats_loss is not None and lambda_stats > 0:
-        loss_g_stats = stats_loss(fake_b, real_b, real_a=real_a, generator=generator)
-        loss_g = loss_g + lambda_stats * loss_g_stats
-        losses["loss_g_stats"] = loss_g_stats
-    if lambda_lowpass > 0:
-        loss_g_lowpass = lowpass_l1(fake_b, real_b)
-        loss_g = loss_g + lambda_lowpass * loss_g_lowpass
-        losses["loss_g_lowpass"] = loss_g_lowpass
-    if feature_loss is not None and lambda_feat > 0:
-        loss_g_feat = feature_loss(fake_b, real_b)
-        loss_g = loss_g + lambda_feat * loss_g_feat
-        losses["loss_g_feat"] = loss_g_feat
-    if objective_loss is not None and lambda_obj > 0:
-        loss_g_obj = objective_loss(fake_b, real_a, real_b, generator)
-        loss_g = loss_g + lambda_obj * loss_g_obj
-        losses["loss_g_obj"] = loss_g_obj
-    if lambda_div > 0:
-        loss_g_div = diversity_hinge(fake_b, g(real_a, generator, part), real_a, real_b)  # the 2nd draw: other noise
-        loss_g = loss_g + lambda_div * loss_g_div
-        losses["loss_g_div"] = loss_g_div
-    if lambda_tv > 0:
-        loss_g_tv = residual_roughness_loss(fake_b, real_a, real_b)
-        loss_g = loss_g + lambda_tv * loss_g_tv
-        losses["loss_g_tv"] = loss_g_tv
+    for name, weight, term in terms:
+        value = term(fake_b, real_a, real_b, generator)
+        loss_g = loss_g + weight * value
+        losses[f"loss_g_{name}"] = value
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
