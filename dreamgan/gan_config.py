@@ -47,9 +47,10 @@ class TrainConfig:
     noise_g: str = "spatial"
     """dcgan generator: 'spatial' (fully convolutional on a noise map, resize-convs: any size, tileable)
     or 'dcgan' (the classic transposed-conv DCGAN on a z vector, its own size only)."""
-    d_norm: str = "spectral"
-    """dcgan discriminator: 'spectral' (spectral norm, no BatchNorm, patch logits) or 'batch' (the classic
-    BatchNorm DCGAN discriminator, which cannot see what a fake batch shares: docs/results.md)."""
+    noise_d: str = "patch"
+    """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
+    frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
+    which cannot see what a fake batch shares: docs/results.md)."""
     diffaugment: bool = False
     """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike. Off:
     at the 30-minute CPU budget it slowed training (docs/results.md, "A DCGAN that dreams")."""
@@ -115,7 +116,7 @@ class TrainConfig:
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
                   (self.noise_g in ("spatial", "dcgan"), "--noise-g must be spatial or dcgan"),
-                  (self.d_norm in ("spectral", "batch"), "--d-norm must be spectral or batch"),
+                  (self.noise_d in ("patch", "projected", "dcgan"), "--noise-d must be patch, projected or dcgan"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
@@ -162,9 +163,9 @@ DCGAN_DEFAULTS = dict(image_size=64, ngf=64, ndf=64, batch_size=16, lr=2e-4, bet
                       crop_scale=(1.0, 4.6), eval_every=500)
 """The noise → dream recipe (docs/results.md, "A DCGAN that dreams"): 64 px multi-scale crops of
 the true dreams (windows of 64–294 px), hinge loss, and the config's defaults: spatial
-generator (reflect padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option)."""
+generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option)."""
 
-SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", d_norm="batch", diffaugment=False, ema=0.0)
+SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", noise_d="dcgan", diffaugment=False, ema=0.0)
 """What a dcgan checkpoint saved before these options existed trained with."""
 
 
@@ -190,7 +191,7 @@ PRESETS = {
     "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
     # A larger generator for a GPU.
     "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
-    # The dreaming preset (README, "pix2pix: photo → dream"): a full-resolution residual U-Net with a noise
+    # The dreaming preset (docs/training.md, "pix2pix: photo → dream"): a full-resolution residual U-Net with a noise
     # pyramid, trained by the position-free dream-statistics loss (sliced Wasserstein at
     # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
     # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the

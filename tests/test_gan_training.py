@@ -145,7 +145,7 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
 
     run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=2)).run_dir
     ckpt = load_gan_checkpoint(run / "latest.pt")
-    assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == "spatial" and ckpt["config"]["d_norm"] == "spectral"
+    assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == "spatial" and ckpt["config"]["noise_d"] == "patch"
     assert "g_ema" in ckpt and ckpt["step"] == 4 and ckpt["recipe"]["layers"] == ["conv2"]
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert all(np.isfinite(r[k]) for r in rows for k in ("loss_d_real", "loss_d_fake", "loss_g_gan") if k in r)
@@ -173,9 +173,9 @@ def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_
 
     g = DCGANGenerator(64, 100, 8)
     saved = {k: v for k, v in vars(TrainConfig(data="d", arch="dcgan", image_size=64, ngf=8)).items()
-             if k not in ("noise_g", "d_norm", "diffaugment", "ema")}
+             if k not in ("noise_g", "noise_d", "diffaugment", "ema")}
     loaded, cfg = generator_from_checkpoint({"config": saved, "g": g.state_dict()})
-    assert isinstance(loaded, DCGANGenerator) and cfg.noise_g == "dcgan" and cfg.d_norm == "batch" and cfg.ema == 0
+    assert isinstance(loaded, DCGANGenerator) and cfg.noise_g == "dcgan" and cfg.noise_d == "dcgan" and cfg.ema == 0
 
 
 @pytest.mark.slow

@@ -79,7 +79,7 @@ def test_default_pipeline_is_valid():
 def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
     stages = plan(load_pipeline(ROOT / "pipelines" / "dcgan.toml"))
     train = stages["train"]
-    assert (train.arch, train.noise_g, train.d_norm, train.gan_mode, train.diffaugment) == ("dcgan", "spatial", "spectral", "hinge", False)
+    assert (train.arch, train.noise_g, train.noise_d, train.gan_mode, train.diffaugment) == ("dcgan", "spatial", "patch", "hinge", False)
     assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
 
 

@@ -49,7 +49,7 @@ def train_command(
     lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
     noise_g: Annotated[Optional[str], Opt(help="dcgan generator: spatial (noise map, any size, tileable) or dcgan (classic, its own size).")] = None,
-    d_norm: Annotated[Optional[str], Opt(help="dcgan discriminator: spectral (spectral norm) or batch (the classic BatchNorm one).")] = None,
+    noise_d: Annotated[Optional[str], Opt(help="dcgan discriminator: patch (spectral norm), projected (frozen EfficientNet-Lite0 features) or dcgan (classic BatchNorm).")] = None,
     diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees.")] = None,
     ema: Annotated[Optional[float], Opt(help="dcgan: decay of the moving average of G used for sampling (0 = off).")] = None,
     z_dim: Annotated[Optional[int], Opt(help="dcgan: noise channels.")] = None,
@@ -82,7 +82,7 @@ def train_command(
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
         stats_tag=stats_tag, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
-        noise_g=noise_g, d_norm=d_norm, diffaugment=diffaugment, ema=ema, z_dim=z_dim,
+        noise_g=noise_g, noise_d=noise_d, diffaugment=diffaugment, ema=ema, z_dim=z_dim,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     resume_from = (run if run else True) if resume else False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports

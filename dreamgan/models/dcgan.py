@@ -170,12 +170,24 @@ def noise_dreams(g, n: int, *, seed: int = 0, height: int | None = None, width: 
     return out[..., :h, :w]
 
 
-def noise_networks(noise_g: str, d_norm: str, size: int, z_dim: int, ngf: int, ndf: int) -> tuple[nn.Module, nn.Module]:
-    """(G, D) of a noise → dream run: `noise_g` spatial or dcgan, `d_norm` spectral or batch."""
+PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
+"""EfficientNet-Lite0 layers the projected discriminator judges (1/4, 1/8 and 1/16 of its input)."""
+
+
+def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int) -> tuple[nn.Module, nn.Module]:
+    """(G, D) of a noise → dream run: `noise_g` spatial or dcgan; `noise_d` patch (spectral norm),
+    projected (heads on a frozen EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or
+    dcgan (the classic BatchNorm D)."""
     g = SpatialGenerator(size, z_dim, ngf) if noise_g == "spatial" else DCGANGenerator(size, z_dim, ngf)
-    d = SNPatchDiscriminator(size, ndf) if d_norm == "spectral" else DCGANDiscriminator(size, ndf)
+    if noise_d == "projected":
+        from dreamgan.backbones import load_backbone
+        from dreamgan.models.projected import ProjectedDiscriminator
+
+        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=128)
+    else:
+        d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d
 
 
 NOISE_GENERATORS = ("spatial", "dcgan")
-D_NORMS = ("spectral", "batch")
+NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")

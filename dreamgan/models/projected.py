@@ -26,24 +26,32 @@ from dreamgan.models.diffaugment import diff_augment
 
 
 class ProjectedDiscriminator(nn.Module):
-    """Conditional patch discriminators on the frozen backbone's features at `layers`.
+    """Patch discriminators on the frozen backbone's features at `layers`, conditional on the
+    photo (pix2pix) or not (noise → dream).
 
     Args:
-        backbone: a `Backbone` (the dataset's, e.g. Inception's conv_4, mixed_3, mixed_5).
+        backbone: a `Backbone` (the dataset's, e.g. Inception's conv_4, mixed_3, mixed_5; or
+            EfficientNet-Lite0's blocks for noise → dream, as Projected GAN).
         layers: the layers to judge at.
         width: channels of each head.
         augment: apply `diff_augment` in training mode.
+        conditional: each head sees the photo's features beside the dream's.
+        min_input: images smaller than this are resized up to it first (the backbone's features
+            of a 64 px crop are too coarse).
 
-    forward(real_a, b): (B, 3, H, W) in [0, 1] each → (B, N) logits, the patch logits of every
-    layer, flattened and concatenated (a `GANLoss` takes them as any other logits).
+    forward(real_a, b) (conditional) or forward(b): (B, 3, H, W) in [0, 1] each → (B, N) logits,
+    the patch logits of every layer, flattened and concatenated (a `GANLoss` takes them as any
+    other logits).
     """
 
-    def __init__(self, backbone, layers: Sequence[str], *, width: int = 64, augment: bool = True):
+    def __init__(self, backbone, layers: Sequence[str], *, width: int = 64, augment: bool = True, conditional: bool = True,
+                 min_input: int = 0):
         super().__init__()
         from dreamgan.dream.engine import fit_min_size  # noqa: F401  (checked here: the forward uses it)
 
         self.layers = [backbone.resolve_layer(l) for l in layers]
-        self.min_side = backbone.min_size(backbone.deepest(self.layers))
+        self.min_side = max(backbone.min_size(backbone.deepest(self.layers)), min_input)
+        self.conditional = conditional
         net = backbone.truncated(self.layers).folded().eval()
         for p in net.parameters():
             p.requires_grad_(False)
@@ -51,24 +59,27 @@ class ProjectedDiscriminator(nn.Module):
             probe = net(torch.zeros(1, 3, max(self.min_side, 96), max(self.min_side, 96)), self.layers)
         object.__setattr__(self, "_backbone", net)  # hidden from state_dict / parameters()
         self.heads = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(2 * probe[l].shape[1], width, 1), nn.LeakyReLU(0.2),
+            nn.Sequential(nn.Conv2d((2 if conditional else 1) * probe[l].shape[1], width, 1), nn.LeakyReLU(0.2),
                           nn.utils.spectral_norm(nn.Conv2d(width, width, 3, 1, 1)), nn.LeakyReLU(0.2),
                           nn.Conv2d(width, 1, 1))
             for l in self.layers)
         self.augment = augment
 
-    def forward(self, real_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    def forward(self, *images: torch.Tensor) -> torch.Tensor:
         from dreamgan.dream.engine import fit_min_size
 
         net = self._backbone
+        b = images[-1]
         if net.mean.device != b.device:
             net.to(b.device)
         if self.training and self.augment:
-            real_a, b = diff_augment(real_a, b)
-        with torch.no_grad():
-            photo = net(fit_min_size(real_a, self.min_side), self.layers)
-        dream = net(fit_min_size(b, self.min_side), self.layers)  # gradients flow to b (G), not to the backbone
-        logits = [head(torch.cat([dream[l], photo[l]], 1)).flatten(1) for l, head in zip(self.layers, self.heads)]
+            images = diff_augment(*images)
+        dream = net(fit_min_size(images[-1], self.min_side), self.layers)  # gradients flow to b (G), not to the backbone
+        if self.conditional:
+            with torch.no_grad():
+                photo = net(fit_min_size(images[0], self.min_side), self.layers)
+            dream = {l: torch.cat([dream[l], photo[l]], 1) for l in self.layers}
+        logits = [head(dream[l]).flatten(1) for l, head in zip(self.layers, self.heads)]
         return torch.cat(logits, 1)
 
 

@@ -1,6 +1,6 @@
 """What the studio's jobs do: classical and fast dreams of stored images.
 
-Both build on the CLI's own library calls (`DreamEngine`, `sample.fast_dream`) — there is no
+Both build on the CLI's own library calls (`DreamEngine`, `fast.fast_dream`) — there is no
 second implementation. A job is built in two halves: everything that can be refused (ranges,
 backbone, layers, class, channels) is checked when the request arrives, so the page gets a
 4xx at once; the returned closure then does the slow work on the queue's worker thread.

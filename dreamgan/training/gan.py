@@ -166,7 +166,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     if resume:
         run = world.from_main(lambda: _resume_run(cfg, resume, name))
         ckpt = load_gan_checkpoint(run / "latest.pt")
-        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "d_norm", "ema"), f"cannot resume {run}")
+        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "ema"), f"cannot resume {run}")
         g.load_state_dict(ckpt["g"])
         if g_ema is not None:
             g_ema.load_state_dict(ckpt["g_ema"])
