@@ -49,7 +49,7 @@ def train_command(
     lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
     noise_g: Annotated[Optional[str], Opt(help="dcgan generator: spatial (noise map, any size, tileable) or dcgan (classic, its own size).")] = None,
-    noise_d: Annotated[Optional[str], Opt(help="dcgan discriminator: patch (spectral norm), projected (frozen EfficientNet-Lite0 features) or dcgan (classic BatchNorm).")] = None,
+    noise_d: Annotated[Optional[str], Opt(help="dcgan D: patch (spectral norm), projected (frozen EfficientNet-Lite0) or dcgan (classic BatchNorm).")] = None,
     diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees.")] = None,
     ema: Annotated[Optional[float], Opt(help="dcgan: decay of the moving average of G used for sampling (0 = off).")] = None,
     z_dim: Annotated[Optional[int], Opt(help="dcgan: noise channels.")] = None,
