@@ -139,126 +139,177 @@ def _resume_run(cfg: TrainConfig, resume: bool | str | os.PathLike, name: str) -
     return run
 
 
-def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume) -> TrainReport:
+@dataclass
+class _Networks:
+    """G and D, their optimisers and learning-rate schedules, and the moving average of G: what
+    a checkpoint holds."""
+
+    g: torch.nn.Module
+    d: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    sched_g: torch.optim.lr_scheduler.LRScheduler
+    sched_d: torch.optim.lr_scheduler.LRScheduler
+    g_ema: torch.nn.Module | None
+
+    @classmethod
+    def build(cls, cfg: TrainConfig, recipe: dict, device) -> "_Networks":
+        g, d = build_networks(cfg, recipe)
+        g.to(device)
+        d.to(device)
+        opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+        opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+        g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.arch == "dcgan" and cfg.ema > 0 else None
+        return cls(g, d, opt_g, opt_d, torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps)),
+                   torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps)), g_ema)
+
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """What the evals and sample sheets draw with: the moving average of G where there is one."""
+        return self.g_ema if self.g_ema is not None else self.g
+
+    def load(self, ckpt: dict) -> None:
+        for key in ("g", "d", "opt_g", "opt_d", "sched_g", "sched_d"):
+            getattr(self, key).load_state_dict(ckpt[key])
+        if self.g_ema is not None:
+            self.g_ema.load_state_dict(ckpt["g_ema"])
+
+    def start_from(self, g_state: dict) -> None:
+        """A new run's generator (and its average) from other weights (`--init-g`)."""
+        self.g.load_state_dict(g_state)
+        if self.g_ema is not None:
+            self.g_ema.load_state_dict(self.g.state_dict())
+
+    def save(self, path: Path, cfg: TrainConfig, step: int, best: dict, recipe: dict) -> None:
+        save_gan_checkpoint(path, cfg, self.g, self.d, self.opt_g, self.opt_d, self.sched_g, self.sched_d, step, best, recipe, self.g_ema)
+
+
+def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, resume, on_resume) -> tuple[Path, int, dict]:
+    """(run directory, start step, best scores): a new run directory, or the resumed run with
+    every state restored from its latest.pt (checked to fit this config and dataset)."""
+    if not resume:
+        if cfg.init_g:
+            nets.start_from(_init_generator_state(cfg))
+        return world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, data.name)), 0, {}
+    run = world.from_main(lambda: _resume_run(cfg, resume, data.name))
+    ckpt = load_gan_checkpoint(run / "latest.pt")
+    _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "ema"), f"cannot resume {run}")
+    nets.load(ckpt)
+    _check_same_dataset(run, data)
+    start = int(ckpt["step"])
+    if on_resume and world.is_main:
+        on_resume(start)
+    return run, start, dict(ckpt["best"])
+
+
+@dataclass
+class _Objectives:
+    """What the steps are scored by: the adversarial loss, G's other terms (`loss_terms`) and,
+    for pix2pix, the dream engine the evals measure attainment with."""
+
+    gan_loss: GANLoss
+    terms: list
+    engine: object | None
+
+
+def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objectives:
     from dreamgan.backbones import load_backbone
     from dreamgan.dream.engine import DreamEngine
 
+    backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
+    pix2pix = cfg.arch == "pix2pix"
+    feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if pix2pix and cfg.lambda_feat > 0 else None
+    engine = DreamEngine(recipe, backbone=backbone, device=device) if pix2pix else None
+    objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
+    stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
+                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag)
+                  if pix2pix and cfg.lambda_stats > 0 else None)
+    terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
+                       lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
+                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
+    return _Objectives(GANLoss(cfg.gan_mode), terms, engine)
+
+
+def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objectives, train, world: World, step: int) -> dict:
+    """One optimisation step of either arch on the step's batch (drawn from a generator seeded
+    by (seed, step): every process draws the whole global batch and keeps its part), then the
+    schedules; returns the global batch's losses."""
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    device = world.device
+    if cfg.arch == "pix2pix":
+        real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
+        losses = pix2pix_step(net_g, net_d, nets.opt_g, nets.opt_d, real_a, real_b, gan_loss=obj.gan_loss, lambda_gan=cfg.lambda_gan,
+                              terms=obj.terms, generator=gen, part=world.part)
+    else:
+        real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
+        losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
+                            part=world.part, augment=cfg.diffaugment)
+        if nets.g_ema is not None:
+            update_ema(nets.g_ema, nets.g, cfg.ema, step)
+    return world.mean(losses)
+
+
+def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume) -> TrainReport:
+    # 1. data, networks, the run directory and the objectives
     data = open_dataset(cfg.data)  # dataset.json, the recipe, the pairs and the hash: read once
-    recipe = data.recipe
+    recipe, main = data.recipe, world.is_main
     train = data.split("train", min_pairs=2)
     try:
         val = data.split("val", min_pairs=1)
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
-    device = world.device
-    main = world.is_main
     torch.manual_seed(cfg.seed)
-    g, d = build_networks(cfg, recipe.to_dict())
-    g.to(device)
-    d.to(device)
-    opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
-    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps))
-    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps))
-    g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.arch == "dcgan" and cfg.ema > 0 else None
-    name = data.name
-    start, best = 0, {}
-    if resume:
-        run = world.from_main(lambda: _resume_run(cfg, resume, name))
-        ckpt = load_gan_checkpoint(run / "latest.pt")
-        _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "ema"), f"cannot resume {run}")
-        g.load_state_dict(ckpt["g"])
-        if g_ema is not None:
-            g_ema.load_state_dict(ckpt["g_ema"])
-        d.load_state_dict(ckpt["d"])
-        opt_g.load_state_dict(ckpt["opt_g"])
-        opt_d.load_state_dict(ckpt["opt_d"])
-        sched_g.load_state_dict(ckpt["sched_g"])
-        sched_d.load_state_dict(ckpt["sched_d"])
-        _check_same_dataset(run, data)
-        start, best = int(ckpt["step"]), dict(ckpt["best"])
-        if on_resume and main:
-            on_resume(start)
-    else:
-        if cfg.init_g:
-            g.load_state_dict(_init_generator_state(cfg))
-            if g_ema is not None:
-                g_ema.load_state_dict(g.state_dict())
-        run = world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, name))
+    nets = _Networks.build(cfg, recipe.to_dict(), world.device)
+    run, start, best = _open_run(cfg, world, data, nets, resume, on_resume)
     if main:
         ensure_writable_dir(run / "samples")
         write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                                 "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
-                                                "device_resolved": str(device), "world_size": world.size,
+                                                "device_resolved": str(world.device), "world_size": world.size,
                                                 "dreamgan_version": __version__})
-    net_g, net_d = world.wrap(g), world.wrap(d)  # DDP under torchrun: gradients averaged over processes
+    net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
+    obj = _objectives(cfg, recipe, world.device, net_g, world)
     # The val true dreams never change within a run: their FID/KID features are computed once.
     fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{data.hash[:16]}"
-    gan_loss = GANLoss(cfg.gan_mode)
-    backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
-    feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if cfg.arch == "pix2pix" and cfg.lambda_feat > 0 else None
-    engine = DreamEngine(recipe, backbone=backbone, device=device) if cfg.arch == "pix2pix" else None
-    objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
-    stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
-                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag)
-                  if cfg.arch == "pix2pix" and cfg.lambda_stats > 0 else None)
-    terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
-                       lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
-                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
-    evals, losses, step = [], {}, start
-    saved_step = start if resume else None  # the step latest.pt holds
-    save = lambda path: save_gan_checkpoint(path, cfg, g, d, opt_g, opt_d, sched_g, sched_d, step, best, recipe.to_dict(), g_ema)  # noqa: E731
-    sampler = g_ema if g_ema is not None else g  # what the evals and sample sheets draw with
-    if start == 0 and main:
-        # reference rows, once per run: the identity baseline (the photo as the "fake")
-        if cfg.arch == "pix2pix":
-            from dreamgan.metrics import dream_scores
+    if start == 0 and main and cfg.arch == "pix2pix":  # the identity baseline (the photo as the "fake"), once per run
+        from dreamgan.metrics import dream_scores
 
-            real_a, real_b = val.all_x01()
-            ident = dream_scores(real_a, real_b, real_a, recipe, engine=engine, fid=False)
-            append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
+        real_a, real_b = val.all_x01()
+        ident = dream_scores(real_a, real_b, real_a, recipe, engine=obj.engine, fid=False)
+        append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
     t0 = time.perf_counter() - (max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
                                      if "seconds" in r and r["step"] <= start), default=0.0) if main else 0.0)
-    g.train()
-    d.train()
+    evals, losses, step = [], {}, start
+    saved_step = start if resume else None  # the step latest.pt holds
+    # 2. the loop: step, log, and at eval steps score, save and draw
+    nets.g.train()
+    nets.d.train()
     try:
         while step < cfg.steps:
-            gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-            # every process draws the whole global batch from `gen` and keeps its part
-            if cfg.arch == "pix2pix":
-                real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
-                losses = pix2pix_step(net_g, net_d, opt_g, opt_d, real_a, real_b, gan_loss=gan_loss, lambda_gan=cfg.lambda_gan,
-                                      terms=terms, generator=gen, part=world.part)
-            else:
-                real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
-                losses = dcgan_step(net_g, net_d, opt_g, opt_d, world.take(real_b), gan_loss=gan_loss, generator=gen, part=world.part,
-                                    augment=cfg.diffaugment)
-                if g_ema is not None:
-                    update_ema(g_ema, g, cfg.ema, step)
-            losses = world.mean(losses)  # the global batch's losses, the same on every process
+            losses = _train_step(cfg, nets, net_g, net_d, obj, train, world, step)
             if not all(math.isfinite(v) for v in losses.values()):
                 raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
                                     f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
-            sched_g.step()
+            nets.sched_g.step()
             if "loss_d_real" in losses:  # D only steps when it is trained (lambda_gan > 0)
-                sched_d.step()
+                nets.sched_d.step()
             step += 1
-            row = {"step": step, **losses, "lr": opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
+            row = {"step": step, **losses, "lr": nets.opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
             if main and (step % 10 == 0 or step == cfg.steps):
                 append_jsonl(run / "metrics.jsonl", row)
             if on_step and main:
                 on_step(step, losses)
             if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
-                scores = evaluate_generator(sampler, cfg, val, recipe, engine=engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                scores = evaluate_generator(nets.sampler, cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 evals.append({"step": step, **scores})
                 append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
                 if is_better(scores, best):
                     best = {"step": step, **scores}
-                    save(run / "best.pt")
-                save(run / "latest.pt")
+                    nets.save(run / "best.pt", cfg, step, best, recipe.to_dict())
+                nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())
                 saved_step = step
-                write_sample_sheet(run / "samples" / f"step-{step:06d}.png", sampler, cfg, val)
+                write_sample_sheet(run / "samples" / f"step-{step:06d}.png", nets.sampler, cfg, val)
                 plot_curves(run)
                 if on_eval:
                     on_eval(step, scores)
@@ -266,7 +317,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                 world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
     except KeyboardInterrupt:
         if main:
-            save(run / "latest.pt")  # Ctrl-C: keep everything up to the last finished step
+            nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())  # Ctrl-C: keep everything up to the last finished step
         return TrainReport(run, step, losses, evals, interrupted=True)
     except RuntimeError as e:
         if not world.lost_peer(e):
