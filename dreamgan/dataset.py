@@ -183,6 +183,84 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
             "val": val, "test": test, "split_by": SPLIT_BY}
 
 
+def _claim_folder(out: Path, identity: dict, batch: int, shards: int, force: bool) -> None:
+    """Make `out` this dataset's folder: an existing dataset must be the same one (its identity:
+    recipe, size, seed, source, photos, split), unless `force` clears it; one with no pair yet is
+    simply planned again. A --shard worker never clears a folder others may be writing into.
+
+    Raises:
+        DreamganError: a dataset made differently without `force`, or a worker's options differ.
+    """
+    meta_path = out / "dataset.json"
+    meta_path = out / "dataset.json"
+    if meta_path.exists():
+        try:
+            previous_meta = json.loads(meta_path.read_text())
+        except json.JSONDecodeError:
+            previous_meta = {}
+        previous = previous_meta.get("identity")
+        if shards > 1 and previous == identity and previous_meta.get("batch", batch) != batch:
+            raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
+        if previous != identity:
+            if shards > 1:  # never clear a folder other workers may be writing into
+                raise DreamganError(f"{out} holds a dataset planned with other options than this worker's; "
+                                    "every --shard worker must run the same command")
+            if not force and read_manifest(out):
+                changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
+                raise DreamganError(
+                    f"{out} holds a dataset made differently (changed: {', '.join(changed) or 'unreadable dataset.json'}); "
+                    "use another --out name, or --force to start over")
+            _clear(out)
+    elif force and out.exists():
+        _clear(out)
+    ensure_writable_dir(out)
+
+
+def _dream_chunks(out: Path, chunks: list, done: dict, engine, size: int, recipe_seed: int, provenance: dict,
+                  manifest: Path, report: DatasetReport, on_pair) -> None:
+    """Dream the views of `chunks` that are not `done`, a chunk at a time (a chunk is dreamed as
+    a whole, so each pair gets the same jitter as in any other run): write each pair's PNGs
+    atomically, then its manifest line (a kill loses at most the chunk in flight)."""
+    import torch
+
+    cache: dict[str, np.ndarray] = {}
+    for chunk in chunks:
+        todo = [v for v in chunk if v.id not in done]
+        if not todo:
+            continue
+        naturals = np.stack([render_view(_pixels(cache, v.source), v, size) for v in chunk])  # (B, S, S, 3)
+        t0 = time.perf_counter()
+        x01 = torch.from_numpy(naturals).permute(0, 3, 1, 2).float().div_(255.0)
+        dreams = x01_to_uint8_tensor(engine.run(x01)).permute(0, 2, 3, 1).numpy()  # (B, S, S, 3)
+        seconds = (time.perf_counter() - t0) / len(chunk)
+        for v, natural, dream_uint8 in zip(chunk, naturals, dreams):
+            if v.id in done:
+                continue
+            a_path, b_path = pair_paths(out, v.split, v.id)
+            save_png(a_path, natural)
+            save_png(b_path, np.ascontiguousarray(dream_uint8))
+            row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
+                   "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe_seed}
+            if v.sha256 in provenance:  # the photo's package, path and licence (`fetch-photos`)
+                row["provenance"] = {k: provenance[v.sha256].get(k) for k in ("package", "version", "path", "license", "copyright", "source")}
+            append_jsonl(manifest, row)
+            done[v.id] = row
+            report.made += 1
+            if on_pair:
+                on_pair(report.already_done + report.made)
+
+
+def _finish(out: Path, meta: dict, views: list, done: dict, shards: int) -> None:
+    """dataset.json with the counts per split and `complete` once every planned view is done."""
+    # Shards take turns here, so the last one to finish has seen every shard's last pair
+    # (a shard appends its pairs before it takes the lock) and writes `complete` true.
+    with exclusive_lock(out / ".dataset.lock") if shards > 1 else contextlib.nullcontext():
+        if shards > 1:
+            done = read_manifest(out)  # every shard's pairs, for the counts and `complete`
+        counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
+        write_json_atomic(out / "dataset.json", {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
+
+
 def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = None, count: int | None = None,
                  size: int = 299, recipe=None, val: float = 0.15, test: float = 0.15, seed: int = 0, batch: int = 1,
                  force: bool = False, shard: tuple[int, int] = (0, 1),
@@ -211,8 +289,6 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         DreamganError: missing/empty source, no readable photo, a dataset of another recipe in
             `out` without `force`, bad arguments.
     """
-    import torch
-
     from dreamgan.backbones import weights_file
     from dreamgan.dream.engine import DreamConfig, DreamEngine
 
@@ -240,29 +316,8 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     weights = weights_file(recipe.backbone, recipe.weights)
     engine = DreamEngine(recipe)
 
-    # 0. an existing dataset must be the same one, unless --force (one with no pair yet is
-    # simply planned again)
-    meta_path = out / "dataset.json"
-    if meta_path.exists():
-        try:
-            previous_meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError:
-            previous_meta = {}
-        previous = previous_meta.get("identity")
-        if shards > 1 and previous == identity and previous_meta.get("batch", batch) != batch:
-            raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
-        if previous != identity:
-            if shards > 1:  # never clear a folder other workers may be writing into
-                raise DreamganError(f"{out} holds a dataset planned with other options than this worker's; "
-                                    "every --shard worker must run the same command")
-            if not force and read_manifest(out):
-                changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
-                raise DreamganError(
-                    f"{out} holds a dataset made differently (changed: {', '.join(changed) or 'unreadable dataset.json'}); "
-                    "use another --out name, or --force to start over")
-            _clear(out)
-    elif force and out.exists():
-        _clear(out)
+    # 0. an existing dataset must be the same one, unless --force
+    _claim_folder(out, identity, batch, shards, force)
     ensure_writable_dir(out)
 
     # 2. plan
@@ -284,10 +339,10 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         "weights_sha256": sha256_file(weights), "size": size, "seed": seed, "source": source_id,
         "photos": len(photos), "planned": planned, "complete": False, "batch": batch,
     }
-    if shards == 1 or not meta_path.exists():  # the plan files, once (identical for every shard)
+    if shards == 1 or not (out / "dataset.json").exists():  # the plan files, once (identical for every shard)
         write_json_atomic(out / "recipe.json", recipe.to_dict())
         write_bytes_atomic(out / "skipped.jsonl", "".join(json.dumps(s, sort_keys=True) + "\n" for s in skipped).encode())
-        write_json_atomic(meta_path, meta)
+        write_json_atomic(out / "dataset.json", meta)
 
     # 3. dream the views that are not done yet, chunk by chunk
     done = read_manifest(out)
@@ -297,40 +352,10 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     if on_plan:
         on_plan(sum(len(chunk) for chunk in mine), report.already_done)
     manifest = manifest_path(out, shard)
-    cache: dict[str, np.ndarray] = {}
     start = time.perf_counter()
-    for chunk in mine:
-        todo = [v for v in chunk if v.id not in done]
-        if not todo:
-            continue
-        naturals = np.stack([render_view(_pixels(cache, v.source), v, size) for v in chunk])  # (B, S, S, 3)
-        t0 = time.perf_counter()
-        x01 = torch.from_numpy(naturals).permute(0, 3, 1, 2).float().div_(255.0)
-        dreams = x01_to_uint8_tensor(engine.run(x01)).permute(0, 2, 3, 1).numpy()  # (B, S, S, 3)
-        seconds = (time.perf_counter() - t0) / len(chunk)
-        for v, natural, dream_uint8 in zip(chunk, naturals, dreams):
-            if v.id in done:
-                continue
-            a_path, b_path = pair_paths(out, v.split, v.id)
-            save_png(a_path, natural)
-            save_png(b_path, np.ascontiguousarray(dream_uint8))
-            row = {"id": v.id, "source": v.source, "source_sha256": v.sha256, "split": v.split, "box": list(v.box),
-                   "flip": v.flip, "seconds": round(seconds, 3), "seed": recipe.seed}
-            if v.sha256 in provenance:  # the photo's package, path and licence (`fetch-photos`)
-                row["provenance"] = {k: provenance[v.sha256].get(k) for k in ("package", "version", "path", "license", "copyright", "source")}
-            append_jsonl(manifest, row)
-            done[v.id] = row
-            report.made += 1
-            if on_pair:
-                on_pair(report.already_done + report.made)
+    _dream_chunks(out, mine, done, engine, size, recipe.seed, provenance, manifest, report, on_pair)
     report.seconds = time.perf_counter() - start
-    # Shards take turns here, so the last one to finish has seen every shard's last pair
-    # (a shard appends its pairs before it takes the lock) and writes `complete` true.
-    with exclusive_lock(out / ".dataset.lock") if shards > 1 else contextlib.nullcontext():
-        if shards > 1:
-            done = read_manifest(out)  # every shard's pairs, for the counts and `complete`
-        counts = {s: sum(1 for r in done.values() if r["split"] == s) for s in SPLITS}
-        write_json_atomic(meta_path, {**meta, "counts": counts, "complete": all(v.id in done for v in views)})
+    _finish(out, meta, views, done, shards)
     return report
 
 
