@@ -1,0 +1,53 @@
+"""The noise → dream figures: KID against training minutes for several runs, and a sheet of
+samples with a tileable texture (2×2 copies, so a seam would show).
+
+    python docs/dcgan_figure.py classic=runs/A21/00001-dcgan-debian recipe=checkpoints/00001-dcgan-debian \
+        --samples checkpoints/00001-dcgan-debian -o docs/dcgan
+
+writes docs/dcgan_kid_curve.png (with the photos' and the floor's KID on the same val crops)
+and docs/dcgan_samples.png; prints the curves as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+
+def main() -> None:
+    from dreamgan.fast import load_generator
+    from dreamgan.fileio import read_jsonl
+    from dreamgan.images import labelled_grid, save_png
+    from dreamgan.metrics import fid_kid_x01
+    from dreamgan.models.dcgan import noise_dreams
+    from dreamgan.pairs import open_dataset
+    from dreamgan.training.evals import dream_crops
+    from dreamgan.training.plots import line_chart
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR")
+    ap.add_argument("--samples", required=True, help="the run whose samples and texture are drawn")
+    ap.add_argument("-o", "--out", default="docs/dcgan")
+    args = ap.parse_args()
+    runs = dict(item.split("=", 1) for item in args.runs)
+    curves = {label: [(r["seconds"] / 60, r["kid_mean"]) for r in read_jsonl(Path(run) / "metrics.jsonl")
+                      if r.get("eval") == "val" and "kid_mean" in r] for label, run in runs.items()}
+    g, cfg, ckpt = load_generator(args.samples)
+    data = open_dataset(cfg.data)
+    photos, dreams = dream_crops(data.split("val"), cfg)
+    levels = {"photos' KID": fid_kid_x01(photos, dreams)["kid_mean"],
+              "floor: other true dreams": fid_kid_x01(dream_crops(data.split("train"), cfg, seed=1)[1], dreams)["kid_mean"]}
+    line_chart(f"{args.out}_kid_curve.png", curves, title="noise → dream: KID against held-out true-dream crops (val, N = 64)",
+               xlabel="training minutes (2-core CPU)", ylabel="KID, Inception (lower is better)", hlines=levels)
+    samples = noise_dreams(g, 16, seed=0)
+    texture = noise_dreams(g, 1, height=128, width=128, seed=1)[0]
+    tiled = texture.repeat(1, 2, 2)  # 2×2 copies of one tileable texture: a seam would show as a cross
+    save_png(f"{args.out}_samples.png", labelled_grid([list(samples[:8]), list(samples[8:])], ["16 samples from noise (64 px)"]))
+    save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
+    print(json.dumps({"curves": curves, "levels": levels, "step": ckpt.get("step"), "threads": torch.get_num_threads()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
