@@ -42,7 +42,7 @@ from dreamgan import __version__
 from dreamgan.debian_photos import read_provenance
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
-from dreamgan.images import load_image, resize_uint8, save_png, x01_to_uint8_tensor
+from dreamgan.images import labelled_grid, load_image, resize_uint8, save_png, uint8_to_x01, x01_to_uint8_tensor
 from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
 from dreamgan.sources import (  # noqa: F401  (Photo, near_duplicate_groups, photo_signature: re-exported)
     EMBEDDED_SOURCE,
@@ -407,12 +407,12 @@ def dataset_info(path: str | os.PathLike, *, sheet_pairs: int = 8) -> DatasetInf
     for item_id, r in list(done.items())[:sheet_pairs]:
         a, b = pair_paths(path, r["split"], item_id)
         if a.exists() and b.exists():
-            rows.append(np.concatenate([load_image(a), load_image(b)], 1))
+            rows.append([load_image(a), load_image(b)])
     sheet = None
     if rows:
-        side = rows[0].shape[0]
-        rows = [r if r.shape[0] == side else resize_uint8(r, (2 * side, side)) for r in rows]
-        sheet = save_png(path / "contact_sheet.png", np.concatenate(rows, 0))
+        side = rows[0][0].shape[0]  # every pair of a dataset has one size; an odd one is resized to it
+        rows = [[uint8_to_x01(x if x.shape[:2] == (side, side) else resize_uint8(x, (side, side)))[0] for x in row] for row in rows]
+        sheet = save_png(path / "contact_sheet.png", labelled_grid(rows, ["photo", "true dream"]))
     shards = {part.name: len(read_jsonl(part)) for part in manifest_parts(path) if part.name != "manifest.jsonl"}
     return DatasetInfo(path, meta, counts, sheet, shards)
 

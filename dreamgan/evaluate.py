@@ -18,12 +18,11 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import ensure_writable_dir, write_json_atomic
-from dreamgan.images import save_image_grid, save_png, x01_to_uint8
+from dreamgan.images import labelled_grid, save_image_grid, save_png
 
 
 def _timed(fn):
@@ -94,8 +93,9 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
         report["fid_floor_halves"] = {"fid": s["fid"], "kid_mean": s["kid_mean"], "n": [half, half]}
     # 4. a sheet: photo | true dream | fast dream | equal-time classical
     out = ensure_writable_dir(out_dir) if out_dir else Path(ckpt["path"]).parent
-    sheet_rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b, classical_b)], 1) for i in range(min(6, n))]
-    report["sheet"] = str(save_png(out / f"evaluate-{split}.png", np.concatenate(sheet_rows, 0)))
+    sheet = labelled_grid([[t[i] for t in (real_a, real_b, fake_b, classical_b)] for i in range(min(6, n))],
+                          ["photo", "true dream", "fast dream", "equal-time classical"])
+    report["sheet"] = str(save_png(out / f"evaluate-{split}.png", sheet))
     write_json_atomic(out / f"evaluate-{split}.json", report)
     return report
 

@@ -168,7 +168,7 @@ def labelled_grid(rows, columns: list[str] | None = None, *, padding: int = 2) -
 
     tiles = [t for row in rows for t in (row if isinstance(row, (list, tuple)) else list(row))]
     ncol = len(tiles) // len(rows)
-    grid = image_grid(torch.stack([t.reshape(t.shape[-3:]) for t in tiles]), ncol, padding=padding)
+    grid = image_grid(torch.stack([t.detach().float().cpu().reshape(t.shape[-3:]) for t in tiles]), ncol, padding=padding)
     if not columns:
         return grid
     head = Image.new("RGB", (grid.shape[1], 16), "white")

@@ -6,12 +6,11 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from dreamgan.fileio import read_jsonl
 from dreamgan.gan_config import TrainConfig
-from dreamgan.images import save_png, x01_to_uint8
+from dreamgan.images import labelled_grid, save_png
 from dreamgan.models.dcgan import noise_dreams
 from dreamgan.models.pix2pix import run_generator
 from dreamgan.pairs import PairedDreams
@@ -85,12 +84,12 @@ def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: in
             real_a, real_b = real_a[:n], real_b[:n]
 
             fake_b = run_generator(g, real_a.to(device)).cpu()
-            rows = [np.concatenate([x01_to_uint8(t[i]) for t in (real_a, real_b, fake_b)], 1) for i in range(len(real_a))]
+            sheet = labelled_grid([[real_a[i], real_b[i], fake_b[i]] for i in range(len(real_a))], ["photo", "true dream", "fake dream"])
         else:
             fake = noise_dreams(g, 2 * n, seed=cfg.seed + 1)
-            rows = [np.concatenate([x01_to_uint8(fake[i * n + j]) for j in range(n)], 1) for i in range(2)]
+            sheet = labelled_grid([list(fake[:n]), list(fake[n:])], ["samples from noise"])
         g.train(was_training)
-    save_png(path, np.concatenate(rows, 0))
+    save_png(path, sheet)
 
 
 EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1")
