@@ -7,7 +7,7 @@ On one dataset split (default: the default pipeline's unseen test photo), at 299
   * the jitter floor (a second true dream) for scale.
 Quality is the dream-statistics ratio on Inception and on EfficientNet-Lite0 (0 = the true
 dream, 1 = the photo; see `metrics.stats_ratio`) and attainment. Prints one JSON object and
-draws `--plot` (quality against log10 seconds per image).
+draws `--plot` (quality against seconds per image on a log axis, each point labelled).
 
 Usage:
   python benchmarks/frontier.py --data data/default --checkpoint NAME=RUN [--checkpoint ...] --plot docs/frontier.png

@@ -80,7 +80,13 @@ def scatter_chart(path: str | os.PathLike, groups: Mapping[str, Sequence[tuple[f
         if np.isfinite(level):
             ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
     if logx:
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_xscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")  # 0.2, 0.5, 2: real seconds, not 2×10⁻¹
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
