@@ -127,8 +127,14 @@ def test_a_global_batch_that_does_not_split_is_one_line_on_every_rank(dataset, t
 def test_a_killed_worker_ends_the_job_with_one_line_naming_the_checkpoint(dataset, tmp_path, registered_tiny_backbone):
     r = _torchrun(dataset, tmp_path / "k", registered_tiny_backbone, "--steps", "6", "--eval-every", "2", kill_after="1:3")
     assert r.returncode != 0
-    errors = [l for l in r.stderr.splitlines() if l.startswith("error")]
-    assert len(errors) == 1, r.stderr[-3000:]
-    assert "rank 1 of this torchrun job is gone" in errors[0] and "latest.pt holds step 2" in errors[0] and "--resume" in errors[0]
     assert "Connection reset by peer" not in r.stderr and "Connection closed by peer" not in r.stderr, "no raw gloo traceback"
-    assert load_gan_checkpoint(tmp_path / "k" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 2
+    latest = load_gan_checkpoint(tmp_path / "k" / "00001-pix2pix-tiny" / "latest.pt")["step"]
+    errors = [l for l in r.stderr.splitlines() if l.startswith("error")]
+    stopped = [l for l in r.stderr.splitlines() if "interrupted at step" in l]
+    if errors:  # rank 0's collective failed first: it names the lost rank and the last saved step
+        assert len(errors) == 1 and not stopped, r.stderr[-3000:]
+        assert "rank 1 of this torchrun job is gone" in errors[0] and "latest.pt holds step 2" in errors[0] and "--resume" in errors[0]
+        assert latest == 2
+    else:  # torchrun's agent sent rank 0 SIGTERM first: it stops like any SIGTERM, saving its last finished step
+        assert len(stopped) == 1 and "latest.pt is saved" in stopped[0] and "--resume" in stopped[0], r.stderr[-3000:]
+        assert latest == int(stopped[0].split("interrupted at step ")[1].split(";")[0]) in (2, 3)
