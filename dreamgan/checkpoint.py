@@ -35,7 +35,6 @@ def bundled_generator() -> Path:
     return BUNDLED_GENERATOR
 
 
-
 def build_networks(cfg: TrainConfig, recipe: dict | None = None):
     """(G, D) for the config's arch and sizes; the backbone generator and the projected
     discriminator also need the dataset recipe (its backbone). With `g_octaves` > 1 the
@@ -73,7 +72,6 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
     from dreamgan.models.dcgan import noise_networks
 
     return noise_networks(cfg.noise_g, cfg.noise_d, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf)
-
 
 
 def load_gan_checkpoint(path: str | os.PathLike) -> dict:

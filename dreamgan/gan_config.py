@@ -10,6 +10,10 @@ from dataclasses import dataclass, fields
 from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
+NOISE_GENERATORS = ("spatial", "dcgan")
+"""dcgan generators (`models.dcgan.noise_networks`)."""
+NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")
+"""dcgan discriminators (`models.dcgan.noise_networks`)."""
 GAN_MODES = ("vanilla", "lsgan", "hinge")
 """The adversarial losses (`training.losses.GANLoss`)."""
 
@@ -115,8 +119,8 @@ class TrainConfig:
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
-                  (self.noise_g in ("spatial", "dcgan"), "--noise-g must be spatial or dcgan"),
-                  (self.noise_d in ("patch", "projected", "dcgan"), "--noise-d must be patch, projected or dcgan"),
+                  (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
+                  (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),

@@ -105,7 +105,8 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
         raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
                             "train with --noise-g spatial for textures of any size")
     if tileable:  # the generator pads circularly: a texture of whole noise cells wraps exactly
-        h, w = (-(-side // 16) * 16 for side in (h, w))
+        cells = g.noise_shape(1, h, w)[2:]
+        h, w = (c * 2 ** g.doublings for c in cells)
     out = ensure_writable_dir(out_dir)
     images = noise_dreams(g, n, seed=seed, height=h, width=w, chunk=1 if h * w > 512 ** 2 else 8)
     text = generator_text(ckpt, seed=seed)

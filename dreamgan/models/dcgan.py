@@ -3,7 +3,7 @@
 Classic DCGAN (Radford, Metz & Chintala, 2016), at 64 or 128 px: the generator projects a
 z vector to 4×4, then each transposed-conv block doubles the size; the discriminator mirrors it
 with strided convs. BatchNorm everywhere but the generator's output and the discriminator's
-input, ReLU / LeakyReLU(0.2), weights N(0, 0.02). Kept as `--noise-g dcgan --d-norm batch`
+input, ReLU / LeakyReLU(0.2), weights N(0, 0.02). Kept as `--noise-g dcgan --noise-d dcgan`
 for comparison: on dream crops its BatchNorm discriminator normalises the real and the fake
 batch each by its own statistics, so whatever all fakes share (their grey mean colour, one
 repeated sample) is invisible to D and G never learns it (docs/results.md, "Why the DCGAN was
@@ -100,7 +100,6 @@ class SpatialGenerator(nn.Module):
         f = 2 ** self.doublings
         return batch, self.z_dim, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
-
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return (self.net(z) + 1) * 0.5
 
@@ -187,7 +186,3 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
     else:
         d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d
-
-
-NOISE_GENERATORS = ("spatial", "dcgan")
-NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")

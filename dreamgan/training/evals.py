@@ -58,8 +58,6 @@ def dream_crops(split: PairedDreams, cfg: TrainConfig, n: int = EVAL_CROPS, seed
     return dream_views(split, n, cfg, torch.Generator().manual_seed(seed))
 
 
-
-
 def _device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters()).device
 

@@ -31,6 +31,27 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _decorate(ax, *, title: str, xlabel: str, ylabel: str, hlines: Mapping[str, float] | None, logx: bool,
+              logy: bool = False) -> None:
+    """What every chart's axes get: labelled dashed reference levels (always inside the y range),
+    log scales (x ticks as plain numbers: 0.2, 0.5, 2, not 2×10⁻¹), the titles, a light grid."""
+    for name, level in (hlines or {}).items():
+        if np.isfinite(level):
+            ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
+    if logx:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(True, which="both" if logx else "major", alpha=0.3)
+
+
 def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "", xlabel: str = "",
                    ylabel: str = "", hlines: Mapping[str, float] | None = None, logx: bool = False, logy: bool = False,
                    size: tuple[float, float] = (6.4, 4.0), markers: bool = True) -> bytes:
@@ -43,15 +64,7 @@ def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, title
         if pts:
             xs, ys = zip(*pts)
             ax.plot(xs, ys, marker="o" if markers else None, markersize=3, linewidth=1.5, label=name)
-    for name, level in (hlines or {}).items():
-        if np.isfinite(level):
-            ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(True, which="major", alpha=0.3)
+    _decorate(ax, title=title, xlabel=xlabel, ylabel=ylabel, hlines=hlines, logx=logx, logy=logy)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8, framealpha=0.85)
     return _png(fig)
@@ -76,19 +89,7 @@ def scatter_chart(path: str | os.PathLike, groups: Mapping[str, Sequence[tuple[f
         for x, y, label in pts:
             if label:
                 ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    for name, level in (hlines or {}).items():
-        if np.isfinite(level):
-            ax.axhline(level, linestyle="--", linewidth=1, color="0.45", label=f"{name} ({level:.3g})")
-    if logx:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.set_xscale("log")
-        plain = FuncFormatter(lambda v, _: f"{v:g}")  # 0.2, 0.5, 2: real seconds, not 2×10⁻¹
-        ax.xaxis.set_major_formatter(plain)
-        ax.xaxis.set_minor_formatter(plain)
-        ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(True, which="both", alpha=0.3)
+    _decorate(ax, title=title, xlabel=xlabel, ylabel=ylabel, hlines=hlines, logx=logx)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     write_bytes_atomic(path, _png(fig))
 
