@@ -1,7 +1,7 @@
 """Ablation of the pix2pix levers at one training budget, side by side in one run.
 
 Each variant trains from the same seed on the same dataset for the same number of steps
-(CPU preset sizes unless overridden) and is scored on the val split every `--eval-every`
+(the legacy-aligned preset unless overridden) and is scored on the val split every `--eval-every`
 steps (the metric-vs-training-time curve), then on the unseen test split. Prints one JSON
 object; every variant carries its ratio against the baseline variant, measured in this run.
 
@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--variants", default="baseline,obj,obj-plain")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--eval-every", type=int, default=100)
-    ap.add_argument("--preset", default="cpu")
+    ap.add_argument("--preset", default="legacy-aligned")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     names = [v.strip() for v in args.variants.split(",") if v.strip()]

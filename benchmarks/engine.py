@@ -21,14 +21,13 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dreamgan.backbones import load_backbone
 from dreamgan.backbones.inception_tf import build_inception_v3_tf
 from dreamgan.dream import DreamConfig, DreamEngine
-from dreamgan.images import resize_uint8, save_png, uint8_to_x01, x01_to_uint8
+from dreamgan.images import labelled_grid, resize_uint8, save_png, uint8_to_x01
 from dreamgan.photos import embedded_photo
 
 
@@ -186,10 +185,9 @@ def main() -> None:
     result["engine"]["fraction_of_fp32_matmul_peak"] = result["engine"]["achieved_gflops"] / result["matmul_gflops_fp32"]
     # 4. a side-by-side PNG: photo | plain loop | engine
     os.makedirs(args.out, exist_ok=True)
-    rows = [np.concatenate([x01_to_uint8(xs[i]), x01_to_uint8(plain_out[i:i + 1]), x01_to_uint8(engine_out[i:i + 1])], 1)
-            for i in range(len(xs))]
+    rows = [[xs[i], plain_out[i], engine_out[i]] for i in range(len(xs))]
     sheet = os.path.join(args.out, "engine_vs_plain.png")
-    save_png(sheet, np.concatenate(rows, 0))
+    save_png(sheet, labelled_grid(rows, ["photo", "plain loop", "engine"]))
     result["side_by_side_png"] = sheet
     # 5. peak memory of a 4096² tiled dream, in a fresh process
     if not args.skip_rss:

@@ -7,7 +7,7 @@ Prints one JSON object, measured in one run on 299×299 photos:
     equal-time classical and jitter floor rows with the paired dream metrics and FID/KID.
 
 Usage:
-  python benchmarks/fast_vs_classical.py                        # speed of the fast and dream presets
+  python benchmarks/fast_vs_classical.py                        # speed of the space-to-depth and dream generators
   python benchmarks/fast_vs_classical.py --checkpoint checkpoints/00001-pix2pix-default [--refine 1,3]
 """
 from __future__ import annotations
@@ -43,15 +43,23 @@ def best_of(fn, repeats: int = 3) -> float:
     return best
 
 
-def _generators(presets: list[str], checkpoints: list[str]):
-    """(name, G, TrainConfig, recipe dict or None) for each preset (fresh weights: speed does
+GEOMETRIES = {
+    "dream": {},  # TrainConfig()'s generator: ngf 16, depth 5, full resolution, 4 noise channels
+    # the old speed preset's generator: the U-Net at half resolution on space-to-depth input
+    "space-to-depth": dict(ngf=16, depth=4, unshuffle=2, noise=0),
+}
+"""Generator shapes timed with fresh weights (`--geometries`): `dreamgan train` options."""
+
+
+def _generators(geometries: list[str], checkpoints: list[str]):
+    """(name, G, TrainConfig, recipe dict or None) for each geometry (fresh weights: speed does
     not depend on them) and each trained checkpoint."""
     from dreamgan.checkpoint import build_networks
     from dreamgan.gan_config import TrainConfig
 
-    for name in presets:
-        cfg = TrainConfig.from_preset(name, data="-")
-        yield f"preset {name}", build_networks(cfg)[0].eval(), cfg, None
+    for name in geometries:
+        cfg = TrainConfig(data="-", **GEOMETRIES[name])
+        yield f"geometry {name}", build_networks(cfg)[0].eval(), cfg, None
     for path in checkpoints:
         from dreamgan.fast import load_generator
 
@@ -62,7 +70,7 @@ def _generators(presets: list[str], checkpoints: list[str]):
 @torch.inference_mode()
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--presets", default="fast,dream", help="generator presets to time (untrained weights)")
+    ap.add_argument("--geometries", default="space-to-depth,dream", help=f"generator shapes to time (untrained weights): {', '.join(GEOMETRIES)}")
     ap.add_argument("--checkpoint", action="append", default=[], help="a trained run/.pt to time and evaluate (repeatable)")
     ap.add_argument("--refine", default="1,3", help="comma-separated K for hybrid rows")
     ap.add_argument("--images", type=int, default=4)
@@ -79,7 +87,7 @@ def main() -> None:
               "classical": {"recipe": recipe.to_dict(), "seconds_per_image": classical_s}, "generators": {}}
     from dreamgan.fast import fast_dream
 
-    for name, g, cfg, ckpt_recipe in _generators([p for p in args.presets.split(",") if p], args.checkpoint):
+    for name, g, cfg, ckpt_recipe in _generators([p for p in args.geometries.split(",") if p], args.checkpoint):
         latency = best_of(lambda: g(x[:1]), args.repeats)
         batched = best_of(lambda: g(x), args.repeats) / len(x)
         entry = {"ngf": cfg.ngf, "depth": cfg.depth, "unshuffle": cfg.unshuffle, "generator": cfg.generator,

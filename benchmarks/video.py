@@ -1,7 +1,7 @@
 """Benchmark: dream-video frames per second, classical against fast, at 299 px and 720p, side
 by side in one run, with the ratio.
 
-    python benchmarks/video.py [--classical-frames 3] [--fast-frames 20] [--flicker-frames 8]
+    python benchmarks/video.py [--classical-frames 3] [--fast-frames 20] [--flicker-frames 8] [--plot docs/video_flicker.png]
 
 The clip is made here: a bundled photo's texture panning 3 px a frame (so the optical flow has
 real work). Both modes run the whole per-frame job of `dreamgan video`: DIS optical flow,
@@ -13,7 +13,7 @@ Frames/s counts every frame after the first (the first has no flow to follow).
 It also measures flicker at 299 px, per mode: the mean absolute difference (uint8 levels)
 between consecutive dreamed frames after undoing the clip's true motion, with the dream carried
 along DIS flow, along Farneback flow, without flow (`--flow none`), and every frame alone
-(`--blend 0`). Prints one JSON object.
+(`--blend 0`). Prints one JSON object; `--plot PATH` also draws the flicker as grouped bars.
 """
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--classical-frames", type=int, default=3)
     ap.add_argument("--fast-frames", type=int, default=20)
     ap.add_argument("--flicker-frames", type=int, default=8)
+    ap.add_argument("--plot", default=None, help="write the flicker bars to this PNG")
     args = ap.parse_args()
     rows, flickers = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,6 +94,14 @@ def main() -> None:
     print(json.dumps({"threads": torch.get_num_threads(), "fast_runtime": "onnxruntime" if onnxruntime_installed() else "torch",
                       "classical_recipe": "default (4 octaves x 10 steps, mixed_3 + mixed_5)", "flow": "dis", "blend": 0.5,
                       "rows": rows, "flicker_299px_uint8_levels": flickers}, indent=1))
+    if args.plot and flickers:
+        from dreamgan.training.plots import bar_chart
+
+        names = {"dis": "DIS flow (default)", "farneback": "Farneback flow", "no_flow": "carried without flow",
+                 "every_frame_alone": "every frame alone"}
+        bar_chart(args.plot, {mode: {names[k]: flickers[mode][k] for k in names} for mode in ("classical", "fast")},
+                  title=f"flicker of a dreamed clip panning 3 px a frame ({args.flicker_frames} frames, 298 px)",
+                  ylabel="mean |frame change| after the true motion\n(uint8 levels; lower is steadier)")
 
 
 if __name__ == "__main__":

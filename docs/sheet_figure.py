@@ -15,14 +15,13 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 
 def main() -> None:
     from dreamgan.fast import fast_dream, load_generator
-    from dreamgan.images import x01_to_uint8
+    from dreamgan.images import labelled_grid
     from dreamgan.pairs import PairedDreams, read_manifest
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -53,17 +52,8 @@ def main() -> None:
             seconds = (time.perf_counter() - t) / len(fakes)
             source = str(manifest[item].get("source", item)).split("/")[-1]
             info.append({"split": split, "photo": source, "seconds": round(seconds, 3)})
-            rows.append(np.concatenate([x01_to_uint8(t) for t in (real_a[i:i + 1], real_b[i:i + 1], *fakes)], 1))
-    sheet = Image.fromarray(np.concatenate(rows, 0))
-    head = Image.new("RGB", (sheet.width, 18), "white")
-    d = ImageDraw.Draw(head)
-    side = rows[0].shape[0]
-    for j, label in enumerate(columns):
-        d.text((j * side + 4, 3), label, fill="black")
-    out = Image.new("RGB", (sheet.width, sheet.height + 18), "white")
-    out.paste(head, (0, 0))
-    out.paste(sheet, (0, 18))
-    out.save(args.out, quality=85)
+            rows.append([real_a[i], real_b[i], *fakes])
+    Image.fromarray(labelled_grid(rows, columns)).save(args.out, quality=85)
     generators = args.compare if args.compare else ckpt["path"]
     print(json.dumps({"out": args.out, "generator": generators, "rows": info}, indent=1))
 

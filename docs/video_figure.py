@@ -18,19 +18,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-
-
-def labelled_row(frames: list[np.ndarray], label: str, width: int) -> np.ndarray:
-    row = Image.fromarray(np.concatenate(frames, 1))
-    ImageDraw.Draw(row).text((6, 4), label, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
-    return np.asarray(row)
+from PIL import Image
 
 
 def main() -> None:
     import skimage.data
 
-    from dreamgan.images import load_image
+    from dreamgan.images import labelled_grid, load_image, uint8_to_x01
     from dreamgan.video import VideoConfig, ZoomConfig, dream_video, dream_zoom
     from dreamgan.video.io import read_video, write_mp4
 
@@ -45,13 +39,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "pan.mp4"
         write_mp4(src, iter(clip), Fraction(12))
-        rows = [labelled_row([clip[i] for i in range(0, args.frames, 2)], "input (panning)", 400)]
+        rows, names = [[uint8_to_x01(clip[i]) for i in range(0, args.frames, 2)]], ["input (panning)"]
         for mode in ("classical", "fast"):
             report = dream_video(src, Path(tmp) / f"{mode}.mp4", VideoConfig(mode=mode), frames_dir=Path(tmp) / mode)
             timings[mode] = {"frames": report.frames, "seconds": round(report.seconds, 1)}
             frames = [load_image(Path(tmp) / mode / f"frame-{i:06d}.png") for i in range(0, args.frames, 2)]
-            rows.append(labelled_row(frames, f"{mode} dream video", 400))
-        strip = Image.fromarray(np.concatenate(rows, 0))
+            rows.append([uint8_to_x01(f) for f in frames])
+            names.append(f"{mode} dream video")
+        strip = Image.fromarray(labelled_grid(rows, row_labels=names))
         strip.resize((strip.width // 2, strip.height // 2), Image.Resampling.LANCZOS).save(docs / "video_strip.jpg", quality=85)
         start = Path(tmp) / "coffee.png"
         Image.fromarray(skimage.data.coffee()).save(start)
@@ -60,7 +55,7 @@ def main() -> None:
         timings["zoom"] = {"frames": report.frames, "seconds": round(report.seconds, 1)}
         zoom = [load_image(Path(tmp) / "zoom" / f"frame-{i:06d}.png") for i in range(args.zoom_frames)]
         picks = np.linspace(0, args.zoom_frames - 1, 6).round().astype(int)
-        Image.fromarray(np.concatenate([zoom[i] for i in picks], 1)).save(docs / "zoom_strip.jpg", quality=85)
+        Image.fromarray(labelled_grid([[uint8_to_x01(zoom[i]) for i in picks]])).save(docs / "zoom_strip.jpg", quality=85)
         small = [np.asarray(Image.fromarray(f).resize((200, round(200 * f.shape[0] / f.shape[1])), Image.Resampling.LANCZOS))
                  for f in zoom]
         from dreamgan.video.io import write_gif

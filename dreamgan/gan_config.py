@@ -20,7 +20,15 @@ GAN_MODES = ("vanilla", "lsgan", "hinge")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every option of a GAN run (saved in config.json and in each checkpoint)."""
+    """Every option of a GAN run (saved in config.json and in each checkpoint).
+
+    The defaults are the default training, the `dream` preset (docs/training.md): a
+    full-resolution residual U-Net (ngf 16, depth 5) with 4 noise channels per level, trained by
+    the position-free dream-statistics loss (sliced Wasserstein, each layer normalised by the
+    photo's distance) plus a low-pass colour/layout anchor; no aligned pixel or feature loss and no
+    discriminator, so it draws its own dream instead of the motif-free mean of all dreams that
+    aligned losses learn. dcgan runs start from `DCGAN_DEFAULTS` instead.
+    """
 
     data: str
     arch: str = "pix2pix"
@@ -35,13 +43,13 @@ class TrainConfig:
     image_size: int = 128
     """Training crop (pix2pix) or output size (dcgan: 64 or 128)."""
     batch_size: int = 4
-    lr: float = 2e-4
-    beta1: float = 0.5
-    ngf: int = 32
+    lr: float = 5e-4
+    beta1: float = 0.9
+    ngf: int = 16
     depth: int = 5
     unshuffle: int = 1
     """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
-    noise: int = 0
+    noise: int = 4
     """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
     noise_levels: int = 0
     """How many encoder inputs, finest first, get that noise (0 = all)."""
@@ -71,17 +79,19 @@ class TrainConfig:
     d_layers: tuple[str, ...] = ("conv_4",)
     """With d_input='projected': layers judged besides the dataset's dream layers."""
     """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
-    lambda_gan: float = 1.0
-    lambda_l1: float = 10.0
-    """Pixel anchor. pix2pix uses 100; 10 with a 10× feature loss won on val (docs/results.md, ablation)."""
-    lambda_feat: float = 100.0
+    lambda_gan: float = 0.0
+    """Weight of the PatchGAN term (0 = no discriminator)."""
+    lambda_l1: float = 0.0
+    """Pixel anchor (pix2pix uses 100; the legacy-aligned preset 10)."""
+    lambda_feat: float = 0.0
+    """Aligned dream-layer feature loss (the legacy-aligned preset: 100)."""
     lambda_obj: float = 0.0
     """Weight of the guarded dream-objective term (`DreamObjectiveLoss`); 0 = off."""
     obj_transforms: bool = True
     """Apply random jitter/scale transforms before J in that term (the anti-adversarial guard)."""
     lambda_tv: float = 0.0
     """Weight of the guarded roughness term (`residual_roughness_loss`); 0 = off."""
-    lambda_stats: float = 0.0
+    lambda_stats: float = 100.0
     """Weight of the position-free dream-statistics loss (`DreamStatsLoss`); 0 = off."""
     stats_kind: str = "swd"
     """swd (sliced Wasserstein) or gram."""
@@ -89,12 +99,12 @@ class TrainConfig:
     """Layers of that loss; empty = conv_2, conv_4 and mixed plus the dataset's dream layers."""
     stats_projections: int = 64
     """Random unit directions per layer and step (swd)."""
-    stats_norm: str = "energy"
+    stats_norm: str = "photo"
     """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
     stats_tag: float = 0.0
     """Photo-conditioned statistics (swd): the weight of the photo's tags beside each feature vector
     (`dream_stats.tagged_sliced_wasserstein`); 0 = plain, position-free statistics."""
-    lambda_lowpass: float = 0.0
+    lambda_lowpass: float = 10.0
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     lambda_div: float = 0.0
     """Weight of the diversity hinge (`diversity_hinge`): two noise draws must give two dreams (needs noise > 0)."""
@@ -175,10 +185,12 @@ SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", noise_d="dcgan", diffaugment=
 
 def saved_config(saved: dict) -> TrainConfig:
     """The `TrainConfig` of a saved config.json or checkpoint: keys this version does not know
-    are dropped, and a dcgan run saved before the noise options gets the classic DCGAN."""
+    are dropped, a key it lacks takes the value it had when the run was saved (`LEGACY_DEFAULTS`
+    for the fields whose default changed), and a dcgan run saved before the noise options gets
+    the classic DCGAN."""
     known = {f.name for f in fields(TrainConfig)}
     old = SAVED_BEFORE_NOISE_OPTIONS if saved.get("arch") == "dcgan" and "noise_g" not in saved else {}
-    return TrainConfig(**{**old, **{k: v for k, v in saved.items() if k in known}})
+    return TrainConfig(**{**LEGACY_DEFAULTS, **old, **{k: v for k, v in saved.items() if k in known}})
 
 
 GENERATORS = ("unet", "dilated", "backbone")
@@ -187,22 +199,18 @@ GENERATORS = ("unet", "dilated", "backbone")
 DEFAULT_PRESET = "dream"
 """The preset of `dreamgan train`, of a pipeline's [train] and of `TrainConfig.from_preset`."""
 
+LEGACY_DEFAULTS = dict(ngf=32, noise=0, lr=2e-4, beta1=0.5, lambda_gan=1.0, lambda_l1=10.0, lambda_feat=100.0,
+                       lambda_stats=0.0, stats_norm="energy", lambda_lowpass=0.0)
+"""The values these fields defaulted to before the `dream` training became `TrainConfig()`'s
+defaults: the aligned-loss training at 128 px (pix2pix losses, a 10× pixel anchor and a 100×
+dream-layer feature loss). A config saved then that lacks one of them trained with it."""
+
 PRESETS = {
-    # Aligned losses at 128 px (kept for the frontier in docs/benchmarks.md; they learn the mean dream).
-    "cpu": dict(ngf=32, depth=5, ndf=64, batch_size=4, image_size=128),
-    # The speed preset: a small U-Net at half resolution on space-to-depth input, for the ≥100×
-    # fast-dream target on a CPU (benchmarks/fast_vs_classical.py).
-    "fast": dict(ngf=16, depth=4, unshuffle=2, ndf=64, batch_size=4, image_size=128),
-    # A larger generator for a GPU.
-    "gpu": dict(ngf=64, depth=6, ndf=64, batch_size=16, image_size=256),
-    # The dreaming preset (docs/training.md, "pix2pix: photo → dream"): a full-resolution residual U-Net with a noise
-    # pyramid, trained by the position-free dream-statistics loss (sliced Wasserstein at
-    # conv_2, conv_4, mixed and the dream layers) plus a low-pass colour/layout anchor; no
-    # aligned pixel or feature loss, no discriminator. It draws its own dream instead of the
-    # motif-free mean of all dreams that aligned losses learn.
-    # Each statistics layer is normalised by the photo's distance (won against the true dream's
-    # mean square on every dream metric: docs/results.md, "The position-free levers").
-    "dream": dict(ngf=16, depth=5, unshuffle=1, noise=4, batch_size=4, image_size=128, lr=5e-4, beta1=0.9,
-                  lambda_gan=0.0, lambda_l1=0.0, lambda_feat=0.0, lambda_stats=100.0, stats_norm="photo",
-                  lambda_lowpass=10.0),
+    "dream": {},
+    # The aligned losses of the first generators, kept to reproduce docs/results.md's early rows.
+    # They learn the motif-free mean of all dreams (docs/results.md, "The lattice of one motif").
+    "legacy-aligned": LEGACY_DEFAULTS,
 }
+"""`--preset` names: `dream`, the default training (`TrainConfig()`'s defaults), and
+`legacy-aligned`, the first generators' aligned losses. Sizes are options (`--ngf`, `--depth`,
+`--unshuffle`, `--image-size`, `--batch-size`), given on top of either."""

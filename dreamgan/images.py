@@ -159,16 +159,25 @@ def save_image_grid(path: str | os.PathLike, x01, nrow: int = 8, text: Mapping[s
     return save_png(path, image_grid(x01, nrow), text)
 
 
-def labelled_grid(rows, columns: list[str] | None = None, *, padding: int = 2) -> np.ndarray:
+def labelled_grid(rows, columns: list[str] | None = None, *, row_labels: list[str] | None = None,
+                  padding: int = 2) -> np.ndarray:
     """Image rows as one uint8 grid with a white header naming each column: `rows` is a list of
     rows, each a list of (3, H, W) tensors in [0, 1] of one size (or an (N, 3, H, W) batch per
-    row); `columns` labels them (None: no header). The one helper every sheet and figure uses."""
+    row); `columns` labels them (None: no header); `row_labels` writes a name on each row's first
+    image (white on a black outline). The one helper every sheet and figure uses."""
     import torch
     from PIL import ImageDraw
 
     tiles = [t for row in rows for t in (row if isinstance(row, (list, tuple)) else list(row))]
     ncol = len(tiles) // len(rows)
     grid = image_grid(torch.stack([t.detach().float().cpu().reshape(t.shape[-3:]) for t in tiles]), ncol, padding=padding)
+    if row_labels:
+        named = Image.fromarray(grid)
+        draw = ImageDraw.Draw(named)
+        for i, label in enumerate(row_labels):
+            draw.text((padding + 4, padding + i * (tiles[0].shape[-2] + padding) + 3), label, fill="white",
+                      stroke_width=2, stroke_fill="black")
+        grid = np.asarray(named)
     if not columns:
         return grid
     head = Image.new("RGB", (grid.shape[1], 16), "white")

@@ -85,6 +85,7 @@ def test_resume_after_interrupt_equals_an_uninterrupted_run(tmp_path):
     assert [json.loads(l)["epoch"] for l in lines] == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_run_with_other_classes(tmp_path):
     data = make_shapes_folder(tmp_path / "d", per_class=6, size=32)
     train_classifier(_tiny_cfg(data, tmp_path / "o", 1))

@@ -257,7 +257,8 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     monkeypatch.setattr(gan, "train_gan", fake)
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--steps", "50", "--image-size", "256", "--batch-size", "3",
                             "--gan-mode", "hinge", "--lambda-l1", "10", "--lambda-feat", "2", "--eval-every", "25",
-                            "--no-fid", "--seed", "4", "--resume", "--preset", "gpu", "--device", "cpu", "--unshuffle", "2",
+                            "--no-fid", "--seed", "4", "--resume", "--preset", "legacy-aligned", "--device", "cpu", "--unshuffle", "2",
+                            "--ngf", "64", "--depth", "6",
                             "--lambda-obj", "5", "--no-obj-transforms", "--lambda-tv", "3"])
     assert r.exit_code == 0, r.output
     cfg = seen["cfg"]

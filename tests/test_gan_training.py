@@ -10,7 +10,7 @@ from PIL import Image
 
 from dreamgan.errors import DreamganError
 from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
-from dreamgan.training.gan import TrainConfig, eval_curve, load_gan_checkpoint, train_gan
+from dreamgan.training.gan import PRESETS, TrainConfig, eval_curve, load_gan_checkpoint, train_gan
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,10 @@ def dataset(tiny_pairs):
 
 
 def _cfg(data, out, **kw):
-    base = dict(data=str(data), out=str(out), steps=6, image_size=32, batch_size=2, ngf=8, depth=3, ndf=8,
-                eval_every=3, eval_fid=False, lambda_feat=1.0)
+    """A tiny run on the aligned losses with a discriminator (legacy-aligned), which exercises
+    every part of the loop: D's step and losses, G's pixel and feature terms."""
+    base = dict(PRESETS["legacy-aligned"], data=str(data), out=str(out), steps=6, image_size=32, batch_size=2, ngf=8,
+                depth=3, ndf=8, eval_every=3, eval_fid=False, lambda_feat=1.0)
     return TrainConfig(**{**base, **kw})
 
 
@@ -65,6 +67,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
     assert a["opt_g"]["state"][0]["step"] == b["opt_g"]["state"][0]["step"]
 
 
+@pytest.mark.slow
 def test_init_g_starts_a_new_run_from_another_generator(dataset, tmp_path):
     first = train_gan(_cfg(dataset, tmp_path / "a", steps=3))
     trained = load_gan_checkpoint(first.run_dir / "latest.pt")["g"]
@@ -176,6 +179,19 @@ def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_
              if k not in ("noise_g", "noise_d", "diffaugment", "ema")}
     loaded, cfg = generator_from_checkpoint({"config": saved, "g": g.state_dict()})
     assert isinstance(loaded, DCGANGenerator) and cfg.noise_g == "dcgan" and cfg.noise_d == "dcgan" and cfg.ema == 0
+
+
+def test_the_default_training_is_the_dream_preset_and_old_configs_keep_what_they_trained_with():
+    from dreamgan.gan_config import LEGACY_DEFAULTS, saved_config
+
+    default = TrainConfig(data="d")
+    assert default == TrainConfig.from_preset(None, data="d") == TrainConfig.from_preset("dream", data="d")
+    assert (default.noise, default.lambda_stats, default.lambda_gan, default.lambda_l1, default.lambda_feat) == (4, 100.0, 0.0, 0.0, 0.0)
+    # a config saved before the defaults changed lacks none of its keys unless they were added
+    # later; one written by hand without them gets the values they had then (a run of ngf 32, no noise)
+    saved = {k: v for k, v in vars(default).items() if k not in LEGACY_DEFAULTS}
+    assert saved_config(saved) == TrainConfig.from_preset("legacy-aligned", data="d")
+    assert saved_config(vars(default)) == default
 
 
 @pytest.mark.slow

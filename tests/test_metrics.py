@@ -143,6 +143,7 @@ def test_paired_metrics_rank_a_half_dream_between(dream_triplet):
     assert 0 < m["attainment"] < 1 and 0 < m["feature_ratio"] < 1 and m["alignment"] == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_stats_metric_is_zero_for_the_true_dream_one_for_the_photo_and_deterministic(dream_triplet):
     real_a, real_b, recipe = dream_triplet
     true = paired_dream_metrics(real_a, real_b, real_b.clone(), recipe)

@@ -83,9 +83,10 @@ def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
     assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
 
 
-def test_gpu_pipeline_is_valid_and_uses_the_gpu_preset():
-    stages = plan(load_pipeline(ROOT / "pipelines" / "gpu.toml"))
-    assert (stages["train"].ngf, stages["train"].depth, stages["train"].device) == (64, 6, "cuda")
+def test_gpu_pipeline_is_valid_and_dreams_at_a_gpus_scale():
+    train = plan(load_pipeline(ROOT / "pipelines" / "gpu.toml"))["train"]
+    assert (train.ngf, train.image_size, train.batch_size, train.device) == (32, 256, 16, "cuda")
+    assert (train.lambda_stats, train.noise, train.lambda_l1) == (100.0, 4, 0.0), "the default training's losses"
 
 
 def test_bad_pipelines_are_clear_errors(tmp_path):

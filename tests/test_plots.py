@@ -25,3 +25,22 @@ def test_charts_are_pngs_with_content(tmp_path):
         assert img.shape[0] > 200 and img.shape[1] > 200, name
         assert img.std() > 10, f"{name} is blank"
     assert not list(tmp_path.glob(".*")), "no temporary files are left behind"
+
+
+def test_a_labelled_grid_puts_each_image_in_its_cell_names_the_columns_and_rows():
+    import torch
+
+    from dreamgan.images import labelled_grid
+
+    red, blue = torch.zeros(3, 20, 30), torch.zeros(3, 20, 30)
+    red[0], blue[2] = 1, 1
+    plain = labelled_grid([[red, blue], [blue, red]], padding=2)
+    assert plain.shape == (2 + 2 * 22, 2 + 2 * 32, 3) and plain.dtype == np.uint8
+    assert tuple(plain[2 + 10, 2 + 15]) == (255, 0, 0) and tuple(plain[2 + 10, 34 + 15]) == (0, 0, 255)
+    assert tuple(plain[24 + 10, 2 + 15]) == (0, 0, 255), "second row starts with blue"
+    headed = labelled_grid([[red, blue], [blue, red]], ["photo", "dream"], padding=2)
+    assert headed.shape[0] > plain.shape[0] and (headed[headed.shape[0] - plain.shape[0]:] == plain).all()
+    assert (headed[:headed.shape[0] - plain.shape[0]] < 128).any(), "the header has dark text on white"
+    named = labelled_grid([[red, blue], [blue, red]], row_labels=["a", "b"], padding=2)
+    changed = (named != plain).any(-1)
+    assert changed[:, :32].any() and not changed[:, 34:].any(), "row names are written on the first image only"

@@ -19,8 +19,8 @@ def train_command(
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
     generator: Annotated[str, Opt(help="pix2pix generator: unet, dilated (shift-equivariant), or backbone (frozen dreaming network as encoder).")] = "unet",
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="pix2pix sizes and losses: dream (draws motifs), fast (small, space-to-depth, aligned losses), cpu or gpu. "
-                                    "dcgan runs use their own recipe.")] = DEFAULT_PRESET,
+    preset: Annotated[str, Opt(help="pix2pix losses: dream (the default training: draws motifs) or legacy-aligned (the first "
+                                    "generators' aligned losses, which learn the mean dream). dcgan runs use their own recipe.")] = DEFAULT_PRESET,
     steps: Annotated[int, Opt()] = 2000,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt(help="The global batch (under torchrun, split evenly over the processes).")] = None,

@@ -154,7 +154,7 @@ class ResidualUNet(NoisyResidualGenerator):
         depth: number of stride-2 levels; inputs are reflect-padded to a multiple of 2**depth.
         unshuffle: r > 1 runs the U-Net at 1/r resolution on space-to-depth input (3·r² channels)
             and pixel-shuffles the 3·r² output channels back (Shi et al. 2016): every output pixel
-            is still predicted, at about 1/r² of the full-resolution cost. For fast CPU presets.
+            is still predicted, at about 1/r² of the full-resolution cost. For the fastest CPU generators.
         noise: n > 0 concatenates n fresh N(0, 1) channels to the input of the stem and of every
             encoder level (the noise pyramid of Texture Networks, Ulyanov et al. 2016). A true
             dream depends on its jitter seed; with noise the generator can draw *one* dream of
