@@ -174,10 +174,11 @@ class TrainConfig:
 
 
 DCGAN_DEFAULTS = dict(image_size=64, ngf=64, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
-                      crop_scale=(1.0, 4.6), eval_every=500)
+                      crop_scale=(1.0, 4.6), eval_every=500, lambda_gan=1.0, noise=0, lambda_stats=0.0, lambda_lowpass=0.0)
 """The noise → dream recipe (docs/results.md, "A DCGAN that dreams"): 64 px multi-scale crops of
 the true dreams (windows of 64–294 px), hinge loss, and the config's defaults: spatial
-generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option)."""
+generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option).
+The pix2pix losses are off (its config names no statistics loss or noise channels it does not use)."""
 
 SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", noise_d="dcgan", diffaugment=False, ema=0.0)
 """What a dcgan checkpoint saved before these options existed trained with."""

@@ -128,7 +128,7 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     dc = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=3))
     files = write_noise_dreams(dc.run_dir, tmp_path / "noise", n=3, interpolate=4)
     assert [p.name for p in files] == ["sample-0000.png", "sample-0001.png", "sample-0002.png", "interpolation.png"]
-    assert np.asarray(Image.open(files[-1])).shape == (64, 4 * 64, 3)
+    assert np.asarray(Image.open(files[-1])).shape == (2 + 66, 2 + 4 * 66, 3), "4 frames in a row with 2 px gutters"
     with pytest.raises(DreamganError, match="from noise"):
         write_fast_dreams(dc.run_dir, [photo], tmp_path / "x")
     from dreamgan.evaluate import evaluate_run, format_report

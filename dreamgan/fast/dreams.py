@@ -12,7 +12,7 @@ import torch
 from dreamgan.errors import DreamganError
 from dreamgan.fast.loading import load_fast_generator, load_generator
 from dreamgan.fileio import ensure_writable_dir
-from dreamgan.images import save_png, uint8_to_x01, x01_to_uint8
+from dreamgan.images import image_grid, save_png, uint8_to_x01, x01_to_uint8
 from dreamgan.models.pix2pix import run_generator
 
 
@@ -115,8 +115,7 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
         gen = torch.Generator().manual_seed(seed + 1)
         shape = g.noise_shape(1)[1:]
         z = interpolate_latents(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), interpolate)
-        strip = np.concatenate([x01_to_uint8(x) for x in g(z)], 1)
-        written.append(save_png(out / "interpolation.png", strip, text))
+        written.append(save_png(out / "interpolation.png", image_grid(g(z), nrow=interpolate), text))
     return written
 
 
