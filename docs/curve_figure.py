@@ -17,14 +17,11 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 
 def main() -> None:
     from dreamgan.evaluate import evaluate_run
-    from dreamgan.images import decode_image_bytes, save_png
     from dreamgan.training.gan import eval_curve
-    from dreamgan.training.plots import line_chart_png
+    from dreamgan.training.plots import line_panels
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR; the first run's best.pt and data give the val jitter floor")
@@ -46,11 +43,10 @@ def main() -> None:
                            ("stats_ratio_effnet", ("jitter floor effnet", "target effnet (1.5x floor)", "identity"))):
         series = {label: [(c["train_seconds"] / 60, c[metric]) for c in curve
                           if c["train_seconds"] is not None and c[metric] is not None] for label, curve in curves.items()}
-        png = line_chart_png(series, title=f"val {metric.replace('_', ' ')} (N={report['n']})", xlabel="training minutes (2-core CPU)",
-                             ylabel=metric.replace("_", " "), hlines={k: levels[k] for k in hlines}, size=(5.0, 3.6))
-        panels.append(decode_image_bytes(png, label=metric))
-    height = min(p.shape[0] for p in panels)
-    save_png(args.out, np.concatenate([p[:height] for p in panels], 1))
+        panels.append(dict(series=series, title=f"val {metric.replace('_', ' ')} (N={report['n']})",
+                           xlabel="training minutes (2-core CPU)", ylabel=metric.replace("_", " "),
+                           hlines={k: levels[k] for k in hlines}))
+    line_panels(args.out, panels)
     print(json.dumps({"out": args.out, "levels": levels, "val_n": report["n"], "curves": curves}, indent=1))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from dreamgan.training.plots import bar_chart, confusion_matrix_png, line_chart, scatter_chart
+from dreamgan.training.plots import bar_chart, confusion_matrix_png, line_chart, line_panels, scatter_chart
 
 
 def _image(path) -> np.ndarray:
@@ -20,10 +20,13 @@ def test_charts_are_pngs_with_content(tmp_path):
                   xlabel="seconds per image", ylabel="stats ratio", logx=True, hlines={"photo": 1.0})
     bar_chart(tmp_path / "flicker.png", {"classical": {"DIS": 7.9, "none": 15.7}, "fast": {"DIS": 8.2, "none": 15.0}}, ylabel="flicker")
     confusion_matrix_png(tmp_path / "confusion.png", np.array([[5, 1], [0, 3]]), ["cats", "dogs"])
-    for name in ("curve", "frontier", "flicker", "confusion"):
+    panel = dict(series={"run": [(1.0, 0.5), (2.0, 0.3)]}, xlabel="training minutes", ylabel="ratio", hlines={"target": 0.4})
+    line_panels(tmp_path / "panels.png", [panel, {**panel, "title": "second"}, panel])
+    for name in ("curve", "frontier", "flicker", "confusion", "panels"):
         img = _image(tmp_path / f"{name}.png")
         assert img.shape[0] > 200 and img.shape[1] > 200, name
         assert img.std() > 10, f"{name} is blank"
+    assert _image(tmp_path / "panels.png").shape[1] > 2.5 * _image(tmp_path / "panels.png").shape[0], "three panels side by side"
     assert not list(tmp_path.glob(".*")), "no temporary files are left behind"
 
 

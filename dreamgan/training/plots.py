@@ -52,13 +52,9 @@ def _decorate(ax, *, title: str, xlabel: str, ylabel: str, hlines: Mapping[str, 
     ax.grid(True, which="both" if logx else "major", alpha=0.3)
 
 
-def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "", xlabel: str = "",
-                   ylabel: str = "", hlines: Mapping[str, float] | None = None, logx: bool = False, logy: bool = False,
-                   size: tuple[float, float] = (6.4, 4.0), markers: bool = True) -> bytes:
-    """Named (x, y) series as lines (non-finite y skipped), plus labelled dashed reference
-    levels (`hlines`, e.g. a target, always inside the y range); PNG bytes."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=size)
+def _lines(ax, series: Mapping[str, Sequence[tuple[float, float]]], *, title: str = "", xlabel: str = "", ylabel: str = "",
+           hlines: Mapping[str, float] | None = None, logx: bool = False, logy: bool = False, markers: bool = True) -> None:
+    """Named (x, y) series as lines on `ax` (non-finite y skipped), decorated, with a legend."""
     for name, points in series.items():
         pts = [(x, y) for x, y in points if np.isfinite(y)]
         if pts:
@@ -67,7 +63,29 @@ def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, title
     _decorate(ax, title=title, xlabel=xlabel, ylabel=ylabel, hlines=hlines, logx=logx, logy=logy)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8, framealpha=0.85)
+
+
+def line_chart_png(series: Mapping[str, Sequence[tuple[float, float]]], *, size: tuple[float, float] = (6.4, 4.0),
+                   **kw) -> bytes:
+    """Named (x, y) series as lines (non-finite y skipped), plus labelled dashed reference
+    levels (`hlines`, e.g. a target, always inside the y range); PNG bytes. `kw`: title,
+    xlabel, ylabel, hlines, logx, logy, markers."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=size)
+    _lines(ax, series, **kw)
     return _png(fig)
+
+
+def line_panels(path: str | os.PathLike, panels: Sequence[Mapping], *, size: tuple[float, float] = (5.0, 3.6)) -> None:
+    """Line charts side by side in one figure, each panel the keyword arguments of
+    `line_chart_png` (series, title, xlabel, ylabel, hlines, ...), `size` per panel; written to
+    `path` as a PNG, atomically."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        _lines(ax, **panel)
+    fig.tight_layout()
+    write_bytes_atomic(path, _png(fig))
 
 
 def line_chart(path: str | os.PathLike, series: Mapping[str, Sequence[tuple[float, float]]], **kw) -> None:
