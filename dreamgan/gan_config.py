@@ -173,10 +173,12 @@ class TrainConfig:
         return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
 
-DCGAN_DEFAULTS = dict(image_size=64, ngf=64, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
-                      crop_scale=(1.0, 4.6), eval_every=500, lambda_gan=1.0, noise=0, lambda_stats=0.0, lambda_lowpass=0.0)
-"""The noise → dream recipe (docs/results.md, "A DCGAN that dreams"): 64 px multi-scale crops of
-the true dreams (windows of 64–294 px), hinge loss, and the config's defaults: spatial
+DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
+                      crop_scale=(1.0, 2.0), eval_every=500, lambda_gan=1.0, noise=0, lambda_stats=0.0, lambda_lowpass=0.0)
+"""The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
+true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as
+large as the generator can draw them), a generator of width 32 (2.5× cheaper a step than 64 and
+ahead at equal minutes), hinge loss, and the config's defaults: spatial
 generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option).
 The pix2pix losses are off (its config names no statistics loss or noise channels it does not use)."""
 
