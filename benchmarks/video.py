@@ -2,6 +2,7 @@
 by side in one run, with the ratio.
 
     python benchmarks/video.py [--classical-frames 3] [--fast-frames 20] [--flicker-frames 8] [--plot docs/video_flicker.png]
+    python benchmarks/video.py --from-json result.json --plot docs/video_flicker.png   # redraw a printed result
 
 The clip is made here: a bundled photo's texture panning 3 px a frame (so the optical flow has
 real work). Both modes run the whole per-frame job of `dreamgan video`: DIS optical flow,
@@ -76,7 +77,11 @@ def main() -> None:
     ap.add_argument("--fast-frames", type=int, default=20)
     ap.add_argument("--flicker-frames", type=int, default=8)
     ap.add_argument("--plot", default=None, help="write the flicker bars to this PNG")
+    ap.add_argument("--from-json", default=None, help="draw --plot from a result this script printed, without measuring")
     args = ap.parse_args()
+    if args.from_json:
+        plot_flicker(args.plot, json.loads(Path(args.from_json).read_text()))
+        return
     rows, flickers = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in {"299px": (298, 298), "720p": (1280, 720)}.items():
@@ -91,17 +96,25 @@ def main() -> None:
                 flickers = {mode: flicker_rows(src, Path(tmp), mode, args.flicker_frames) for mode in ("fast", "classical")}
     from dreamgan.fast.onnx import onnxruntime_installed
 
-    print(json.dumps({"threads": torch.get_num_threads(), "fast_runtime": "onnxruntime" if onnxruntime_installed() else "torch",
-                      "classical_recipe": "default (4 octaves x 10 steps, mixed_3 + mixed_5)", "flow": "dis", "blend": 0.5,
-                      "rows": rows, "flicker_299px_uint8_levels": flickers}, indent=1))
+    result = {"threads": torch.get_num_threads(), "fast_runtime": "onnxruntime" if onnxruntime_installed() else "torch",
+              "classical_recipe": "default (4 octaves x 10 steps, mixed_3 + mixed_5)", "flow": "dis", "blend": 0.5,
+              "flicker_frames": args.flicker_frames, "rows": rows, "flicker_299px_uint8_levels": flickers}
+    print(json.dumps(result, indent=1))
     if args.plot and flickers:
-        from dreamgan.training.plots import bar_chart
+        plot_flicker(args.plot, result)
 
-        names = {"dis": "DIS flow (default)", "farneback": "Farneback flow", "no_flow": "carried without flow",
-                 "every_frame_alone": "every frame alone"}
-        bar_chart(args.plot, {mode: {names[k]: flickers[mode][k] for k in names} for mode in ("classical", "fast")},
-                  title=f"flicker of a dreamed clip panning 3 px a frame ({args.flicker_frames} frames, 298 px)",
-                  ylabel="mean |frame change| after the true motion\n(uint8 levels; lower is steadier)")
+
+def plot_flicker(path: str, result: dict) -> None:
+    """The flicker of a printed result as grouped bars: one group per mode, one bar per way of
+    carrying the dream."""
+    from dreamgan.training.plots import bar_chart
+
+    flickers = result["flicker_299px_uint8_levels"]
+    names = {"dis": "DIS flow (default)", "farneback": "Farneback flow", "no_flow": "carried without flow",
+             "every_frame_alone": "every frame alone"}
+    bar_chart(path, {mode: {names[k]: flickers[mode][k] for k in names} for mode in ("classical", "fast")},
+              title=f"flicker of a dreamed clip panning 3 px a frame ({result.get('flicker_frames', 8)} frames, 298 px)",
+              ylabel="mean |frame change| after the true motion\n(uint8 levels; lower is steadier)")
 
 
 if __name__ == "__main__":

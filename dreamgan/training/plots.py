@@ -127,7 +127,7 @@ def bar_chart(path: str | os.PathLike, groups: Mapping[str, Mapping[str, float]]
         ax.bar_label(rects, fmt="%.3g", fontsize=7)
     ax.set_xticks([j + width * (len(bars) - 1) / 2 for j in range(len(groups))], list(groups))
     ax.set(title=title, ylabel=ylabel)
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: it never covers a bar
     write_bytes_atomic(path, _png(fig))
 
 
