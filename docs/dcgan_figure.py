@@ -1,11 +1,14 @@
 """The noise → dream figures: KID against training minutes for several runs, and a sheet of
 samples with a tileable texture (2×2 copies, so a seam would show).
 
-    python docs/dcgan_figure.py classic=runs/A21/00001-dcgan-debian recipe=checkpoints/00001-dcgan-debian \
-        --samples checkpoints/00001-dcgan-debian -o docs/dcgan
+    python docs/dcgan_figure.py "classic DCGAN=runs/A21/00001-dcgan-debian" \
+        "recipe=checkpoints/00001-dcgan-debian" --samples checkpoints/00001-dcgan-debian -o docs/dcgan
 
-writes docs/dcgan_kid_curve.png (with the photos' and the floor's KID on the same val crops)
-and docs/dcgan_samples.png; prints the curves as JSON.
+writes docs/dcgan_kid_curve.png and docs/dcgan_samples.png, docs/dcgan_texture.png; prints the
+curves as JSON. Each run's val KID is divided by the photos' KID on the same val crops (cut as
+that run trained), so runs on differently cut crops share one axis: 1 = as far from the true
+dreams as the photos themselves, the issue's target is 0.5, and the floor (other true dreams)
+is near 0.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import torch
 def main() -> None:
     from dreamgan.fast import load_generator
     from dreamgan.fileio import read_jsonl
+    from dreamgan.gan_config import saved_config
     from dreamgan.images import labelled_grid, save_png
     from dreamgan.metrics import fid_kid_x01
     from dreamgan.models.dcgan import noise_dreams
@@ -32,21 +36,29 @@ def main() -> None:
     ap.add_argument("-o", "--out", default="docs/dcgan")
     args = ap.parse_args()
     runs = dict(item.split("=", 1) for item in args.runs)
-    curves = {label: [(r["seconds"] / 60, r["kid_mean"]) for r in read_jsonl(Path(run) / "metrics.jsonl")
-                      if r.get("eval") == "val" and "kid_mean" in r] for label, run in runs.items()}
-    g, cfg, ckpt = load_generator(args.samples)
-    data = open_dataset(cfg.data)
-    photos, dreams = dream_crops(data.split("val"), cfg)
-    levels = {"photos' KID": fid_kid_x01(photos, dreams)["kid_mean"],
-              "floor: other true dreams": fid_kid_x01(dream_crops(data.split("train"), cfg, seed=1)[1], dreams)["kid_mean"]}
+    photos_kid, floors, curves = {}, {}, {}
+    for label, run in runs.items():
+        cfg = saved_config(json.loads((Path(run) / "config.json").read_text()))
+        key = (cfg.data, cfg.image_size, cfg.crop_scale)
+        if key not in photos_kid:  # the photos' KID on the crops this run is scored on
+            data = open_dataset(cfg.data)
+            photos, dreams = dream_crops(data.split("val"), cfg)
+            photos_kid[key] = fid_kid_x01(photos, dreams)["kid_mean"]
+            floors[key] = fid_kid_x01(dream_crops(data.split("train"), cfg, seed=1)[1], dreams)["kid_mean"] / photos_kid[key]
+        curves[label] = [(r["seconds"] / 60, r["kid_mean"] / photos_kid[key]) for r in read_jsonl(Path(run) / "metrics.jsonl")
+                         if r.get("eval") == "val" and "kid_mean" in r]
+    levels = {"the photos themselves": 1.0, "target: half the photos'": 0.5,
+              "floor: other true dreams": max(floors.values())}
     line_chart(f"{args.out}_kid_curve.png", curves, title="noise → dream: KID against held-out true-dream crops (val, N = 64)",
-               xlabel="training minutes (2-core CPU)", ylabel="KID, Inception (lower is better)", hlines=levels)
+               xlabel="training minutes (2-core CPU)", ylabel="KID (Inception) ÷ the photos' KID\n(lower is better)", hlines=levels)
+    g, cfg, ckpt = load_generator(args.samples)
     samples = noise_dreams(g, 16, seed=0)
     texture = noise_dreams(g, 1, height=128, width=128, seed=1)[0]
     tiled = texture.repeat(1, 2, 2)  # 2×2 copies of one tileable texture: a seam would show as a cross
     save_png(f"{args.out}_samples.png", labelled_grid([list(samples[:8]), list(samples[8:])], ["16 samples from noise (64 px)"]))
     save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
-    print(json.dumps({"curves": curves, "levels": levels, "step": ckpt.get("step"), "threads": torch.get_num_threads()}, indent=1))
+    print(json.dumps({"curves": curves, "levels": levels, "photos_kid": {str(k): v for k, v in photos_kid.items()},
+                      "step": ckpt.get("step"), "threads": torch.get_num_threads()}, indent=1))
 
 
 if __name__ == "__main__":
