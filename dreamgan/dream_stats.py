@@ -43,6 +43,13 @@ def _as_sets(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(2).transpose(1, 2)
 
 
+def one_set(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) feature maps → (1, C, H, B·W): the batch side by side, so the distances
+    below compare all of its feature vectors as one set."""
+    b, c, h, w = x.shape
+    return x.permute(1, 2, 0, 3).reshape(1, c, h, b * w)
+
+
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
     """Squared sliced Wasserstein-2 distance between each image's set of feature vectors.
 

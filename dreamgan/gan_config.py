@@ -145,6 +145,8 @@ class TrainConfig:
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
                   (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
+                  (self.arch != "dcgan" or self.lambda_stats == 0 or (self.stats_norm == "energy" and self.stats_tag == 0),
+                   "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
@@ -174,7 +176,8 @@ class TrainConfig:
 
 
 DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
-                      crop_scale=(1.0, 2.0), eval_every=500, lambda_gan=1.0, noise=0, lambda_stats=0.0, lambda_lowpass=0.0)
+                      crop_scale=(1.0, 2.0), eval_every=500, lambda_gan=1.0, noise=0, lambda_stats=0.0, stats_norm="energy",
+                      lambda_lowpass=0.0)
 """The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
 true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as
 large as the generator can draw them), a generator of width 32 (2.5× cheaper a step than 64 and

@@ -57,6 +57,26 @@ def test_dream_stats_loss_ignores_where_motifs_fall_but_not_what_they_are(tiny, 
         DreamStatsLoss(tiny, ["conv1"], kind="nope")
 
 
+def test_pooled_stats_loss_matches_a_batch_of_samples_to_a_batch_of_dreams_in_any_order(tiny):
+    """The noise → dream term: samples are not paired with true dreams, so which sample looks
+    like which dream must not matter, only that the batch holds the same textures."""
+    torch.manual_seed(0)
+    loss = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True)
+    paired = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16)
+    flat = lambda: 0.5 + 0.02 * torch.randn(1, 3, 32, 32)  # noqa: E731
+    real_b = torch.cat([flat(), torch.rand(1, 3, 32, 32)])  # one flat, one busy texture
+    swapped = real_b.flip(0)
+    gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    assert float(loss(swapped, real_b, generator=gen())) == pytest.approx(0.0, abs=1e-6), "the same two textures"
+    assert float(paired(swapped, real_b, generator=gen())) > 0.1, "per image, the swap is a mismatch"
+    alike = torch.cat([flat(), torch.rand(1, 3, 32, 32)])
+    two_busy = torch.rand(2, 3, 32, 32)
+    assert float(loss(two_busy, real_b, generator=gen())) > 5 * float(loss(alike.flip(0), real_b, generator=gen())), \
+        "other draws of the same two textures are closer than two busy ones"
+    with pytest.raises(ValueError, match="pooled"):
+        DreamStatsLoss(tiny, ["conv1"], norm="photo", pooled=True)
+
+
 def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
     x = torch.rand(1, 3, 32, 32)
     checker = (torch.arange(32).view(-1, 1) + torch.arange(32)).remainder(2).float().expand(1, 3, 32, 32)

@@ -37,7 +37,7 @@ from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import EVAL_METRICS, dream_views, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
-from dreamgan.training.steps import dcgan_step, loss_terms, pix2pix_step, update_ema
+from dreamgan.training.steps import dcgan_step, loss_terms, noise_terms, pix2pix_step, update_ema
 
 SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
 """Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
@@ -222,8 +222,10 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objec
     engine = DreamEngine(recipe, backbone=backbone, device=device) if pix2pix else None
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
-                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag)
-                  if pix2pix and cfg.lambda_stats > 0 else None)
+                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag, pooled=not pix2pix)
+                  if cfg.lambda_stats > 0 else None)
+    if not pix2pix:
+        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None)
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
                        lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
                        lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
@@ -243,7 +245,7 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     else:
         real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
         losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
-                            part=world.part, augment=cfg.diffaugment)
+                            part=world.part, augment=cfg.diffaugment, terms=obj.terms)
         if nets.g_ema is not None:
             update_ema(nets.g_ema, nets.g, cfg.ema, step)
     return world.mean(losses)

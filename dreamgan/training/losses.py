@@ -182,11 +182,16 @@ class DreamStatsLoss(nn.Module):
     fixed 8-dim projection of the photo's own activations at that layer), so one motif stamped
     on every kind of content no longer matches (`tagged_sliced_wasserstein`).
 
+    `pooled` compares the whole batch's feature vectors as one set against the whole true
+    batch's (unpaired: a noise → dream generator's samples against as many true-dream crops,
+    Heitz et al.'s sliced-Wasserstein texture loss over a batch); it needs norm 'energy' and no
+    tags, which need a photo per fake.
+
     `backbone` is frozen; gradients reach fake_b only.
     """
 
     def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy",
-                 tag_weight: float = 0.0, tag_dims: int = 8):
+                 tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False):
         super().__init__()
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
 
@@ -198,6 +203,9 @@ class DreamStatsLoss(nn.Module):
             raise ValueError("projections must be ≥ 1")
         if tag_weight < 0 or (tag_weight > 0 and kind != "swd"):
             raise ValueError("tag_weight must be ≥ 0, and tags need kind 'swd'")
+        if pooled and (norm != "energy" or tag_weight > 0):
+            raise ValueError("pooled statistics need norm 'energy' and no photo tags")
+        self.pooled = pooled
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.kind, self.projections, self.norm = kind, projections, norm
         self.tag_weight, self.tag_dims = tag_weight, tag_dims
@@ -211,7 +219,7 @@ class DreamStatsLoss(nn.Module):
         """fake_b, real_b (and real_a, needed by norm 'photo'): (B, 3, H, W) in [0, 1] → scalar
         ≥ 0 (0 when the feature sets agree; ≈1 for the photo under norm 'photo')."""
         from dreamgan.dream.engine import fit_min_size
-        from dreamgan.dream_stats import gram_distance, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
+        from dreamgan.dream_stats import gram_distance, one_set, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
         needs_photo = self.norm == "photo" or self.tag_weight > 0
         if needs_photo and real_a is None:
@@ -223,6 +231,8 @@ class DreamStatsLoss(nn.Module):
         total = 0.0
         for i, layer in enumerate(self.layers):
             t, f = target[layer], acts[layer]
+            if self.pooled:
+                t, f = one_set(t), one_set(f)
             if self.kind == "swd" and self.tag_weight > 0:
                 proj = unit_projections(t.shape[1], self.projections, generator=generator, device=t.device)
                 tag_proj = unit_projections(self.tag_dims, self.projections, generator=generator, device=t.device)

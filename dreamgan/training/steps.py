@@ -84,9 +84,20 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     return {k: float(v.detach()) for k, v in losses.items()}
 
 
+def noise_terms(*, stats_loss=None, lambda_stats: float = 0.0) -> list[LossTerm]:
+    """The noise → dream generator's non-adversarial terms: `stats` (a pooled `DreamStatsLoss`,
+    the batch of samples against the batch of true-dream crops), when its weight is > 0. There
+    is no photo, so each term gets real_a = None."""
+    if stats_loss is None or lambda_stats <= 0:
+        return []
+    return [("stats", lambda_stats, lambda fake, a, b, gen: stats_loss(fake, b, generator=gen))]
+
+
 def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None,
-               part: tuple[int, int] = (0, 1), augment: bool = False) -> dict[str, float]:
+               part: tuple[int, int] = (0, 1), augment: bool = False, terms: list[LossTerm] = ()) -> dict[str, float]:
     """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats.
+
+    G's loss is (fool D) plus Σ weight · term over `terms` (`noise_terms`; none by default).
 
     G's noise (a z vector or a noise map, `g.noise_shape`) is drawn for the global batch from
     `generator` and this `part` kept, as in `pix2pix_step`. `augment`: DiffAugment on every
@@ -105,9 +116,15 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     opt_d.step()
     opt_g.zero_grad(set_to_none=True)
     loss_g_gan = gan_loss(d(seen(fake_b)), True, for_discriminator=False)
-    loss_g_gan.backward()
+    losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan}
+    loss_g = loss_g_gan
+    for name, weight, term in terms:
+        value = term(fake_b, None, real_b, generator)
+        loss_g = loss_g + weight * value
+        losses[f"loss_g_{name}"] = value
+    loss_g.backward()
     opt_g.step()
-    return {"loss_d_real": loss_d_real.item(), "loss_d_fake": loss_d_fake.item(), "loss_g_gan": loss_g_gan.item()}
+    return {k: float(v.detach()) for k, v in losses.items()}
 
 
 @torch.no_grad()
