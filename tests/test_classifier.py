@@ -23,33 +23,37 @@ def shapes(tmp_path_factory):
 
 @pytest.mark.slow
 def test_resnet_from_scratch_learns_and_its_checkpoint_dreams(shapes, tmp_path):
-    # Seeded and now reproducible: the "suite interaction" that once lowered this bar was the
-    # val split hashing absolute paths, so each pytest temp dir (pytest-N/shapes0) trained on
-    # other images. The split now hashes paths relative to the data folder
-    # (test_val_split_does_not_depend_on_where_the_folder_lies). Measured with 1 and 2 threads:
-    # best val accuracy 0.78 (chance 0.33), 'rings' logit -0.39 -> 2.17 after the dream.
-    cfg = ClassifierConfig(data=str(shapes), arch="resnet18", epochs=10, image_size=48, batch_size=8, lr=1e-3, seed=2,
+    # Seeded, and its val split hashes paths relative to the data folder
+    # (test_val_split_does_not_depend_on_where_the_folder_lies). 10 epochs sat on a knife-edge:
+    # best val accuracy 0.78 on one machine and 0.56-0.61 on another (seeds 0-2, the same
+    # torch), float rounding steering 90 steps on 72 images. 20 epochs give 0.83 for this seed
+    # on that second machine (0.67-0.83 over seeds 0-2). The bar, 11 of 18 val images, is
+    # what guessing reaches 1.3 % of the time (chance 0.33).
+    cfg = ClassifierConfig(data=str(shapes), arch="resnet18", epochs=20, image_size=48, batch_size=8, lr=1e-3, seed=2,
                            out=str(tmp_path))
     report = train_classifier(cfg)
     assert report.classes == ["dots", "rings", "stripes"]
-    assert report.best_val_acc >= 0.65, f"val accuracy {report.best_val_acc:.2f}; chance is 0.33"
+    assert report.best_val_acc >= 0.6, f"val accuracy {report.best_val_acc:.2f}; chance is 0.33"
     assert report.epochs[-1].train_acc > 0.5, "training accuracy must rise well above chance too"
     run = report.run_dir
     assert run.name == "00001-classifier-" + shapes.name + "-resnet18"
     for name in ("config.json", "metrics.jsonl", "best.pt", "latest.pt", "curves.png", "confusion.png", "misclassified.html"):
         assert (run / name).is_file(), name
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in rows] == list(range(10)) and {"train_loss", "val_acc", "lr"} <= set(rows[0])
+    assert [r["epoch"] for r in rows] == list(range(20)) and {"train_loss", "val_acc", "lr"} <= set(rows[0])
     # The checkpoint is a backbone: layers by their own names, classes by name.
     bb = load_backbone(str(run / "best.pt"))
     assert "layer3" in bb.layer_names and bb.class_names == report.classes
     rng = np.random.default_rng(5)
     x = torch.from_numpy(shape_image("dots", rng)).permute(2, 0, 1)[None].float() / 255
-    engine = DreamEngine(DreamConfig(backbone=str(run / "best.pt"), class_target="rings", octaves=1, steps=20, tile=0), backbone=bb)
+    # jitter in proportion to a 48 px image: the default 32 px rolls most of it around, and the
+    # logit's rise then swung between +0.7 and +3.5 over checkpoints and images (+3.7 to +7.5 with 4)
+    engine = DreamEngine(DreamConfig(backbone=str(run / "best.pt"), class_target="rings", octaves=1, steps=20, tile=0, jitter=4),
+                         backbone=bb)
     with torch.no_grad():
-        before = bb(x, ["logits"])["logits"][0, 1]
-        after = bb(engine.run(x), ["logits"])["logits"][0, 1]
-    assert after > before + 1.5, f"'rings' logit {before:.2f} -> {after:.2f}"
+        before = bb(x, ["logits"])["logits"][0]
+        after = bb(engine.run(x), ["logits"])["logits"][0]
+    assert after[1] > before[1] + 2.5 and after.argmax() == 1, f"'rings' logit {before[1]:.2f} -> {after[1]:.2f}"
 
 
 @pytest.mark.slow
