@@ -1,10 +1,13 @@
 """The noise → dream figures: KID against training minutes for several runs, and a sheet of
 samples with a tileable texture (2×2 copies, so a seam would show).
 
-    python docs/dcgan_figure.py "classic DCGAN=runs/A21/00001-dcgan-debian" \
-        "recipe=checkpoints/00001-dcgan-debian" --samples checkpoints/00001-dcgan-debian -o docs/dcgan
+    python docs/dcgan_figure.py "GAN alone (the recipe before)=runs/RECIPE" \
+        "GAN + dream statistics, 2400 steps=runs/STATS20/00001-dcgan-debian" \
+        "GAN + dream statistics, 3200 steps (dcgan.toml)=checkpoints/00001-dcgan-debian" \
+        --samples checkpoints/00001-dcgan-debian -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
 
-writes docs/dcgan_kid_curve.png and docs/dcgan_samples.png, docs/dcgan_texture.png; prints the
+writes docs/dcgan_kid_curve.png, docs/dcgan_samples.png (true-dream crops of the test
+photos above samples from noise) and docs/dcgan_texture.png; prints the
 curves as JSON. Each run's val KID is divided by the photos' KID on the same val crops (cut as
 that run trained), so runs on differently cut crops share one axis: 1 = as far from the true
 dreams as the photos themselves, the issue's target is 0.5, and the floor (other true dreams)
@@ -34,6 +37,7 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR")
     ap.add_argument("--samples", required=True, help="the run whose samples and texture are drawn")
     ap.add_argument("-o", "--out", default="docs/dcgan")
+    ap.add_argument("--measured", default="2-core CPU", help="where and when the runs were timed, for the minutes axis")
     args = ap.parse_args()
     runs = dict(item.split("=", 1) for item in args.runs)
     photos_kid, floors, curves = {}, {}, {}
@@ -50,12 +54,17 @@ def main() -> None:
     levels = {"the photos themselves": 1.0, "target: half the photos'": 0.5,
               "floor: other true dreams": max(floors.values())}
     line_chart(f"{args.out}_kid_curve.png", curves, title="noise → dream: KID against held-out true-dream crops (val, N = 64)",
-               xlabel="training minutes (2-core CPU)", ylabel="KID (Inception) ÷ the photos' KID\n(lower is better)", hlines=levels)
+               xlabel=f"training minutes ({args.measured})", ylabel="KID (Inception) ÷ the photos' KID\n(lower is better)", hlines=levels)
     g, cfg, ckpt = load_generator(args.samples)
     samples = noise_dreams(g, 16, seed=0)
+    true = dream_crops(open_dataset(cfg.data).split("test"), cfg, n=16)[1]  # crops of dreams of photos no run saw
     texture = noise_dreams(g, 1, height=128, width=128, seed=1)[0]
     tiled = texture.repeat(1, 2, 2)  # 2×2 copies of one tileable texture: a seam would show as a cross
-    save_png(f"{args.out}_samples.png", labelled_grid([list(samples[:8]), list(samples[8:])], ["16 samples from noise (64 px)"]))
+    big = lambda x: torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")  # noqa: E731  (64 px tiles, shown at 2×)
+    rows = [big(true[:8]), big(true[8:]), big(samples[:8]), big(samples[8:])]
+    save_png(f"{args.out}_samples.png", labelled_grid(rows, ["true-dream crops of test photos (rows 1-2) | samples from noise "
+                                                             f"(rows 3-4), step {ckpt.get('step')}; 64 px shown at 2x"],
+                                                      row_labels=["true", "true", "noise", "noise"]))
     save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
     print(json.dumps({"curves": curves, "levels": levels, "photos_kid": {str(k): v for k, v in photos_kid.items()},
                       "step": ckpt.get("step"), "threads": torch.get_num_threads()}, indent=1))
