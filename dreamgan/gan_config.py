@@ -146,7 +146,8 @@ class TrainConfig:
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
                   (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
                   (self.arch != "dcgan" or self.lambda_stats == 0 or (self.stats_norm == "energy" and self.stats_tag == 0),
-                   "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag"),
+                   "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag "
+                   "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
@@ -196,10 +197,14 @@ def saved_config(saved: dict) -> TrainConfig:
     """The `TrainConfig` of a saved config.json or checkpoint: keys this version does not know
     are dropped, a key it lacks takes the value it had when the run was saved (`LEGACY_DEFAULTS`
     for the fields whose default changed), and a dcgan run saved before the noise options gets
-    the classic DCGAN."""
+    the classic DCGAN. A dcgan run saved before dcgan had a statistics term carries pix2pix's
+    photo-normalised one, which it never used: it loads with the weight 0 it trained with."""
     known = {f.name for f in fields(TrainConfig)}
     old = SAVED_BEFORE_NOISE_OPTIONS if saved.get("arch") == "dcgan" and "noise_g" not in saved else {}
-    return TrainConfig(**{**LEGACY_DEFAULTS, **old, **{k: v for k, v in saved.items() if k in known}})
+    values = {**LEGACY_DEFAULTS, **old, **{k: v for k, v in saved.items() if k in known}}
+    if values.get("arch") == "dcgan" and (values.get("stats_norm") != "energy" or values.get("stats_tag", 0) > 0):
+        values["lambda_stats"] = 0.0
+    return TrainConfig(**values)
 
 
 GENERATORS = ("unet", "dilated", "backbone")

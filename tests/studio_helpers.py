@@ -31,8 +31,8 @@ def tiny_pix2pix_run(root, arch: str = "pix2pix"):
         make_dataset(data, source=src, count=6, size=48,
                      recipe=DreamConfig(layers=("mixed_1",), octaves=1, steps=2, tile=0), val=0.2, test=0.2, seed=0)
     size = 64 if arch == "dcgan" else 32
-    cfg = TrainConfig(arch=arch, data=str(data), out=str(root / "runs"), steps=2, image_size=size, batch_size=2,
-                      ngf=8, depth=3, ndf=8, eval_every=2, eval_fid=False)
+    cfg = TrainConfig.from_preset(None, arch=arch, data=str(data), out=str(root / "runs"), steps=2, image_size=size, batch_size=2,
+                                  ngf=8, depth=3, ndf=8, eval_every=2, eval_fid=False)
     return train_gan(cfg).run_dir
 
 

@@ -73,6 +73,9 @@ def test_pooled_stats_loss_matches_a_batch_of_samples_to_a_batch_of_dreams_in_an
     two_busy = torch.rand(2, 3, 32, 32)
     assert float(loss(two_busy, real_b, generator=gen())) > 5 * float(loss(alike.flip(0), real_b, generator=gen())), \
         "other draws of the same two textures are closer than two busy ones"
+    smaller = torch.nn.functional.interpolate(real_b, size=24, mode="bilinear", antialias=True)
+    assert float(loss(swapped, smaller, generator=gen())) < 0.5 * float(loss(two_busy, smaller, generator=gen())), \
+        "true crops smaller than the samples are brought to their size"
     with pytest.raises(ValueError, match="pooled"):
         DreamStatsLoss(tiny, ["conv1"], norm="photo", pooled=True)
 

@@ -185,10 +185,12 @@ def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_
     from dreamgan.models.dcgan import DCGANGenerator
 
     g = DCGANGenerator(64, 100, 8)
-    saved = {k: v for k, v in vars(TrainConfig(data="d", arch="dcgan", image_size=64, ngf=8)).items()
-             if k not in ("noise_g", "noise_d", "diffaugment", "ema")}
+    # as saved then: the dataclass's pix2pix loss fields beside the dcgan ones, which dcgan ignored
+    saved = {k: v for k, v in vars(TrainConfig(data="d", arch="dcgan", image_size=64, ngf=8, stats_norm="energy")).items()
+             if k not in ("noise_g", "noise_d", "diffaugment", "ema")} | {"lambda_stats": 100.0, "stats_norm": "photo"}
     loaded, cfg = generator_from_checkpoint({"config": saved, "g": g.state_dict()})
     assert isinstance(loaded, DCGANGenerator) and cfg.noise_g == "dcgan" and cfg.noise_d == "dcgan" and cfg.ema == 0
+    assert cfg.lambda_stats == 0, "it trained without the statistics term dcgan has now"
 
 
 def test_the_default_training_is_the_dream_preset_and_old_configs_keep_what_they_trained_with():

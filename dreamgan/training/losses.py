@@ -185,7 +185,7 @@ class DreamStatsLoss(nn.Module):
     `pooled` compares the whole batch's feature vectors as one set against the whole true
     batch's (unpaired: a noise → dream generator's samples against as many true-dream crops,
     Heitz et al.'s sliced-Wasserstein texture loss over a batch); it needs norm 'energy' and no
-    tags, which need a photo per fake.
+    tags, which need a photo per fake; true crops of another size are resized to the samples'.
 
     `backbone` is frozen; gradients reach fake_b only.
     """
@@ -224,6 +224,8 @@ class DreamStatsLoss(nn.Module):
         needs_photo = self.norm == "photo" or self.tag_weight > 0
         if needs_photo and real_a is None:
             raise ValueError("norm 'photo' (and photo tags) needs real_a")
+        if self.pooled and real_b.shape[-2:] != fake_b.shape[-2:]:  # crops of a dataset smaller than the samples
+            real_b = F.interpolate(real_b, size=fake_b.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
         with torch.no_grad():
             target = self.net(fit_min_size(real_b, self.min_side), self.layers)
             photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if needs_photo else None
