@@ -145,7 +145,7 @@ class TrainConfig:
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
                   (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
-                  (self.arch != "dcgan" or self.lambda_stats == 0 or (self.stats_norm == "energy" and self.stats_tag == 0),
+                  (self.arch != "dcgan" or self.lambda_stats == 0 or _photo_free_stats(self.stats_norm, self.stats_tag),
                    "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag "
                    "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
@@ -189,6 +189,11 @@ minutes). The config's defaults do the rest: spatial generator (circular padding
 patch discriminator, EMA of G (DiffAugment is an option). The pix2pix losses are off (its config
 names no noise channels or pixel terms it does not use)."""
 
+def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:
+    """Whether the statistics term needs no photo, as dcgan's must: energy normalisation, no tags."""
+    return stats_norm == "energy" and stats_tag == 0
+
+
 SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", noise_d="dcgan", diffaugment=False, ema=0.0)
 """What a dcgan checkpoint saved before these options existed trained with."""
 
@@ -202,7 +207,7 @@ def saved_config(saved: dict) -> TrainConfig:
     known = {f.name for f in fields(TrainConfig)}
     old = SAVED_BEFORE_NOISE_OPTIONS if saved.get("arch") == "dcgan" and "noise_g" not in saved else {}
     values = {**LEGACY_DEFAULTS, **old, **{k: v for k, v in saved.items() if k in known}}
-    if values.get("arch") == "dcgan" and (values.get("stats_norm") != "energy" or values.get("stats_tag", 0) > 0):
+    if values.get("arch") == "dcgan" and not _photo_free_stats(values.get("stats_norm"), values.get("stats_tag", 0)):
         values["lambda_stats"] = 0.0
     return TrainConfig(**values)
 

@@ -47,6 +47,16 @@ def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: floa
     return terms
 
 
+def _with_terms(loss_g, losses: dict, terms, fake_b, real_a, real_b, generator):
+    """loss_g + Σ weight · term(fake_b, real_a, real_b, generator) over `terms`, in their order;
+    each term's value is logged in `losses` as loss_g_<name>."""
+    for name, weight, term in terms:
+        value = term(fake_b, real_a, real_b, generator)
+        loss_g = loss_g + weight * value
+        losses[f"loss_g_{name}"] = value
+    return loss_g
+
+
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, terms: list[LossTerm] | None = None, generator: torch.Generator | None = None,
                  part: tuple[int, int] = (0, 1)) -> dict[str, float]:
@@ -75,10 +85,7 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
         losses.update(loss_d_real=loss_d_real, loss_d_fake=loss_d_fake, loss_g_gan=loss_g_gan)
     # 3. generator: fool D and bring each term down
     opt_g.zero_grad(set_to_none=True)
-    for name, weight, term in terms:
-        value = term(fake_b, real_a, real_b, generator)
-        loss_g = loss_g + weight * value
-        losses[f"loss_g_{name}"] = value
+    loss_g = _with_terms(loss_g, losses, terms, fake_b, real_a, real_b, generator)
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
@@ -117,11 +124,7 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     opt_g.zero_grad(set_to_none=True)
     loss_g_gan = gan_loss(d(seen(fake_b)), True, for_discriminator=False)
     losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan}
-    loss_g = loss_g_gan
-    for name, weight, term in terms:
-        value = term(fake_b, None, real_b, generator)
-        loss_g = loss_g + weight * value
-        losses[f"loss_g_{name}"] = value
+    loss_g = _with_terms(loss_g_gan, losses, terms, fake_b, None, real_b, generator)
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
