@@ -104,6 +104,10 @@ class TrainConfig:
     stats_tag: float = 0.0
     """Photo-conditioned statistics (swd): the weight of the photo's tags beside each feature vector
     (`dream_stats.tagged_sliced_wasserstein`); 0 = plain, position-free statistics."""
+    stats_shift: int = 0
+    """dcgan: roll the samples by a random offset in [0, N) px along each axis before the backbone
+    reads their statistics (a fresh offset every step), so G cannot fit its pattern to the
+    backbone's stride grid; 0 = off."""
     lambda_lowpass: float = 10.0
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     lambda_div: float = 0.0
@@ -145,6 +149,8 @@ class TrainConfig:
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
                   (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
+                  (self.stats_shift >= 0 and (self.stats_shift == 0 or self.arch == "dcgan"),
+                   "--stats-shift must be ≥ 0 and is for --arch dcgan (its samples wrap around)"),
                   (self.arch != "dcgan" or self.lambda_stats == 0 or _photo_free_stats(self.stats_norm, self.stats_tag),
                    "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag "
                    "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),

@@ -80,6 +80,27 @@ def test_pooled_stats_loss_matches_a_batch_of_samples_to_a_batch_of_dreams_in_an
         DreamStatsLoss(tiny, ["conv1"], norm="photo", pooled=True)
 
 
+def test_shifted_pooled_stats_read_the_samples_rolled_by_a_fresh_offset_each_call(tiny):
+    """--stats-shift: the backbone reads the samples rolled (they wrap) by an offset drawn from
+    the step's generator, so G's pattern meets the backbone's stride grid at a new phase each
+    step; the true crops are read as they are."""
+    torch.manual_seed(0)
+    fake, real = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    shifted = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True, shift=8)
+    plain = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True)
+    values = set()
+    for seed in range(6):
+        gen = torch.Generator().manual_seed(seed)
+        dy, dx = torch.randint(8, (2,), generator=gen).tolist()
+        expected = float(plain(fake.roll((dy, dx), dims=(-2, -1)), real, generator=gen))
+        got = float(shifted(fake, real, generator=torch.Generator().manual_seed(seed)))
+        assert got == pytest.approx(expected, rel=1e-5)
+        values.add(round(got, 6))
+    assert len(values) > 1, "other steps, other offsets"
+    with pytest.raises(ValueError, match="pooled"):
+        DreamStatsLoss(tiny, ["conv1"], shift=8)
+
+
 def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
     x = torch.rand(1, 3, 32, 32)
     checker = (torch.arange(32).view(-1, 1) + torch.arange(32)).remainder(2).float().expand(1, 3, 32, 32)

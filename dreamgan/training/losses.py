@@ -187,11 +187,18 @@ class DreamStatsLoss(nn.Module):
     Heitz et al.'s sliced-Wasserstein texture loss over a batch); it needs norm 'energy' and no
     tags, which need a photo per fake; true crops of another size are resized to the samples'.
 
+    `shift` > 0 (pooled only) rolls the samples circularly by one random offset in [0, shift)
+    px per axis, drawn from `generator` each call, before the backbone reads them. Without it
+    a fully convolutional generator's pattern sits at one fixed phase of the backbone's stride
+    grid, and G can fit a fine pattern to that grid (DeepDream without jitter does the same);
+    the true crops are cut at random places, so they need no shift. The samples of a
+    circular-padded generator wrap without a seam, so the roll adds no edge.
+
     `backbone` is frozen; gradients reach fake_b only.
     """
 
     def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy",
-                 tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False):
+                 tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False, shift: int = 0):
         super().__init__()
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
 
@@ -205,7 +212,9 @@ class DreamStatsLoss(nn.Module):
             raise ValueError("tag_weight must be ≥ 0, and tags need kind 'swd'")
         if pooled and (norm != "energy" or tag_weight > 0):
             raise ValueError("pooled statistics need norm 'energy' and no photo tags")
-        self.pooled = pooled
+        if shift < 0 or (shift > 0 and not pooled):
+            raise ValueError("shift must be ≥ 0, and only pooled statistics (a noise generator's samples) shift")
+        self.pooled, self.shift = pooled, shift
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.kind, self.projections, self.norm = kind, projections, norm
         self.tag_weight, self.tag_dims = tag_weight, tag_dims
@@ -229,6 +238,9 @@ class DreamStatsLoss(nn.Module):
         with torch.no_grad():
             target = self.net(fit_min_size(real_b, self.min_side), self.layers)
             photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if needs_photo else None
+        if self.shift > 0:
+            dy, dx = torch.randint(self.shift, (2,), generator=generator).tolist()
+            fake_b = fake_b.roll((dy, dx), dims=(-2, -1))
         acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
         total = 0.0
         for i, layer in enumerate(self.layers):
