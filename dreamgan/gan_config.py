@@ -59,6 +59,8 @@ class TrainConfig:
     noise_g: str = "spatial"
     """dcgan generator: 'spatial' (fully convolutional on a noise map, resize-convs: any size, tileable)
     or 'dcgan' (the classic transposed-conv DCGAN on a z vector, its own size only)."""
+    fine_noise: bool = False
+    """dcgan, spatial generator: noise inputs at every doubling (`SpatialGenerator(fine_noise=True)`)."""
     noise_d: str = "patch"
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
@@ -134,6 +136,8 @@ class TrainConfig:
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
+                  (not self.fine_noise or (self.arch == "dcgan" and self.noise_g == "spatial"),
+                   "--fine-noise is for --arch dcgan with the spatial generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),

@@ -74,34 +74,55 @@ class SpatialGenerator(nn.Module):
     too: G cannot tell where an edge is (zero padding taught it a dark frame at every edge,
     reflection mirrored streaks), and a texture whose sides are multiples of 16 wraps
     seamlessly (the left edge continues the right one).
+
+    `fine_noise`: the map carries 4 + 16 + 64 + 256 more channels, one pixel-shuffled noise
+    image per doubling (B, 1, 2h … 16h, 2w … 16w); after each doubling's conv and norm that
+    noise is added times a learned per-channel weight (zero at the start; StyleGAN's noise
+    inputs, Karras et al. 2019). Without it every fine detail is a fixed function of the coarse
+    code and the generator repeats one fine pattern; with it fine detail can vary from place to
+    place, the way a dream's meshes and speckle do. One seed still fixes every pixel.
     """
 
     doublings = 4
 
-    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64):
+    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False):
         super().__init__()
-        self.size, self.z_dim = size, z_dim
+        self.size, self.z_dim, self.fine_noise = size, z_dim, fine_noise
         c = ngf * 8
         layers: list[nn.Module] = [nn.Conv2d(z_dim, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+        widths = []
         for _ in range(self.doublings):
             out = max(ngf // 2, c // 2)
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, out, 3, 1, 1, bias=False),
                        nn.BatchNorm2d(out), nn.ReLU(True)]
             c = out
+            widths.append(out)
         layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 m.padding_mode = "circular"
+        self.noise_weights = nn.ParameterList([nn.Parameter(torch.zeros(1, w, 1, 1)) for w in widths]) if fine_noise else None
 
     def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
         """The noise map for `batch` images of height × width px (default: the training size)."""
         f = 2 ** self.doublings
-        return batch, self.z_dim, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
+        fine = sum(4 ** k for k in range(1, self.doublings + 1)) if self.fine_noise else 0
+        return batch, self.z_dim + fine, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return (self.net(z) + 1) * 0.5
+        if not self.fine_noise:
+            return (self.net(z) + 1) * 0.5
+        x, level, start = z[:, :self.z_dim], 0, self.z_dim
+        for i, layer in enumerate(self.net):
+            x = layer(x)
+            if isinstance(layer, nn.BatchNorm2d) and i > 1:  # after each doubling's conv and norm
+                r = 2 ** (level + 1)
+                noise = nn.functional.pixel_shuffle(z[:, start:start + r * r], r)  # (B, 1, r·h, r·w)
+                x = x + self.noise_weights[level] * noise
+                start, level = start + r * r, level + 1
+        return (x + 1) * 0.5
 
 
 class SNPatchDiscriminator(nn.Module):
@@ -173,11 +194,12 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 """EfficientNet-Lite0 layers the projected discriminator judges (1/4, 1/8 and 1/16 of its input)."""
 
 
-def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int) -> tuple[nn.Module, nn.Module]:
-    """(G, D) of a noise → dream run: `noise_g` spatial or dcgan; `noise_d` patch (spectral norm),
-    projected (heads on a frozen EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or
-    dcgan (the classic BatchNorm D)."""
-    g = SpatialGenerator(size, z_dim, ngf) if noise_g == "spatial" else DCGANGenerator(size, z_dim, ngf)
+def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
+                   fine_noise: bool = False) -> tuple[nn.Module, nn.Module]:
+    """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
+    doubling) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
+    EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
+    g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise) if noise_g == "spatial" else DCGANGenerator(size, z_dim, ngf)
     if noise_d == "projected":
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
