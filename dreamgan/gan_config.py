@@ -110,6 +110,9 @@ class TrainConfig:
     """dcgan: roll the samples by a random offset in [0, N) px along each axis before the backbone
     reads their statistics (a fresh offset every step), so G cannot fit its pattern to the
     backbone's stride grid; 0 = off."""
+    stats_scale: float = 1.0
+    """dcgan: read samples and true crops enlarged by a random factor in [1, S] each step (with
+    the shift, transformation robustness: no pixel pattern tuned to one sampling grid); 1 = off."""
     lambda_lowpass: float = 10.0
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     lambda_div: float = 0.0
@@ -155,6 +158,8 @@ class TrainConfig:
                   (self.stats_tag >= 0 and (self.stats_tag == 0 or self.stats_kind == "swd"), "--stats-tag must be ≥ 0 and needs --stats-kind swd"),
                   (self.stats_shift >= 0 and (self.stats_shift == 0 or self.arch == "dcgan"),
                    "--stats-shift must be ≥ 0 and is for --arch dcgan (its samples wrap around)"),
+                  (self.stats_scale >= 1 and (self.stats_scale == 1 or self.arch == "dcgan"),
+                   "--stats-scale must be ≥ 1 and is for --arch dcgan"),
                   (self.arch != "dcgan" or self.lambda_stats == 0 or _photo_free_stats(self.stats_norm, self.stats_tag),
                    "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag "
                    "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),

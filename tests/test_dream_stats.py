@@ -101,6 +101,28 @@ def test_shifted_pooled_stats_read_the_samples_rolled_by_a_fresh_offset_each_cal
         DreamStatsLoss(tiny, ["conv1"], shift=8)
 
 
+def test_scaled_pooled_stats_read_samples_and_true_crops_enlarged_alike(tiny):
+    """--stats-scale: one random factor in [1, S] per call enlarges the samples and the true
+    crops alike before the backbone (after the samples' roll, when both are on)."""
+    torch.manual_seed(0)
+    fake, real = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    robust = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True, shift=8, scale=1.5)
+    plain = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True)
+    up = lambda x, side: torch.nn.functional.interpolate(x, size=side, mode="bilinear", align_corners=False)  # noqa: E731
+    sides = set()
+    for seed in range(6):
+        gen = torch.Generator().manual_seed(seed)
+        dy, dx = torch.randint(8, (2,), generator=gen).tolist()
+        side = round(32 * (1 + 0.5 * float(torch.rand((), generator=gen))))
+        sides.add(side)
+        expected = float(plain(up(fake.roll((dy, dx), dims=(-2, -1)), side), up(real, side), generator=gen))
+        assert float(robust(fake, real, generator=torch.Generator().manual_seed(seed))) == pytest.approx(expected, rel=1e-5)
+    assert len(sides) > 1 and all(32 <= s <= 48 for s in sides)
+    for bad in (dict(scale=0.5, pooled=True), dict(scale=1.5)):
+        with pytest.raises(ValueError, match="scale"):
+            DreamStatsLoss(tiny, ["conv1"], **bad)
+
+
 def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
     x = torch.rand(1, 3, 32, 32)
     checker = (torch.arange(32).view(-1, 1) + torch.arange(32)).remainder(2).float().expand(1, 3, 32, 32)

@@ -46,6 +46,7 @@ def train_command(
     g_octaves: Annotated[Optional[int], Opt(help="Run the generator coarse to fine over this many octaves (1 = one pass).")] = None,
     stats_tag: Annotated[Optional[float], Opt(help="Photo-conditioned statistics: weight of the photo's tags beside each feature (0 = off).")] = None,
     stats_shift: Annotated[Optional[int], Opt(help="dcgan: roll the samples by a random offset of up to N px before that loss reads them (0 = off).")] = None,
+    stats_scale: Annotated[Optional[float], Opt(help="dcgan: that loss reads samples and true crops enlarged by a random factor in [1, S] (1 = off).")] = None,
     lambda_lowpass: Annotated[Optional[float], Opt(help="Weight of the L1 between 8x-downsampled fake and true dream.")] = None,
     lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
@@ -82,7 +83,7 @@ def train_command(
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
-        stats_tag=stats_tag, stats_shift=stats_shift, g_octaves=g_octaves,
+        stats_tag=stats_tag, stats_shift=stats_shift, stats_scale=stats_scale, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         noise_g=noise_g, noise_d=noise_d, diffaugment=diffaugment, ema=ema, z_dim=z_dim, fine_noise=fine_noise,
         eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)

@@ -223,7 +223,7 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objec
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
                                  projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag, pooled=not pix2pix,
-                                 shift=cfg.stats_shift)
+                                 shift=cfg.stats_shift, scale=cfg.stats_scale)
                   if cfg.lambda_stats > 0 else None)
     if not pix2pix:
         return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None)

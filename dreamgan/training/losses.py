@@ -194,11 +194,18 @@ class DreamStatsLoss(nn.Module):
     the true crops are cut at random places, so they need no shift. The samples of a
     circular-padded generator wrap without a seam, so the roll adds no edge.
 
+    `scale` > 1 (pooled only) reads samples and true crops alike enlarged by one random factor
+    in [1, scale] per call (bilinear). With `shift` it is the transformation robustness of
+    feature visualisation (Olah et al. 2017): a sample can no longer match the statistics with
+    a pixel pattern tuned to one sampling grid (optimising 16 images directly on this term
+    gives high-frequency noise without them, and eyes, swirls and meshes with them).
+
     `backbone` is frozen; gradients reach fake_b only.
     """
 
     def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy",
-                 tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False, shift: int = 0):
+                 tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False, shift: int = 0,
+                 scale: float = 1.0):
         super().__init__()
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
 
@@ -212,9 +219,10 @@ class DreamStatsLoss(nn.Module):
             raise ValueError("tag_weight must be ≥ 0, and tags need kind 'swd'")
         if pooled and (norm != "energy" or tag_weight > 0):
             raise ValueError("pooled statistics need norm 'energy' and no photo tags")
-        if shift < 0 or (shift > 0 and not pooled):
-            raise ValueError("shift must be ≥ 0, and only pooled statistics (a noise generator's samples) shift")
-        self.pooled, self.shift = pooled, shift
+        if shift < 0 or scale < 1 or ((shift > 0 or scale > 1) and not pooled):
+            raise ValueError("shift must be ≥ 0 and scale ≥ 1, and only pooled statistics (a noise generator's samples) "
+                             "shift or scale")
+        self.pooled, self.shift, self.scale = pooled, shift, scale
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.kind, self.projections, self.norm = kind, projections, norm
         self.tag_weight, self.tag_dims = tag_weight, tag_dims
@@ -222,6 +230,17 @@ class DreamStatsLoss(nn.Module):
         self.net = backbone.truncated(self.layers).folded()
         for p in self.net.parameters():
             p.requires_grad_(False)
+
+    def _transformed(self, fake_b: torch.Tensor, real_b: torch.Tensor, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """The samples rolled by a random offset (`shift`), then both enlarged by one random factor (`scale`)."""
+        if self.shift > 0:
+            dy, dx = torch.randint(self.shift, (2,), generator=generator).tolist()
+            fake_b = fake_b.roll((dy, dx), dims=(-2, -1))
+        if self.scale > 1:
+            s = 1 + (self.scale - 1) * float(torch.rand((), generator=generator))
+            size = [round(n * s) for n in fake_b.shape[-2:]]
+            fake_b, real_b = (F.interpolate(x, size=size, mode="bilinear", align_corners=False) for x in (fake_b, real_b))
+        return fake_b, real_b
 
     def forward(self, fake_b: torch.Tensor, real_b: torch.Tensor, *, real_a: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
@@ -235,12 +254,10 @@ class DreamStatsLoss(nn.Module):
             raise ValueError("norm 'photo' (and photo tags) needs real_a")
         if self.pooled and real_b.shape[-2:] != fake_b.shape[-2:]:  # crops of a dataset smaller than the samples
             real_b = F.interpolate(real_b, size=fake_b.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+        fake_b, real_b = self._transformed(fake_b, real_b, generator)
         with torch.no_grad():
             target = self.net(fit_min_size(real_b, self.min_side), self.layers)
             photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if needs_photo else None
-        if self.shift > 0:
-            dy, dx = torch.randint(self.shift, (2,), generator=generator).tolist()
-            fake_b = fake_b.roll((dy, dx), dims=(-2, -1))
         acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
         total = 0.0
         for i, layer in enumerate(self.layers):
