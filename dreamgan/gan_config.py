@@ -192,15 +192,17 @@ class TrainConfig:
 
 
 DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=2e-4, beta1=0.5, gan_mode="hinge",
-                      crop_scale=(1.0, 2.0), eval_every=400, lambda_gan=1.0, noise=0, lambda_stats=20.0, stats_norm="energy",
-                      lambda_lowpass=0.0)
+                      crop_scale=(1.0, 2.0), eval_every=400, lambda_gan=1.0, noise=0, lambda_stats=40.0, stats_norm="energy",
+                      stats_shift=64, stats_scale=1.5, lambda_lowpass=0.0)
 """The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
 true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as
 large as the generator can draw them), a generator of width 32 (2.5× cheaper a step than 64 and
-ahead at equal minutes), hinge loss, and beside it the dream-statistics term at weight 20: the
+ahead at equal minutes), hinge loss, and beside it the dream-statistics term at weight 40: the
 sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
-minutes). The config's defaults do the rest: spatial generator (circular padding), spectral-norm
+minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
+enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
+matches and dream motifs do (docs/results.md, "Transformation robustness"). The config's defaults do the rest: spatial generator (circular padding), spectral-norm
 patch discriminator, EMA of G (DiffAugment is an option). The pix2pix losses are off (its config
 names no noise channels or pixel terms it does not use)."""
 
