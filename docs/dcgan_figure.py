@@ -2,9 +2,10 @@
 samples with a tileable texture (2×2 copies, so a seam would show).
 
     python docs/dcgan_figure.py "GAN alone (the recipe before)=runs/RECIPE" \
-        "GAN + dream statistics, 2400 steps=runs/STATS20/00001-dcgan-debian" \
-        "GAN + dream statistics, 3200 steps (dcgan.toml)=checkpoints/00001-dcgan-debian" \
-        --samples checkpoints/00001-dcgan-debian -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
+        "GAN + statistics, weight 20 (dcgan.toml before)=runs/PIPE20/00001-dcgan-debian" \
+        "GAN + statistics, weight 40=runs/STATS40/00001-dcgan-debian" \
+        "weight 40, read through rolls and enlargements (dcgan.toml)=checkpoints/00003-dcgan-debian" \
+        --samples checkpoints/00003-dcgan-debian -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
 
 writes docs/dcgan_kid_curve.png, docs/dcgan_samples.png (true-dream crops of the test
 photos above samples from noise) and docs/dcgan_texture.png; prints the
