@@ -202,8 +202,8 @@ sliced Wasserstein distance between the batch of samples' and the batch of true 
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
 enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
-matches and dream motifs do (docs/results.md, "Transformation robustness"). The config's defaults do the rest: spatial generator (circular padding), spectral-norm
-patch discriminator, EMA of G (DiffAugment is an option). The pix2pix losses are off (its config
+matches and dream motifs do (docs/results.md, "Transformation robustness"). The config's
+defaults do the rest: spatial generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option). The pix2pix losses are off (its config
 names no noise channels or pixel terms it does not use)."""
 
 def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:

@@ -78,9 +78,8 @@ class SpatialGenerator(nn.Module):
     `fine_noise`: the map carries 4 + 16 + 64 + 256 more channels, one pixel-shuffled noise
     image per doubling (B, 1, 2h … 16h, 2w … 16w); after each doubling's conv and norm that
     noise is added times a learned per-channel weight (zero at the start; StyleGAN's noise
-    inputs, Karras et al. 2019). Without it every fine detail is a fixed function of the coarse
-    code and the generator repeats one fine pattern; with it fine detail can vary from place to
-    place, the way a dream's meshes and speckle do. One seed still fixes every pixel.
+    inputs, Karras et al. 2019), so fine detail can vary from place to place apart from the
+    coarse code, the way a dream's meshes and speckle do. One seed still fixes every pixel.
     """
 
     doublings = 4

@@ -188,17 +188,17 @@ class DreamStatsLoss(nn.Module):
     tags, which need a photo per fake; true crops of another size are resized to the samples'.
 
     `shift` > 0 (pooled only) rolls the samples circularly by one random offset in [0, shift)
-    px per axis, drawn from `generator` each call, before the backbone reads them. Without it
-    a fully convolutional generator's pattern sits at one fixed phase of the backbone's stride
-    grid, and G can fit a fine pattern to that grid (DeepDream without jitter does the same);
-    the true crops are cut at random places, so they need no shift. The samples of a
-    circular-padded generator wrap without a seam, so the roll adds no edge.
+    px per axis, drawn from `generator` each call, before the backbone reads them, so their
+    pattern meets the backbone's stride grid at a new phase every step (the true crops are cut
+    at random places already). The samples of a circular-padded generator wrap without a
+    seam, so the roll adds no edge.
 
     `scale` > 1 (pooled only) reads samples and true crops alike enlarged by one random factor
     in [1, scale] per call (bilinear). With `shift` it is the transformation robustness of
-    feature visualisation (Olah et al. 2017): a sample can no longer match the statistics with
-    a pixel pattern tuned to one sampling grid (optimising 16 images directly on this term
-    gives high-frequency noise without them, and eyes, swirls and meshes with them).
+    feature visualisation (Olah et al. 2017). Read plain, the term can be met by a pixel
+    pattern fitted to one sampling grid: images optimised directly on it turn to coloured
+    pixel noise; through rolls and enlargements they draw eyes, swirls and meshes
+    (`docs/stats_robustness_figure.py`).
 
     `backbone` is frozen; gradients reach fake_b only.
     """
