@@ -203,8 +203,9 @@ features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
 enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
 matches and dream motifs do (docs/results.md, "Transformation robustness"). The config's
-defaults do the rest: spatial generator (circular padding), spectral-norm patch discriminator, EMA of G (DiffAugment is an option). The pix2pix losses are off (its config
-names no noise channels or pixel terms it does not use)."""
+defaults do the rest: spatial generator (circular padding), spectral-norm patch discriminator,
+EMA of G (DiffAugment is an option). The pix2pix losses are off (its config names no noise
+channels or pixel terms it does not use)."""
 
 def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:
     """Whether the statistics term needs no photo, as dcgan's must: energy normalisation, no tags."""
