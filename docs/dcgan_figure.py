@@ -5,10 +5,12 @@ samples with a tileable texture (2×2 copies, so a seam would show).
         "GAN + statistics, weight 20 (dcgan.toml before)=runs/PIPE20/00001-dcgan-debian" \
         "GAN + statistics, weight 40=runs/STATS40/00001-dcgan-debian" \
         "weight 40, read through rolls and enlargements (dcgan.toml)=checkpoints/00003-dcgan-debian" \
-        --samples checkpoints/00003-dcgan-debian -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
+        --samples checkpoints/00003-dcgan-debian --compare "read plain=runs/STATS40/00001-dcgan-debian" \
+        -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
 
 writes docs/dcgan_kid_curve.png, docs/dcgan_samples.png (true-dream crops of the test
-photos above samples from noise) and docs/dcgan_texture.png; prints the
+photos above samples from noise, and with --compare another run's samples below) and
+docs/dcgan_texture.png; prints the
 curves as JSON. Each run's val KID is divided by the photos' KID on the same val crops (cut as
 that run trained), so runs on differently cut crops share one axis: 1 = as far from the true
 dreams as the photos themselves, the issue's target is 0.5, and the floor (other true dreams)
@@ -37,6 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR")
     ap.add_argument("--samples", required=True, help="the run whose samples and texture are drawn")
+    ap.add_argument("--compare", help="LABEL=RUN: two more rows, that run's samples from the same noise")
     ap.add_argument("-o", "--out", default="docs/dcgan")
     ap.add_argument("--measured", default="2-core CPU", help="where and when the runs were timed, for the minutes axis")
     args = ap.parse_args()
@@ -63,9 +66,16 @@ def main() -> None:
     tiled = texture.repeat(1, 2, 2)  # 2×2 copies of one tileable texture: a seam would show as a cross
     big = lambda x: torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")  # noqa: E731  (64 px tiles, shown at 2×)
     rows = [big(true[:8]), big(true[8:]), big(samples[:8]), big(samples[8:])]
-    save_png(f"{args.out}_samples.png", labelled_grid(rows, ["true-dream crops of test photos (rows 1-2) | samples from noise "
-                                                             f"(rows 3-4), step {ckpt.get('step')}; 64 px shown at 2x"],
-                                                      row_labels=["true", "true", "noise", "noise"]))
+    names = ["true", "true", "noise", "noise"]
+    title = f"true-dream crops of test photos (rows 1-2) | samples from noise (rows 3-4), step {ckpt.get('step')}"
+    if args.compare:
+        label, run = args.compare.split("=", 1)
+        other, _, other_ckpt = load_generator(run)
+        more = noise_dreams(other, 16, seed=0)
+        rows += [big(more[:8]), big(more[8:])]
+        names += [label, label]
+        title += f" | {label}, step {other_ckpt.get('step')} (rows 5-6)"
+    save_png(f"{args.out}_samples.png", labelled_grid(rows, [f"{title}; 64 px shown at 2x"], row_labels=names))
     save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
     print(json.dumps({"curves": curves, "levels": levels, "photos_kid": {str(k): v for k, v in photos_kid.items()},
                       "step": ckpt.get("step"), "threads": torch.get_num_threads()}, indent=1))

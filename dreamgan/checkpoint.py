@@ -71,7 +71,8 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
         return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise, noise_levels=cfg.noise_levels or None), d
     from dreamgan.models.dcgan import noise_networks
 
-    return noise_networks(cfg.noise_g, cfg.noise_d, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf, fine_noise=cfg.fine_noise)
+    return noise_networks(cfg.noise_g, cfg.noise_d, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf, fine_noise=cfg.fine_noise,
+                          upsample=cfg.upsample)
 
 
 def load_gan_checkpoint(path: str | os.PathLike) -> dict:

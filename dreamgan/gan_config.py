@@ -11,6 +11,8 @@ from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
 NOISE_GENERATORS = ("spatial", "dcgan")
+UPSAMPLES = ("nearest", "bilinear")
+"""How the spatial generator doubles its maps (`models.dcgan.SpatialGenerator(upsample=...)`)."""
 """dcgan generators (`models.dcgan.noise_networks`)."""
 NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")
 """dcgan discriminators (`models.dcgan.noise_networks`)."""
@@ -61,6 +63,8 @@ class TrainConfig:
     or 'dcgan' (the classic transposed-conv DCGAN on a z vector, its own size only)."""
     fine_noise: bool = False
     """dcgan, spatial generator: noise inputs at every doubling (`SpatialGenerator(fine_noise=True)`)."""
+    upsample: str = "nearest"
+    """dcgan, spatial generator: how each doubling enlarges, nearest or bilinear (across the wrap)."""
     noise_d: str = "patch"
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
@@ -141,6 +145,8 @@ class TrainConfig:
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
                   (not self.fine_noise or (self.arch == "dcgan" and self.noise_g == "spatial"),
                    "--fine-noise is for --arch dcgan with the spatial generator"),
+                  (self.upsample in UPSAMPLES and (self.upsample == "nearest" or (self.arch == "dcgan" and self.noise_g == "spatial")),
+                   f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),

@@ -364,11 +364,12 @@ def test_spatial_generator_draws_any_size_and_the_same_seed_gives_the_same_textu
     assert torch.equal(noise_dreams(g, 3, seed=1)[:2], noise_dreams(g, 2, seed=1)), "n images begin with the images of fewer"
 
 
-def test_a_texture_of_whole_noise_cells_wraps_without_a_seam():
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
+def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample):
     from dreamgan.models.dcgan import SpatialGenerator, noise_dreams
 
     torch.manual_seed(0)
-    g = SpatialGenerator(64, z_dim=8, ngf=8).eval()
+    g = SpatialGenerator(64, z_dim=8, ngf=8, upsample=upsample).eval()
     for m in g.modules():  # a trained-looking generator: BatchNorm statistics away from the identity
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_var.fill_(0.05)
@@ -469,3 +470,16 @@ def test_fine_noise_starts_as_the_plain_generator_and_then_varies_the_detail():
     wrap = float((tex[..., :, 0] - tex[..., :, -1]).abs().mean())
     inner = float((tex[..., :, 1:] - tex[..., :, :-1]).abs().mean())
     assert wrap <= inner * 1.2, "the wrapped edge is like any other neighbouring pair of columns"
+
+
+def test_bilinear_doubling_interpolates_across_the_wrap():
+    """--upsample bilinear: inside, plain bilinear upsampling; at the edges, the opposite edge is
+    the neighbour (rolling the input rolls the output by twice as much), so textures still tile."""
+    from dreamgan.models.dcgan import CircularUpsample
+
+    x = torch.randn(2, 3, 5, 7)
+    up = CircularUpsample()(x)
+    plain = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    assert up.shape == (2, 3, 10, 14) and torch.allclose(up[..., 1:-1, 1:-1], plain[..., 1:-1, 1:-1], atol=1e-6)
+    assert torch.allclose(CircularUpsample()(x.roll((1, 3), (-2, -1))), up.roll((2, 6), (-2, -1)), atol=1e-6)
+    assert not torch.allclose(up[..., 0, :], plain[..., 0, :]), "the edge row differs from edge clamping"

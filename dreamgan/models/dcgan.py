@@ -22,6 +22,8 @@ import math
 import torch
 from torch import nn
 
+from dreamgan.gan_config import UPSAMPLES
+
 SIZES = (64, 128)
 
 
@@ -66,6 +68,17 @@ class DCGANGenerator(nn.Module):
         return (self.net(z.view(z.shape[0], self.z_dim, 1, 1)) + 1) * 0.5
 
 
+class CircularUpsample(nn.Module):
+    """2× bilinear upsampling of a map that wraps around: (B, C, h, w) → (B, C, 2h, 2w), each edge
+    interpolated with the opposite one (pad 1 circularly, upsample, crop 2), so a tileable map
+    stays tileable."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        up = nn.functional.interpolate(nn.functional.pad(x, (1, 1, 1, 1), mode="circular"), scale_factor=2, mode="bilinear",
+                                       align_corners=False)
+        return up[..., 2:-2, 2:-2]
+
+
 class SpatialGenerator(nn.Module):
     """Noise map (B, z_dim, h, w) → texture (B, 3, 16h, 16w) in [0, 1] (4 doublings).
 
@@ -80,19 +93,25 @@ class SpatialGenerator(nn.Module):
     noise is added times a learned per-channel weight (zero at the start; StyleGAN's noise
     inputs, Karras et al. 2019), so fine detail can vary from place to place apart from the
     coarse code, the way a dream's meshes and speckle do. One seed still fixes every pixel.
+
+    `upsample`: 'nearest' (each pixel copied 2×2, then the conv) or 'bilinear' (interpolated
+    across the wrap, `CircularUpsample`): the copied 2×2 blocks can leave a fine grid.
     """
 
     doublings = 4
 
-    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False):
+    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False, upsample: str = "nearest"):
         super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
         self.size, self.z_dim, self.fine_noise = size, z_dim, fine_noise
         c = ngf * 8
         layers: list[nn.Module] = [nn.Conv2d(z_dim, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
         widths = []
         for _ in range(self.doublings):
             out = max(ngf // 2, c // 2)
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, out, 3, 1, 1, bias=False),
+            up = nn.Upsample(scale_factor=2, mode="nearest") if upsample == "nearest" else CircularUpsample()
+            layers += [up, nn.Conv2d(c, out, 3, 1, 1, bias=False),
                        nn.BatchNorm2d(out), nn.ReLU(True)]
             c = out
             widths.append(out)
@@ -194,11 +213,12 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 
 
 def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
-                   fine_noise: bool = False) -> tuple[nn.Module, nn.Module]:
+                   fine_noise: bool = False, upsample: str = "nearest") -> tuple[nn.Module, nn.Module]:
     """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
-    doubling) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
+    doubling; `upsample` nearest or bilinear) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
     EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
-    g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise) if noise_g == "spatial" else DCGANGenerator(size, z_dim, ngf)
+    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample) if noise_g == "spatial"
+         else DCGANGenerator(size, z_dim, ngf))
     if noise_d == "projected":
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
