@@ -11,9 +11,9 @@ from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
 NOISE_GENERATORS = ("spatial", "dcgan")
+"""dcgan generators (`models.dcgan.noise_networks`)."""
 UPSAMPLES = ("nearest", "bilinear")
 """How the spatial generator doubles its maps (`models.dcgan.SpatialGenerator(upsample=...)`)."""
-"""dcgan generators (`models.dcgan.noise_networks`)."""
 NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")
 """dcgan discriminators (`models.dcgan.noise_networks`)."""
 GAN_MODES = ("vanilla", "lsgan", "hinge")
@@ -138,14 +138,14 @@ class TrainConfig:
             if not isinstance(getattr(self, key), tuple):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
+        spatial = self.arch == "dcgan" and self.noise_g == "spatial"  # the generator the fine noise and bilinear doublings belong to
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
-                  (not self.fine_noise or (self.arch == "dcgan" and self.noise_g == "spatial"),
-                   "--fine-noise is for --arch dcgan with the spatial generator"),
-                  (self.upsample in UPSAMPLES and (self.upsample == "nearest" or (self.arch == "dcgan" and self.noise_g == "spatial")),
+                  (not self.fine_noise or spatial, "--fine-noise is for --arch dcgan with the spatial generator"),
+                  (self.upsample in UPSAMPLES and (self.upsample == "nearest" or spatial),
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
@@ -212,6 +212,7 @@ matches and dream motifs do (docs/results.md, "Transformation robustness"). The 
 defaults do the rest: spatial generator (circular padding), spectral-norm patch discriminator,
 EMA of G (DiffAugment is an option). The pix2pix losses are off (its config names no noise
 channels or pixel terms it does not use)."""
+
 
 def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:
     """Whether the statistics term needs no photo, as dcgan's must: energy normalisation, no tags."""
