@@ -318,3 +318,15 @@ def test_checkpoints_from_before_the_dream_preset_still_load(dataset, tmp_path):
     torch.save({"format": "something-else/9", "g": {}}, tmp_path / "foreign.pt")
     with pytest.raises(DreamganError, match="not a dreamgan GAN checkpoint"):
         load_generator(tmp_path / "foreign.pt")
+
+
+def test_best_checkpoint_rule_reads_the_paired_metrics_else_kid():
+    from dreamgan.training.evals import is_better
+
+    assert is_better({"stats_ratio": 1.0}, {})
+    assert is_better({"stats_ratio": 1.0, "fid": 300.0}, {"stats_ratio": 1.2, "fid": 200.0})
+    # a noise → dream run: KID decides, not FID at 64 crops
+    assert is_better({"fid": 276.1, "kid_mean": 0.084}, {"fid": 270.9, "kid_mean": 0.103})
+    assert not is_better({"fid": 260.0, "kid_mean": 0.11}, {"fid": 270.9, "kid_mean": 0.103})
+    assert is_better({"fid": 260.0}, {"fid": 270.0})  # an eval without KID falls back to FID
+    assert not is_better({"n": 64}, {"step": 400, "n": 64})  # nothing measured: the first stays

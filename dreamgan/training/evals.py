@@ -64,12 +64,14 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 
 def is_better(new: dict, best: dict) -> bool:
     """best.pt is chosen by the paired metrics, not by FID at small N: the position-free
-    dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio."""
-    if "stats_ratio" in new:
-        return not best or new["stats_ratio"] < best.get("stats_ratio", math.inf)
-    if "feature_ratio" in new:
-        return not best or new["feature_ratio"] < best.get("feature_ratio", math.inf)
-    return not best or new.get("fid", math.inf) < best.get("fid", math.inf)
+    dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio.
+    A noise → dream run has no pairs; it is chosen by KID, which is unbiased at 64 crops and is
+    what the run is judged by (in a fine-noise trial FID picked step 800, val KID 0.103, over
+    step 1600's 0.084)."""
+    for key in ("stats_ratio", "feature_ratio", "kid_mean", "fid"):
+        if key in new:
+            return not best or new[key] < best.get(key, math.inf)
+    return not best
 
 
 def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
