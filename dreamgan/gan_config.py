@@ -65,6 +65,8 @@ class TrainConfig:
     """dcgan, spatial generator: noise inputs at every doubling (`SpatialGenerator(fine_noise=True)`)."""
     upsample: str = "nearest"
     """dcgan, spatial generator: how each doubling enlarges, nearest or bilinear (across the wrap)."""
+    g_convs: int = 1
+    """dcgan, spatial generator: 3×3 convs per doubling (`SpatialGenerator(convs=…)`)."""
     noise_d: str = "patch"
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
@@ -145,6 +147,7 @@ class TrainConfig:
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
                   (not self.fine_noise or spatial, "--fine-noise is for --arch dcgan with the spatial generator"),
+                  (self.g_convs == 1 or (self.g_convs > 1 and spatial), "--g-convs must be ≥ 1; more than 1 is for --arch dcgan with the spatial generator"),
                   (self.upsample in UPSAMPLES and (self.upsample == "nearest" or spatial),
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),

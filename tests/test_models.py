@@ -364,15 +364,22 @@ def test_spatial_generator_draws_any_size_and_the_same_seed_gives_the_same_textu
     assert torch.equal(noise_dreams(g, 3, seed=1)[:2], noise_dreams(g, 2, seed=1)), "n images begin with the images of fewer"
 
 
-@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
-def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample):
+@pytest.mark.parametrize("upsample, convs", [("nearest", 1), ("bilinear", 1), ("nearest", 2)])
+def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample, convs):
     from dreamgan.models.dcgan import SpatialGenerator, noise_dreams
 
     torch.manual_seed(0)
-    g = SpatialGenerator(64, z_dim=8, ngf=8, upsample=upsample).eval()
-    for m in g.modules():  # a trained-looking generator: BatchNorm statistics away from the identity
+    g = SpatialGenerator(64, z_dim=8, ngf=8, upsample=upsample, convs=convs)
+    for m in g.modules():  # a trained-looking generator: BatchNorm statistics of its own activations
         if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_var.fill_(0.05)
+            m.momentum = None
+            m.reset_running_stats()
+    with torch.no_grad():
+        for _ in range(4):
+            g(torch.randn(g.noise_shape(4)))
+    g.eval()
+    z = torch.randn(g.noise_shape(1, 48, 64))  # rolling the noise one cell rolls the texture 16 px: no place is an edge
+    assert torch.allclose(g(z.roll(1, -1)), g(z).roll(16, -1), atol=1e-5)
 
     def seams(x):
         """(mean |step| across the wrapped edges, mean |step| between neighbouring interior columns/rows)."""
@@ -446,16 +453,17 @@ def test_a_projected_noise_discriminator_judges_one_image_and_trains_its_heads_o
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
 
 
-def test_fine_noise_starts_as_the_plain_generator_and_then_varies_the_detail():
+@pytest.mark.parametrize("convs", [1, 2])
+def test_fine_noise_starts_as_the_plain_generator_and_then_varies_the_detail(convs):
     """--fine-noise: the noise map carries one pixel-shuffled noise image per doubling. With
     its weights at zero (the start) G draws exactly what the plain generator draws from the
     same coarse code; once they are not zero, new fine noise changes the image; one seed fixes
-    every pixel, and textures still wrap."""
+    every pixel, and textures still wrap. The same with two convs per doubling (--g-convs 2)."""
     from dreamgan.models.dcgan import SpatialGenerator, noise_dreams
 
     torch.manual_seed(0)
-    plain = SpatialGenerator(64, z_dim=8, ngf=8).eval()
-    fine = SpatialGenerator(64, z_dim=8, ngf=8, fine_noise=True).eval()
+    plain = SpatialGenerator(64, z_dim=8, ngf=8, convs=convs).eval()
+    fine = SpatialGenerator(64, z_dim=8, ngf=8, fine_noise=True, convs=convs).eval()
     fine.load_state_dict(plain.state_dict(), strict=False)
     z = torch.randn(fine.noise_shape(2, 48, 80))
     assert z.shape == (2, 8 + 4 + 16 + 64 + 256, 3, 5)
@@ -464,7 +472,7 @@ def test_fine_noise_starts_as_the_plain_generator_and_then_varies_the_detail():
         for w in fine.noise_weights:
             w.fill_(0.5)
     other_fine = torch.cat([z[:, :8], torch.randn_like(z[:, 8:])], 1)
-    assert float((fine(z) - fine(other_fine)).abs().mean()) > 1e-3, "other fine noise, other detail"
+    assert float((fine(z) - fine(other_fine)).abs().mean().detach()) > 1e-3, "other fine noise, other detail"
     assert torch.equal(noise_dreams(fine, 2, seed=3), noise_dreams(fine, 2, seed=3)), "same seed, same pixels"
     tex = noise_dreams(fine, 1, height=64, width=96, seed=1)
     wrap = float((tex[..., :, 0] - tex[..., :, -1]).abs().mean())
@@ -483,3 +491,19 @@ def test_bilinear_doubling_interpolates_across_the_wrap():
     assert up.shape == (2, 3, 10, 14) and torch.allclose(up[..., 1:-1, 1:-1], plain[..., 1:-1, 1:-1], atol=1e-6)
     assert torch.allclose(CircularUpsample()(x.roll((1, 3), (-2, -1))), up.roll((2, 6), (-2, -1)), atol=1e-6)
     assert not torch.allclose(up[..., 0, :], plain[..., 0, :]), "the edge row differs from edge clamping"
+
+
+def test_more_convs_per_doubling_deepen_each_scale_and_one_keeps_the_checkpoint_layout():
+    """--g-convs: each doubling gets that many 3×3 convs at its scale; the default (1) keeps the
+    parameter names every earlier spatial checkpoint was saved with."""
+    from dreamgan.models.dcgan import SpatialGenerator
+
+    one, two = SpatialGenerator(64, z_dim=8, ngf=8), SpatialGenerator(64, z_dim=8, ngf=8, convs=2)
+    count = lambda g: sum(isinstance(m, torch.nn.Conv2d) for m in g.modules())  # noqa: E731
+    assert (count(one), count(two)) == (1 + 4 + 1, 1 + 8 + 1)
+    z = torch.randn(one.noise_shape(2))
+    assert one.eval()(z).shape == two.eval()(z).shape == (2, 3, 64, 64)
+    convs_at = {k for k, v in one.state_dict().items() if k.endswith(".weight") and v.dim() == 4}
+    assert convs_at == {f"net.{i}.weight" for i in (0, 4, 8, 12, 16, 19)}  # stem, one per doubling (after the enlargement), head
+    with pytest.raises(ValueError, match="convs"):
+        SpatialGenerator(64, z_dim=8, ngf=8, convs=0)

@@ -96,23 +96,33 @@ class SpatialGenerator(nn.Module):
 
     `upsample`: 'nearest' (each pixel copied 2×2, then the conv) or 'bilinear' (interpolated
     across the wrap, `CircularUpsample`): the copied 2×2 blocks can leave a fine grid.
+
+    `convs`: 3×3 convs (each with norm and ReLU) per doubling, ≥ 1. The first follows the
+    enlargement; the others add depth at that scale, where a dream's rings and meshes are drawn
+    (the fine noise still enters after the first).
     """
 
     doublings = 4
 
-    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False, upsample: str = "nearest"):
+    def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False, upsample: str = "nearest",
+                 convs: int = 1):
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        if convs < 1:
+            raise ValueError(f"convs must be ≥ 1, got {convs}")
         self.size, self.z_dim, self.fine_noise = size, z_dim, fine_noise
         c = ngf * 8
         layers: list[nn.Module] = [nn.Conv2d(z_dim, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
-        widths = []
+        widths, self._noise_after = [], []
         for _ in range(self.doublings):
             out = max(ngf // 2, c // 2)
             up = nn.Upsample(scale_factor=2, mode="nearest") if upsample == "nearest" else CircularUpsample()
-            layers += [up, nn.Conv2d(c, out, 3, 1, 1, bias=False),
-                       nn.BatchNorm2d(out), nn.ReLU(True)]
+            layers += [up, nn.Conv2d(c, out, 3, 1, 1, bias=False), nn.BatchNorm2d(out)]
+            self._noise_after.append(len(layers) - 1)  # the index of this doubling's first norm
+            layers += [nn.ReLU(True)]
+            for _ in range(convs - 1):
+                layers += [nn.Conv2d(out, out, 3, 1, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(True)]
             c = out
             widths.append(out)
         layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
@@ -135,7 +145,7 @@ class SpatialGenerator(nn.Module):
         x, level, start = z[:, :self.z_dim], 0, self.z_dim
         for i, layer in enumerate(self.net):
             x = layer(x)
-            if isinstance(layer, nn.BatchNorm2d) and i > 1:  # after each doubling's conv and norm
+            if i in self._noise_after:  # after each doubling's first conv and norm
                 r = 2 ** (level + 1)
                 noise = nn.functional.pixel_shuffle(z[:, start:start + r * r], r)  # (B, 1, r·h, r·w)
                 x = x + self.noise_weights[level] * noise
@@ -213,11 +223,11 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 
 
 def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
-                   fine_noise: bool = False, upsample: str = "nearest") -> tuple[nn.Module, nn.Module]:
+                   fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1) -> tuple[nn.Module, nn.Module]:
     """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
-    doubling; `upsample` nearest or bilinear) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
+    doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
     EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
-    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample) if noise_g == "spatial"
+    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs) if noise_g == "spatial"
          else DCGANGenerator(size, z_dim, ngf))
     if noise_d == "projected":
         from dreamgan.backbones import load_backbone

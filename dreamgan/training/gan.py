@@ -83,7 +83,7 @@ def _check_same_dataset(run: Path, data: Dataset) -> None:
 
 
 ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim", "g_octaves", "g_octave_scale",
-             "noise_g", "fine_noise", "upsample")
+             "noise_g", "fine_noise", "upsample", "g_convs")
 """The options that shape the generator: a checkpoint's weights fit only a config that agrees on them."""
 
 
