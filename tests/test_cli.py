@@ -258,11 +258,11 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--steps", "50", "--image-size", "256", "--batch-size", "3",
                             "--gan-mode", "hinge", "--lambda-l1", "10", "--lambda-feat", "2", "--eval-every", "25",
                             "--no-fid", "--seed", "4", "--resume", "--preset", "legacy-aligned", "--device", "cpu", "--unshuffle", "2",
-                            "--ngf", "64", "--depth", "6",
+                            "--ngf", "64", "--ndf", "32", "--depth", "6",
                             "--lambda-obj", "5", "--no-obj-transforms", "--lambda-tv", "3"])
     assert r.exit_code == 0, r.output
     cfg = seen["cfg"]
-    assert cfg.device == "cpu" and cfg.unshuffle == 2
+    assert cfg.device == "cpu" and cfg.unshuffle == 2 and cfg.ndf == 32
     assert (cfg.lambda_obj, cfg.obj_transforms, cfg.lambda_tv) == (5.0, False, 3.0)
     assert (cfg.steps, cfg.image_size, cfg.batch_size, cfg.gan_mode, cfg.lambda_l1, cfg.lambda_feat, cfg.eval_every,
             cfg.eval_fid, cfg.seed, cfg.ngf, cfg.depth) == (50, 256, 3, "hinge", 10.0, 2.0, 25, False, 4, 64, 6)

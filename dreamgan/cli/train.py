@@ -25,6 +25,7 @@ def train_command(
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt(help="The global batch (under torchrun, split evenly over the processes).")] = None,
     ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
+    ndf: Annotated[Optional[int], Opt(help="Discriminator width (default 64).")] = None,
     depth: Annotated[Optional[int], Opt(help="U-Net depth (overrides the preset).")] = None,
     unshuffle: Annotated[Optional[int], Opt(help="Run the U-Net at 1/r resolution on space-to-depth input (r² cheaper).")] = None,
     lr: Annotated[Optional[float], Opt()] = None,
@@ -81,7 +82,7 @@ def train_command(
         resolve_device(device)  # a clear error now, not after the dataset is read
     cfg = TrainConfig.from_preset(
         preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, image_size=image_size,
-        batch_size=batch_size, ngf=ngf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
+        batch_size=batch_size, ngf=ngf, ndf=ndf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,
