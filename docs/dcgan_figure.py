@@ -1,15 +1,19 @@
 """The noise → dream figures: KID against training minutes for several runs, and a sheet of
 samples with a tileable texture (2×2 copies, so a seam would show).
 
-    python docs/dcgan_figure.py "GAN alone (the recipe before)=runs/RECIPE" \
-        "GAN + statistics, weight 20 (dcgan.toml before)=runs/PIPE20/00001-dcgan-debian" \
-        "GAN + statistics, weight 40=runs/STATS40/00001-dcgan-debian" \
-        "weight 40, read through rolls and enlargements (dcgan.toml)=checkpoints/00003-dcgan-debian" \
-        --samples checkpoints/00003-dcgan-debian --compare "read plain=runs/STATS40/00001-dcgan-debian" \
-        -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-03"
+    python docs/dcgan_figure.py "recipe (nearest doublings)=runs/REF/00001-dcgan-debian" \
+        "bilinear doublings + noise inputs=runs/BF/00001-dcgan-debian" \
+        --samples runs/REF/00001-dcgan-debian \
+        --compare "bilinear + noise inputs=runs/BF/00001-dcgan-debian/best.pt" \
+        --compare "bilinear + noise inputs=runs/BF/00001-dcgan-debian/latest.pt" \
+        --compare "bilinear alone=runs/R2_BILINEAR/00001-dcgan-debian/latest.pt" \
+        --compare "noise inputs alone=runs/R1_FINE/00001-dcgan-debian/latest.pt" \
+        -o docs/dcgan --measured "idle 2-core Intel Xeon, AVX-512, 2026-12-04"
 
+(the runs of docs/results.md, "The lattice in the generator")
 writes docs/dcgan_kid_curve.png, docs/dcgan_samples.png (true-dream crops of the test
-photos above samples from noise, and with --compare another run's samples below) and
+photos above samples from noise, and with each --compare one row of another run's samples from
+the same noise below) and
 docs/dcgan_texture.png; prints the
 curves as JSON. Each run's val KID is divided by the photos' KID on the same val crops (cut as
 that run trained), so runs on differently cut crops share one axis: 1 = as far from the true
@@ -39,7 +43,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR")
     ap.add_argument("--samples", required=True, help="the run whose samples and texture are drawn")
-    ap.add_argument("--compare", help="LABEL=RUN: two more rows, that run's samples from the same noise")
+    ap.add_argument("--compare", action="append", default=[],
+                    help="LABEL=RUN (repeatable): one more row each, that run's samples from the same noise")
     ap.add_argument("-o", "--out", default="docs/dcgan")
     ap.add_argument("--measured", default="2-core CPU", help="where and when the runs were timed, for the minutes axis")
     args = ap.parse_args()
@@ -68,13 +73,12 @@ def main() -> None:
     rows = [big(true[:8]), big(true[8:]), big(samples[:8]), big(samples[8:])]
     names = ["true", "true", "noise", "noise"]
     title = f"true-dream crops of test photos (rows 1-2) | samples from noise (rows 3-4), step {ckpt.get('step')}"
-    if args.compare:
-        label, run = args.compare.split("=", 1)
+    for label, run in (item.split("=", 1) for item in args.compare):
         other, _, other_ckpt = load_generator(run)
-        more = noise_dreams(other, 16, seed=0)
-        rows += [big(more[:8]), big(more[8:])]
-        names += [label, label]
-        title += f" | {label}, step {other_ckpt.get('step')} (rows 5-6)"
+        rows.append(big(noise_dreams(other, 8, seed=0)))  # the first 8 of the same 16 draws
+        names.append(f"{label}, step {other_ckpt.get('step')}")
+    if args.compare:
+        title += f" | other runs from the same noise (rows 5-{4 + len(args.compare)})"
     save_png(f"{args.out}_samples.png", labelled_grid(rows, [f"{title}; 64 px shown at 2x"], row_labels=names))
     save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
     print(json.dumps({"curves": curves, "levels": levels, "photos_kid": {str(k): v for k, v in photos_kid.items()},
