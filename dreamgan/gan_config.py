@@ -206,7 +206,10 @@ DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=2e-4, bet
 """The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
 true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as
 large as the generator can draw them), a generator of width 32 (2.5× cheaper a step than 64 and
-ahead at equal minutes), hinge loss, and beside it the dream-statistics term at weight 40: the
+ahead at equal minutes) with nearest-neighbour doublings (they give G a lattice it hangs a fine
+hatching on, but bilinear doublings with noise inputs, which draw aperiodic detail at first,
+scored worse by KID over 2400 steps: docs/results.md, "The lattice in the generator"), hinge
+loss, and beside it the dream-statistics term at weight 40: the
 sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
