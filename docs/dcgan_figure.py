@@ -13,7 +13,7 @@ samples with a tileable texture (2×2 copies, so a seam would show).
 (the runs of docs/results.md, "The lattice in the generator")
 writes docs/dcgan_kid_curve.png, docs/dcgan_samples.png (true-dream crops of the test
 photos above samples from noise, and with each --compare one row of another run's samples from
-the same noise below) and
+the same seed below: the same noise for a generator whose noise map has the same shape) and
 docs/dcgan_texture.png; prints the
 curves as JSON. Each run's val KID is divided by the photos' KID on the same val crops (cut as
 that run trained), so runs on differently cut crops share one axis: 1 = as far from the true
@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", help="LABEL=RUN_DIR")
     ap.add_argument("--samples", required=True, help="the run whose samples and texture are drawn")
     ap.add_argument("--compare", action="append", default=[],
-                    help="LABEL=RUN (repeatable): one more row each, that run's samples from the same noise")
+                    help="LABEL=RUN (repeatable): one more row each, that run's samples from the same seed")
     ap.add_argument("-o", "--out", default="docs/dcgan")
     ap.add_argument("--measured", default="2-core CPU", help="where and when the runs were timed, for the minutes axis")
     args = ap.parse_args()
@@ -75,10 +75,10 @@ def main() -> None:
     title = f"true-dream crops of test photos (rows 1-2) | samples from noise (rows 3-4), step {ckpt.get('step')}"
     for label, run in (item.split("=", 1) for item in args.compare):
         other, _, other_ckpt = load_generator(run)
-        rows.append(big(noise_dreams(other, 8, seed=0)))  # the first 8 of the same 16 draws
+        rows.append(big(noise_dreams(other, 8, seed=0)))  # the same noise where the noise map has the same shape
         names.append(f"{label}, step {other_ckpt.get('step')}")
     if args.compare:
-        title += f" | other runs from the same noise (rows 5-{4 + len(args.compare)})"
+        title += f" | other runs, same seed (rows 5-{4 + len(args.compare)})"
     save_png(f"{args.out}_samples.png", labelled_grid(rows, [f"{title}; 64 px shown at 2x"], row_labels=names))
     save_png(f"{args.out}_texture.png", labelled_grid([[tiled]], ["one 128 px texture, 2x2 copies"]))
     print(json.dumps({"curves": curves, "levels": levels, "photos_kid": {str(k): v for k, v in photos_kid.items()},
