@@ -67,6 +67,14 @@ class TrainConfig:
     """dcgan, spatial generator: how each doubling enlarges, nearest or bilinear (across the wrap)."""
     g_convs: int = 1
     """dcgan, spatial generator: 3×3 convs per doubling (`SpatialGenerator(convs=…)`)."""
+    g_jitter: bool = False
+    """dcgan, spatial generator: in training, each doubling's map is rolled by a random 0 or 1 px
+    along each axis (`SpatialGenerator(jitter=True)`), so no doubling's 2×2 blocks keep one phase
+    against the coarser ones'."""
+    d_roll: int = 0
+    """dcgan, spatial generator: each fake is rolled by a random (dy, dx) in [0, N) px before D
+    sees it (the samples wrap, so a roll is another view of the same texture), so D's strided
+    patch grid no longer lines up with G's doublings (0 = off)."""
     noise_d: str = "patch"
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
@@ -148,6 +156,8 @@ class TrainConfig:
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
                   (not self.fine_noise or spatial, "--fine-noise is for --arch dcgan with the spatial generator"),
                   (self.g_convs == 1 or (self.g_convs > 1 and spatial), "--g-convs must be ≥ 1; more than 1 is for --arch dcgan with the spatial generator"),
+                  (not self.g_jitter or spatial, "--g-jitter is for --arch dcgan with the spatial generator"),
+                  (self.d_roll == 0 or (self.d_roll > 0 and spatial), "--d-roll must be ≥ 0; above 0 it is for --arch dcgan with the spatial generator"),
                   (self.upsample in UPSAMPLES and (self.upsample == "nearest" or spatial),
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),

@@ -173,7 +173,7 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
 def test_a_dcgan_can_match_the_true_dreams_statistics_and_needs_no_photo_for_it(dataset, tmp_path):
     run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=2, eval_every=2, lambda_stats=1.0,
                          stats_norm="energy", stats_projections=8, stats_shift=16, stats_scale=1.25, fine_noise=True,
-                         upsample="bilinear", g_convs=2)).run_dir
+                         upsample="bilinear", g_convs=2, g_jitter=True, d_roll=16)).run_dir
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     stats = [r["loss_g_stats"] for r in rows if "loss_g_stats" in r]
     assert stats and all(np.isfinite(v) and v > 0 for v in stats)
@@ -191,6 +191,11 @@ def test_a_dcgan_can_match_the_true_dreams_statistics_and_needs_no_photo_for_it(
         TrainConfig.from_preset(None, data="d", arch="dcgan", g_convs=0)
     with pytest.raises(DreamganError, match="--g-convs"):
         TrainConfig.from_preset(None, data="d", g_convs=2)  # the U-Net has its own depth
+    with pytest.raises(DreamganError, match="--g-jitter"):
+        TrainConfig.from_preset(None, data="d", arch="dcgan", noise_g="dcgan", g_jitter=True)
+    for bad in (dict(arch="dcgan", d_roll=-1), dict(arch="dcgan", noise_g="dcgan", d_roll=16)):  # the classic G does not wrap
+        with pytest.raises(DreamganError, match="--d-roll"):
+            TrainConfig.from_preset(None, data="d", **bad)
 
 
 def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_dcgan():

@@ -480,6 +480,47 @@ def test_fine_noise_starts_as_the_plain_generator_and_then_varies_the_detail(con
     assert wrap <= inner * 1.2, "the wrapped edge is like any other neighbouring pair of columns"
 
 
+def test_jitter_moves_the_doublings_phase_in_training_only():
+    """--g-jitter: in training mode each doubling's map is rolled by 0 or 1 px, so the same noise
+    draws another image on some draws (the blocks' phase differs) and every jittered draw still
+    wraps; in eval mode (sampling) the generator is the plain one, pixel for pixel."""
+    from dreamgan.models.dcgan import SpatialGenerator
+
+    torch.manual_seed(0)
+    plain = SpatialGenerator(64, z_dim=8, ngf=8)
+    jittered = SpatialGenerator(64, z_dim=8, ngf=8, jitter=True)
+    jittered.load_state_dict(plain.state_dict())
+    z = torch.randn(plain.noise_shape(3))
+    with torch.no_grad():
+        assert torch.equal(jittered.eval()(z), plain.eval()(z)), "sampling: phase 0, the plain generator"
+        plain.train(), jittered.train()
+        reference = plain(z)
+        draws = [jittered(z) for _ in range(8)]
+    assert any(float((x - reference).abs().mean()) > 1e-3 for x in draws), "training: other phases, other pixels"
+    for x in draws:  # any phase is still a texture on the torus
+        wrap = float((x[..., :, 0] - x[..., :, -1]).abs().mean())
+        inner = float((x[..., :, 1:] - x[..., :, :-1]).abs().mean())
+        assert wrap <= inner * 1.5
+
+
+def test_roll_each_shifts_every_image_by_its_own_wrap_around_offset():
+    """--d-roll: D sees each fake at its own random phase; nothing is lost (a roll is a
+    permutation of the pixels), the offsets stay in range, the gradient reaches every pixel."""
+    from dreamgan.training.steps import roll_each
+
+    x = torch.arange(4 * 2 * 6 * 6, dtype=torch.float32).view(4, 2, 6, 6).requires_grad_()
+    rolled = roll_each(x, 4, torch.Generator().manual_seed(1))
+    found = []
+    for img, out in zip(x.detach(), rolled.detach()):
+        matches = [(dy, dx) for dy in range(6) for dx in range(6) if torch.equal(img.roll((dy, dx), (-2, -1)), out)]
+        assert len(matches) == 1 and all(0 <= v < 4 for v in matches[0])
+        found.append(matches[0])
+    assert len(set(found)) > 1, "each image gets its own offset"
+    assert torch.equal(rolled, roll_each(x, 4, torch.Generator().manual_seed(1))), "same generator, same offsets"
+    rolled.sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))
+
+
 def test_bilinear_doubling_interpolates_across_the_wrap():
     """--upsample bilinear: inside, plain bilinear upsampling; at the edges, the opposite edge is
     the neighbour (rolling the input rolls the output by twice as much), so textures still tile."""

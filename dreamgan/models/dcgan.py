@@ -100,24 +100,30 @@ class SpatialGenerator(nn.Module):
     `convs`: 3×3 convs (each with norm and ReLU) per doubling, ≥ 1. The first follows the
     enlargement; the others add depth at that scale, where a dream's rings and meshes are drawn
     (the fine noise still enters after the first).
+
+    `jitter`: in training mode only, each doubling's enlarged map is rolled by a random 0 or 1 px
+    along each axis (one draw per batch from torch's global generator): the half-pixel shift of
+    that doubling against the coarser ones, so G cannot hang a pattern on one fixed phase
+    between its 2×2 blocks. In eval mode (sampling) the phase is 0: one seed, one texture.
     """
 
     doublings = 4
 
     def __init__(self, size: int = 64, z_dim: int = 32, ngf: int = 64, *, fine_noise: bool = False, upsample: str = "nearest",
-                 convs: int = 1):
+                 convs: int = 1, jitter: bool = False):
         super().__init__()
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
         if convs < 1:
             raise ValueError(f"convs must be ≥ 1, got {convs}")
-        self.size, self.z_dim, self.fine_noise = size, z_dim, fine_noise
+        self.size, self.z_dim, self.fine_noise, self.jitter = size, z_dim, fine_noise, jitter
         c = ngf * 8
         layers: list[nn.Module] = [nn.Conv2d(z_dim, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
-        widths, self._noise_after = [], []
+        widths, self._noise_after, self._ups = [], [], []
         for _ in range(self.doublings):
             out = max(ngf // 2, c // 2)
             up = nn.Upsample(scale_factor=2, mode="nearest") if upsample == "nearest" else CircularUpsample()
+            self._ups.append(len(layers))
             layers += [up, nn.Conv2d(c, out, 3, 1, 1, bias=False), nn.BatchNorm2d(out)]
             self._noise_after.append(len(layers) - 1)  # the index of this doubling's first norm
             layers += [nn.ReLU(True)]
@@ -140,12 +146,15 @@ class SpatialGenerator(nn.Module):
         return batch, self.z_dim + fine, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if not self.fine_noise:
+        jitter = self.jitter and self.training
+        if not (self.fine_noise or jitter):
             return (self.net(z) + 1) * 0.5
         x, level, start = z[:, :self.z_dim], 0, self.z_dim
         for i, layer in enumerate(self.net):
             x = layer(x)
-            if i in self._noise_after:  # after each doubling's first conv and norm
+            if jitter and i in self._ups:
+                x = torch.roll(x, tuple(torch.randint(0, 2, (2,)).tolist()), (-2, -1))
+            if self.fine_noise and i in self._noise_after:  # after each doubling's first conv and norm
                 r = 2 ** (level + 1)
                 noise = nn.functional.pixel_shuffle(z[:, start:start + r * r], r)  # (B, 1, r·h, r·w)
                 x = x + self.noise_weights[level] * noise
@@ -223,11 +232,13 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 
 
 def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
-                   fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1) -> tuple[nn.Module, nn.Module]:
+                   fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1, g_jitter: bool = False) -> tuple[nn.Module, nn.Module]:
     """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
-    doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
+    doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling; `g_jitter` random phases
+    between doublings in training) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
     EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
-    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs) if noise_g == "spatial"
+    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
+         if noise_g == "spatial"
          else DCGANGenerator(size, z_dim, ngf))
     if noise_d == "projected":
         from dreamgan.backbones import load_backbone

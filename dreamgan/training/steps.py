@@ -100,8 +100,16 @@ def noise_terms(*, stats_loss=None, lambda_stats: float = 0.0) -> list[LossTerm]
     return [("stats", lambda_stats, lambda fake, a, b, gen: stats_loss(fake, b, generator=gen))]
 
 
+def roll_each(x: torch.Tensor, most: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image of x (B, C, H, W) rolled (wrapping around) by its own random (dy, dx) in
+    [0, most)²; the gradient flows back through it. For images that wrap (a spatial generator's
+    samples), a roll is another view of the same texture, at another phase of the pixel grid."""
+    shifts = torch.randint(0, most, (x.shape[0], 2), generator=generator).tolist()
+    return torch.stack([torch.roll(img, (dy, dx), (-2, -1)) for img, (dy, dx) in zip(x, shifts)])
+
+
 def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None,
-               part: tuple[int, int] = (0, 1), augment: bool = False, terms: list[LossTerm] = ()) -> dict[str, float]:
+               part: tuple[int, int] = (0, 1), augment: bool = False, roll: int = 0, terms: list[LossTerm] = ()) -> dict[str, float]:
     """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats.
 
     G's loss is (fool D) plus Σ weight · term over `terms` (`noise_terms`; none by default).
@@ -109,6 +117,9 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     G's noise (a z vector or a noise map, `g.noise_shape`) is drawn for the global batch from
     `generator` and this `part` kept, as in `pix2pix_step`. `augment`: DiffAugment on every
     image D sees, real and fake alike (fresh draws from `generator`), G's gradient through it.
+    `roll` > 0: D sees each fake rolled by its own random (dy, dx) in [0, roll)² (`roll_each`; for
+    a generator whose samples wrap), the same roll in D's and G's pass; the terms read the fake
+    unrolled.
     """
     k, parts = part
     b = real_b.shape[0]
@@ -116,13 +127,14 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     z = torch.randn(shape, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
     seen = (lambda x: diff_augment(x, generator=generator)[0]) if augment else (lambda x: x)
     fake_b = g(z)
+    fake_d = roll_each(fake_b, roll, generator) if roll > 0 else fake_b  # what D sees of the fake
     opt_d.zero_grad(set_to_none=True)
     loss_d_real = gan_loss(d(seen(real_b)), True)
-    loss_d_fake = gan_loss(d(seen(fake_b.detach())), False)
+    loss_d_fake = gan_loss(d(seen(fake_d.detach())), False)
     ((loss_d_real + loss_d_fake) * 0.5).backward()
     opt_d.step()
     opt_g.zero_grad(set_to_none=True)
-    loss_g_gan = gan_loss(d(seen(fake_b)), True, for_discriminator=False)
+    loss_g_gan = gan_loss(d(seen(fake_d)), True, for_discriminator=False)
     losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan}
     loss_g = _with_terms(loss_g_gan, losses, terms, fake_b, None, real_b, generator)
     loss_g.backward()
