@@ -279,6 +279,10 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     for bad, message in ((["--crop-scale", "2"], "expected 2"), (["--stats-norm", "x"], "stats-norm"), (["--preset", "x"], "unknown preset")):
         r = runner.invoke(app, ["train", "--data", str(tmp_path), *bad])
         assert isinstance(r.exception, DreamganError) and message in str(r.exception), r.output
+    # the dcgan phase options
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--d-roll", "16", "--g-jitter"])
+    assert r.exit_code == 0, r.output
+    assert (seen["cfg"].d_roll, seen["cfg"].g_jitter) == (16, True)
 
 
 def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_path):
