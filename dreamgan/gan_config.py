@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
-NOISE_GENERATORS = ("spatial", "dcgan")
+NOISE_GENERATORS = ("spatial", "texture", "dcgan")
 """dcgan generators (`models.dcgan.noise_networks`)."""
 UPSAMPLES = ("nearest", "bilinear")
 """How the spatial generator doubles its maps (`models.dcgan.SpatialGenerator(upsample=...)`)."""
@@ -59,12 +59,14 @@ class TrainConfig:
     z_dim: int = 100
     """dcgan: noise channels (the spatial generator's noise map has z_dim channels per 16×16 px)."""
     noise_g: str = "spatial"
-    """dcgan generator: 'spatial' (fully convolutional on a noise map, resize-convs: any size, tileable)
-    or 'dcgan' (the classic transposed-conv DCGAN on a z vector, its own size only)."""
+    """dcgan generator: 'spatial' (fully convolutional on a noise map, resize-convs: any size, tileable),
+    'texture' (the same on a noise pyramid: fresh noise channels concatenated at every scale, two convs
+    and wider maps at each; `models.dcgan.TextureGenerator`) or 'dcgan' (the classic transposed-conv
+    DCGAN on a z vector, its own size only)."""
     fine_noise: bool = False
     """dcgan, spatial generator: noise inputs at every doubling (`SpatialGenerator(fine_noise=True)`)."""
     upsample: str = "nearest"
-    """dcgan, spatial generator: how each doubling enlarges, nearest or bilinear (across the wrap)."""
+    """dcgan, spatial or texture generator: how each doubling enlarges, nearest or bilinear (across the wrap)."""
     g_convs: int = 1
     """dcgan, spatial generator: 3×3 convs per doubling (`SpatialGenerator(convs=…)`)."""
     g_jitter: bool = False
@@ -148,7 +150,8 @@ class TrainConfig:
             if not isinstance(getattr(self, key), tuple):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
-        spatial = self.arch == "dcgan" and self.noise_g == "spatial"  # the generator the fine noise and bilinear doublings belong to
+        spatial = self.arch == "dcgan" and self.noise_g == "spatial"  # the generator the fine noise, jitter and conv count belong to
+        wraps = self.arch == "dcgan" and self.noise_g in ("spatial", "texture")  # samples that wrap: bilinear doublings and D's rolls
         checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
@@ -157,9 +160,10 @@ class TrainConfig:
                   (not self.fine_noise or spatial, "--fine-noise is for --arch dcgan with the spatial generator"),
                   (self.g_convs == 1 or (self.g_convs > 1 and spatial), "--g-convs must be ≥ 1; more than 1 is for --arch dcgan with the spatial generator"),
                   (not self.g_jitter or spatial, "--g-jitter is for --arch dcgan with the spatial generator"),
-                  (self.d_roll == 0 or (self.d_roll > 0 and spatial), "--d-roll must be ≥ 0; above 0 it is for --arch dcgan with the spatial generator"),
-                  (self.upsample in UPSAMPLES and (self.upsample == "nearest" or spatial),
-                   f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial generator"),
+                  (self.d_roll == 0 or (self.d_roll > 0 and wraps),
+                   "--d-roll must be ≥ 0; above 0 it is for --arch dcgan with the spatial or texture generator"),
+                  (self.upsample in UPSAMPLES and (self.upsample == "nearest" or wraps),
+                   f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial or texture generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),

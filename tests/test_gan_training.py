@@ -141,14 +141,15 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
 
 
 @pytest.mark.slow
-def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tmp_path, capsys):
+@pytest.mark.parametrize("noise_g", ["spatial", "texture"])
+def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tmp_path, capsys, noise_g):
     from typer.testing import CliRunner
 
     from dreamgan.cli import app, main
 
-    run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=2)).run_dir
+    run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=2, noise_g=noise_g)).run_dir
     ckpt = load_gan_checkpoint(run / "latest.pt")
-    assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == "spatial" and ckpt["config"]["noise_d"] == "patch"
+    assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == noise_g and ckpt["config"]["noise_d"] == "patch"
     assert "g_ema" in ckpt and ckpt["step"] == 4 and ckpt["recipe"]["layers"] == ["conv2"]
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert all(np.isfinite(r[k]) for r in rows for k in ("loss_d_real", "loss_d_fake", "loss_g_gan") if k in r)
@@ -185,8 +186,12 @@ def test_a_dcgan_can_match_the_true_dreams_statistics_and_needs_no_photo_for_it(
         TrainConfig.from_preset(None, data="d", arch="dcgan", stats_scale=0.5)
     with pytest.raises(DreamganError, match="--upsample"):
         TrainConfig.from_preset(None, data="d", upsample="bilinear")  # the U-Net has its own decoder
-    with pytest.raises(DreamganError, match="fine-noise"):
-        TrainConfig.from_preset(None, data="d", arch="dcgan", noise_g="dcgan", fine_noise=True)
+    for other in ("dcgan", "texture"):  # the noise inputs, jitter and conv count are the spatial generator's
+        with pytest.raises(DreamganError, match="fine-noise"):
+            TrainConfig.from_preset(None, data="d", arch="dcgan", noise_g=other, fine_noise=True)
+        with pytest.raises(DreamganError, match="--g-jitter"):
+            TrainConfig.from_preset(None, data="d", arch="dcgan", noise_g=other, g_jitter=True)
+    assert TrainConfig.from_preset(None, data="d", arch="dcgan", noise_g="texture", upsample="bilinear", d_roll=8).d_roll == 8
     with pytest.raises(DreamganError, match="--g-convs"):
         TrainConfig.from_preset(None, data="d", arch="dcgan", g_convs=0)
     with pytest.raises(DreamganError, match="--g-convs"):

@@ -351,11 +351,19 @@ def test_the_octave_generator_carries_each_octave_s_dream_up_to_the_next():
     assert torch.equal(a, b) and float((a - c).abs().mean()) > 1e-3, "a seed fixes every octave's noise"
 
 
-def test_spatial_generator_draws_any_size_and_the_same_seed_gives_the_same_texture():
-    from dreamgan.models.dcgan import SpatialGenerator, noise_dreams
+def _noise_generator(kind: str, **options):
+    """A tiny spatial or texture generator (width 8, 8 noise channels)."""
+    from dreamgan.models.dcgan import SpatialGenerator, TextureGenerator
+
+    return (SpatialGenerator if kind == "spatial" else TextureGenerator)(64, z_dim=8, ngf=8, **options)
+
+
+@pytest.mark.parametrize("kind", ["spatial", "texture"])
+def test_spatial_generator_draws_any_size_and_the_same_seed_gives_the_same_texture(kind):
+    from dreamgan.models.dcgan import noise_dreams
 
     torch.manual_seed(0)
-    g = SpatialGenerator(64, z_dim=8, ngf=8).eval()
+    g = _noise_generator(kind).eval()
     assert noise_dreams(g, 2).shape == (2, 3, 64, 64)
     big = noise_dreams(g, 1, height=100, width=77, seed=3)
     assert big.shape == (1, 3, 100, 77) and 0 <= float(big.min()) and float(big.max()) <= 1
@@ -364,12 +372,14 @@ def test_spatial_generator_draws_any_size_and_the_same_seed_gives_the_same_textu
     assert torch.equal(noise_dreams(g, 3, seed=1)[:2], noise_dreams(g, 2, seed=1)), "n images begin with the images of fewer"
 
 
-@pytest.mark.parametrize("upsample, convs", [("nearest", 1), ("bilinear", 1), ("nearest", 2)])
-def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample, convs):
-    from dreamgan.models.dcgan import SpatialGenerator, noise_dreams
+@pytest.mark.parametrize("kind, options", [("spatial", {"upsample": "nearest"}), ("spatial", {"upsample": "bilinear"}),
+                                           ("spatial", {"convs": 2}), ("texture", {"upsample": "nearest"}),
+                                           ("texture", {"upsample": "bilinear"})])
+def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(kind, options):
+    from dreamgan.models.dcgan import noise_dreams
 
     torch.manual_seed(0)
-    g = SpatialGenerator(64, z_dim=8, ngf=8, upsample=upsample, convs=convs)
+    g = _noise_generator(kind, **options)
     for m in g.modules():  # a trained-looking generator: BatchNorm statistics of its own activations
         if isinstance(m, torch.nn.BatchNorm2d):
             m.momentum = None
@@ -380,6 +390,7 @@ def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample, convs):
     g.eval()
     z = torch.randn(g.noise_shape(1, 48, 64))  # rolling the noise one cell rolls the texture 16 px: no place is an edge
     assert torch.allclose(g(z.roll(1, -1)), g(z).roll(16, -1), atol=1e-5)
+    assert float((g(z) - g(z.roll(1, -1))).abs().mean()) > 1e-3, "the roll moved the texture (the check can tell)"
 
     def seams(x):
         """(mean |step| across the wrapped edges, mean |step| between neighbouring interior columns/rows)."""
@@ -389,8 +400,9 @@ def test_a_texture_of_whole_noise_cells_wraps_without_a_seam(upsample, convs):
 
     wrapped = seams(noise_dreams(g, 2, height=96, width=160, seed=0))
     assert wrapped[0] <= wrapped[1] * 1.1, f"the wrapped edge jumps {wrapped[0]:.4f} vs {wrapped[1]:.4f} inside"
-    cut = seams(noise_dreams(g, 2, height=96, width=160, seed=0)[..., 5:-7, 3:-9])
-    assert cut[0] > cut[1] * 1.5, "a texture cut out of it does not wrap (the check can tell)"
+    if kind == "spatial":  # at init the texture generator's fine noise makes any two pixels as far apart as neighbours
+        cut = seams(noise_dreams(g, 2, height=96, width=160, seed=0)[..., 5:-7, 3:-9])
+        assert cut[0] > cut[1] * 1.5, "a texture cut out of it does not wrap (the check can tell)"
 
 
 def test_sn_patch_discriminator_judges_patches_and_interpolation_keeps_a_noise_map_shape():

@@ -101,7 +101,7 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     if cfg.arch != "dcgan":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
     h, w = size or (g.size, g.size)
-    if ((h, w) != (g.size, g.size) or tileable) and cfg.noise_g != "spatial":
+    if ((h, w) != (g.size, g.size) or tileable) and cfg.noise_g == "dcgan":
         raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
                             "train with --noise-g spatial for textures of any size")
     if tileable:  # the generator pads circularly: a texture of whole noise cells wraps exactly

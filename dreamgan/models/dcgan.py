@@ -162,6 +162,63 @@ class SpatialGenerator(nn.Module):
         return (x + 1) * 0.5
 
 
+class TextureGenerator(nn.Module):
+    """Noise pyramid (B, z_dim + k·340, h, w) → texture (B, 3, 16h, 16w) in [0, 1] (4 doublings).
+
+    Texture Networks' multi-scale noise (Ulyanov et al. 2016) on the spatial generator's
+    torus: at every scale, k fresh noise channels are *concatenated* to the enlarged map before
+    its two 3×3 convs, so each scale has its own random source from the first step (a dream's
+    eyes, rings and mesh cells fall anywhere, at any scale), not only what the coarse 1/16 code
+    spells out. The noise for every scale is carried by the one coarse map, pixel-shuffled
+    (k·4, k·16, k·64, k·256 channels for the scales 2h … 16h), so one seed still fixes every
+    pixel and a bigger map draws a bigger texture. Every scale has two convs, and the widths
+    stay up at the fine scales where the motifs' detail is drawn (8, 4, 2, 1.5, 1 × ngf from
+    1/16 to full size; the spatial generator halves them down to ngf/2 at full size, one conv
+    each). Circular padding everywhere, as
+    `SpatialGenerator`: the texture wraps when its sides are multiples of 16.
+
+    `upsample`: 'nearest' or 'bilinear' (across the wrap, `CircularUpsample`).
+    """
+
+    doublings = 4
+    width_factors = (8, 4, 2, 1.5, 1)
+
+    def __init__(self, size: int = 64, z_dim: int = 100, ngf: int = 32, *, noise_channels: int = 8, upsample: str = "nearest"):
+        super().__init__()
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        self.size, self.z_dim, self.k = size, z_dim, noise_channels
+        widths = [max(8, int(f * ngf)) for f in self.width_factors]
+
+        def block(c_in: int, c_out: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+
+        self.head = nn.Sequential(*block(z_dim, widths[0]), *block(widths[0], widths[0]))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest") if upsample == "nearest" else CircularUpsample()
+        self.levels = nn.ModuleList(nn.Sequential(*block(c + noise_channels, w), *block(w, w))
+                                    for c, w in zip(widths[:-1], widths[1:]))
+        self.to_rgb = nn.Conv2d(widths[-1], 3, 3, 1, 1)
+        self.apply(_init)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                m.padding_mode = "circular"
+
+    def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
+        """The noise map for `batch` images of height × width px (default: the training size)."""
+        f = 2 ** self.doublings
+        fine = self.k * sum(4 ** l for l in range(1, self.doublings + 1))
+        return batch, self.z_dim + fine, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x, start = self.head(z[:, :self.z_dim]), self.z_dim  # (B, 8·ngf, h, w)
+        for level, block in enumerate(self.levels, start=1):
+            r = 2 ** level
+            noise = nn.functional.pixel_shuffle(z[:, start:start + self.k * r * r], r)  # (B, k, r·h, r·w)
+            x = block(torch.cat([self.up(x), noise], 1))  # (B, width, r·h, r·w)
+            start += self.k * r * r
+        return (torch.tanh(self.to_rgb(x)) + 1) * 0.5
+
+
 class SNPatchDiscriminator(nn.Module):
     """image (B, 3, S, S) in [0, 1] → patch logits (B, 1, S/16, S/16).
 
@@ -237,9 +294,12 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
     doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling; `g_jitter` random phases
     between doublings in training) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
     EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
-    g = (SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
-         if noise_g == "spatial"
-         else DCGANGenerator(size, z_dim, ngf))
+    if noise_g == "spatial":
+        g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
+    elif noise_g == "texture":
+        g = TextureGenerator(size, z_dim, ngf, upsample=upsample)
+    else:
+        g = DCGANGenerator(size, z_dim, ngf)
     if noise_d == "projected":
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
