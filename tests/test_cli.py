@@ -280,9 +280,11 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
         r = runner.invoke(app, ["train", "--data", str(tmp_path), *bad])
         assert isinstance(r.exception, DreamganError) and message in str(r.exception), r.output
     # the dcgan phase options
-    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--d-roll", "16", "--g-jitter"])
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--noise-g", "spatial", "--d-roll", "16", "--g-jitter"])
     assert r.exit_code == 0, r.output
     assert (seen["cfg"].d_roll, seen["cfg"].g_jitter) == (16, True)
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--g-jitter"])  # the recipe's texture G has no jitter
+    assert isinstance(r.exception, DreamganError) and "--g-jitter" in str(r.exception) and "spatial" in str(r.exception), r.output
 
 
 def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_path):

@@ -171,6 +171,20 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
     assert not (tmp_path / "bad").exists(), "a bad --size fails before anything is written"
 
 
+@pytest.mark.slow
+def test_the_noise_recipe_trains_with_finite_losses(dataset, tmp_path):
+    """`DCGAN_DEFAULTS` as `dreamgan train --arch dcgan` builds it (texture G, projected D on the
+    embedded EfficientNet-Lite0, the statistics term through rolls and enlargements), a few steps."""
+    cfg = TrainConfig.from_preset(None, data=str(dataset), out=str(tmp_path), arch="dcgan", steps=2, batch_size=4, eval_every=2,
+                                  eval_fid=False, stats_projections=8)
+    assert (cfg.noise_g, cfg.noise_d, cfg.lambda_stats) == ("texture", "projected", 40.0)
+    run = train_gan(cfg).run_dir
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    keys = ("loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_stats")
+    assert any(all(k in r for k in keys) for r in rows) and all(np.isfinite(r[k]) for r in rows for k in keys if k in r)
+    assert load_gan_checkpoint(run / "latest.pt")["config"]["noise_g"] == "texture"
+
+
 def test_a_dcgan_can_match_the_true_dreams_statistics_and_needs_no_photo_for_it(dataset, tmp_path):
     run = train_gan(_cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=2, eval_every=2, lambda_stats=1.0,
                          stats_norm="energy", stats_projections=8, stats_shift=16, stats_scale=1.25, fine_noise=True,

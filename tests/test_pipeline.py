@@ -79,7 +79,7 @@ def test_default_pipeline_is_valid():
 def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
     stages = plan(load_pipeline(ROOT / "pipelines" / "dcgan.toml"))
     train = stages["train"]
-    assert (train.arch, train.noise_g, train.noise_d, train.gan_mode, train.diffaugment) == ("dcgan", "spatial", "patch", "hinge", False)
+    assert (train.arch, train.noise_g, train.noise_d, train.gan_mode, train.diffaugment) == ("dcgan", "texture", "projected", "hinge", False)
     assert (train.lambda_stats, train.stats_norm, train.lambda_l1) == (40.0, "energy", 0.0), "GAN + pooled dream statistics"
     assert (train.stats_shift, train.stats_scale) == (64, 1.5), "read through random rolls and enlargements"
     assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
