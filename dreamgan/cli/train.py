@@ -51,7 +51,7 @@ def train_command(
     lambda_lowpass: Annotated[Optional[float], Opt(help="Weight of the L1 between 8x-downsampled fake and true dream.")] = None,
     lambda_div: Annotated[Optional[float], Opt(help="Weight of the diversity hinge: two noise draws must give two dreams (0 = off).")] = None,
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
-    noise_g: Annotated[Optional[str], Opt(help="dcgan generator: texture (noise at every scale), spatial (noise map) or dcgan (classic, its own size).")] = None,
+    noise_g: Annotated[Optional[str], Opt(help="dcgan generator: texture (noise at every scale), spatial (noise map) or dcgan (classic, one size).")] = None,
     noise_d: Annotated[Optional[str], Opt(help="dcgan D: projected (frozen EfficientNet-Lite0), patch (spectral norm) or dcgan (classic BatchNorm).")] = None,
     diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees.")] = None,
     ema: Annotated[Optional[float], Opt(help="dcgan: decay of the moving average of G used for sampling (0 = off).")] = None,
