@@ -13,7 +13,7 @@ ARCHS = ("pix2pix", "dcgan")
 NOISE_GENERATORS = ("spatial", "texture", "dcgan")
 """dcgan generators (`models.dcgan.noise_networks`)."""
 UPSAMPLES = ("nearest", "bilinear")
-"""How the spatial generator doubles its maps (`models.dcgan.SpatialGenerator(upsample=...)`)."""
+"""How the spatial and texture generators double their maps (`models.dcgan.SpatialGenerator(upsample=...)`)."""
 NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")
 """dcgan discriminators (`models.dcgan.noise_networks`)."""
 GAN_MODES = ("vanilla", "lsgan", "hinge")
@@ -225,15 +225,16 @@ concatenated at every scale, wider fine maps; val KID 0.117 against the spatial 
 discriminator (`noise_d="projected"`: heads on a frozen EfficientNet-Lite0, DiffAugment; 0.090
 at step 800 against the patch D's 0.117, at 1.3× the step cost, and the first samples with
 eye-like orbs: docs/results.md, "A noise pyramid and a projected discriminator"; a step of the
-recipe costs ≈ 1.2 s on 2 idle cores, so `dcgan.toml` trains 1400); hinge loss, and beside it the dream-statistics term at weight 40: the
-sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
+recipe costs ≈ 1.2 s on 2 idle cores, so `dcgan.toml` trains 1400); hinge loss, and beside it
+the dream-statistics term at weight 40: the sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
 enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
 matches and dream motifs do (docs/results.md, "Transformation robustness"). The config's
 defaults do the rest: circular padding, EMA of G. The pix2pix losses are off (its config names
-no noise channels or pixel terms it does not use). Both networks KID embeds with are now read in training (Inception by the term,
-EfficientNet-Lite0 by D), so neither KID is an independent judge: the sample sheet is."""
+no noise channels or pixel terms it does not use). Both networks KID embeds with are now read
+in training (Inception by the term, EfficientNet-Lite0 by D), so neither KID is an independent
+judge: the sample sheet is."""
 
 
 def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:

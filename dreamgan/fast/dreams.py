@@ -103,7 +103,7 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     h, w = size or (g.size, g.size)
     if ((h, w) != (g.size, g.size) or tileable) and cfg.noise_g == "dcgan":
         raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
-                            "train with --noise-g spatial for textures of any size")
+                            "train with --noise-g texture or spatial for textures of any size")
     if tileable:  # the generator pads circularly: a texture of whole noise cells wraps exactly
         cells = g.noise_shape(1, h, w)[2:]
         h, w = (c * 2 ** g.doublings for c in cells)

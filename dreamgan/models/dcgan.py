@@ -10,7 +10,8 @@ repeated sample) is invisible to D and G never learns it (docs/results.md, "Why 
 grey").
 
 Spatial texture GAN (Jetchev et al. 2016, "Texture Synthesis with Spatial GANs"; Bergmann et
-al. 2017, PSGAN), the default: z is a noise *map* (B, z_dim, H/16, W/16); the generator is fully
+al. 2017, PSGAN), and the texture generator built on it (Ulyanov et al. 2016's noise at every
+scale; the recipe's): z is a noise *map* (B, z_dim, H/16, W/16); the generator is fully
 convolutional (nearest-neighbour upsampling + 3×3 convs, no checkerboard), so a bigger map
 draws a bigger texture, and circular padding makes it wrap without a seam. Its
 discriminator has spectral norm on every conv and no BatchNorm, and judges patches.
@@ -174,8 +175,8 @@ class TextureGenerator(nn.Module):
     pixel and a bigger map draws a bigger texture. Every scale has two convs, and the widths
     stay up at the fine scales where the motifs' detail is drawn (8, 4, 2, 1.5, 1 × ngf from
     1/16 to full size; the spatial generator halves them down to ngf/2 at full size, one conv
-    each). Circular padding everywhere, as
-    `SpatialGenerator`: the texture wraps when its sides are multiples of 16.
+    each). Circular padding everywhere, as `SpatialGenerator`: the texture wraps when its sides
+    are multiples of 16.
 
     `upsample`: 'nearest' or 'bilinear' (across the wrap, `CircularUpsample`).
     """
@@ -292,7 +293,8 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
                    fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1, g_jitter: bool = False) -> tuple[nn.Module, nn.Module]:
     """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
     doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling; `g_jitter` random phases
-    between doublings in training) or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
+    between doublings in training), texture (`TextureGenerator`: noise at every scale; `upsample`)
+    or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
     EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
     if noise_g == "spatial":
         g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
