@@ -69,6 +69,31 @@ class DCGANGenerator(nn.Module):
         return (self.net(z.view(z.shape[0], self.z_dim, 1, 1)) + 1) * 0.5
 
 
+def _circular(net: nn.Module) -> None:
+    """Every conv of `net` pads circularly: no edge for G to find, and textures that wrap."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            m.padding_mode = "circular"
+
+
+def _pyramid_channels(k: int, doublings: int) -> int:
+    """Channels of a coarse map that carries k noise images at each of `doublings` finer scales."""
+    return k * sum(4 ** level for level in range(1, doublings + 1))
+
+
+def _noise_pyramid(z: torch.Tensor, start: int, k: int, doublings: int) -> list[torch.Tensor]:
+    """The noise images a coarse map z (B, C, h, w) carries from channel `start` on: k channels
+    at 2×, 4×, … 2^doublings × its size, each pixel-shuffled out of k·r² coarse channels, so the
+    fine noise of a bigger map is that of a smaller one where they overlap.
+    Returns [(B, k, 2h, 2w), …, (B, k, 2^d·h, 2^d·w)]."""
+    out = []
+    for level in range(1, doublings + 1):
+        r = 2 ** level
+        out.append(nn.functional.pixel_shuffle(z[:, start:start + k * r * r], r))
+        start += k * r * r
+    return out
+
+
 class CircularUpsample(nn.Module):
     """2× bilinear upsampling of a map that wraps around: (B, C, h, w) → (B, C, 2h, 2w), each edge
     interpolated with the opposite one (pad 1 circularly, upsample, crop 2), so a tileable map
@@ -135,31 +160,28 @@ class SpatialGenerator(nn.Module):
         layers += [nn.Conv2d(c, 3, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular"
+        _circular(self)
         self.noise_weights = nn.ParameterList([nn.Parameter(torch.zeros(1, w, 1, 1)) for w in widths]) if fine_noise else None
 
     def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
         """The noise map for `batch` images of height × width px (default: the training size)."""
         f = 2 ** self.doublings
-        fine = sum(4 ** k for k in range(1, self.doublings + 1)) if self.fine_noise else 0
+        fine = _pyramid_channels(1, self.doublings) if self.fine_noise else 0
         return batch, self.z_dim + fine, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         jitter = self.jitter and self.training
         if not (self.fine_noise or jitter):
             return (self.net(z) + 1) * 0.5
-        x, level, start = z[:, :self.z_dim], 0, self.z_dim
+        x, level = z[:, :self.z_dim], 0
+        noises = _noise_pyramid(z, self.z_dim, 1, self.doublings) if self.fine_noise else []  # (B, 1, 2h…16h, 2w…16w)
         for i, layer in enumerate(self.net):
             x = layer(x)
             if jitter and i in self._ups:
                 x = torch.roll(x, tuple(torch.randint(0, 2, (2,)).tolist()), (-2, -1))
             if self.fine_noise and i in self._noise_after:  # after each doubling's first conv and norm
-                r = 2 ** (level + 1)
-                noise = nn.functional.pixel_shuffle(z[:, start:start + r * r], r)  # (B, 1, r·h, r·w)
-                x = x + self.noise_weights[level] * noise
-                start, level = start + r * r, level + 1
+                x = x + self.noise_weights[level] * noises[level]
+                level += 1
         return (x + 1) * 0.5
 
 
@@ -200,23 +222,17 @@ class TextureGenerator(nn.Module):
                                     for c, w in zip(widths[:-1], widths[1:]))
         self.to_rgb = nn.Conv2d(widths[-1], 3, 3, 1, 1)
         self.apply(_init)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular"
+        _circular(self)
 
     def noise_shape(self, batch: int, height: int | None = None, width: int | None = None) -> tuple[int, int, int, int]:
         """The noise map for `batch` images of height × width px (default: the training size)."""
         f = 2 ** self.doublings
-        fine = self.k * sum(4 ** l for l in range(1, self.doublings + 1))
-        return batch, self.z_dim + fine, -(-(height or self.size) // f), -(-(width or height or self.size) // f)
+        return batch, self.z_dim + _pyramid_channels(self.k, self.doublings), -(-(height or self.size) // f), -(-(width or height or self.size) // f)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x, start = self.head(z[:, :self.z_dim]), self.z_dim  # (B, 8·ngf, h, w)
-        for level, block in enumerate(self.levels, start=1):
-            r = 2 ** level
-            noise = nn.functional.pixel_shuffle(z[:, start:start + self.k * r * r], r)  # (B, k, r·h, r·w)
-            x = block(torch.cat([self.up(x), noise], 1))  # (B, width, r·h, r·w)
-            start += self.k * r * r
+        x = self.head(z[:, :self.z_dim])  # (B, 8·ngf, h, w)
+        for block, noise in zip(self.levels, _noise_pyramid(z, self.z_dim, self.k, self.doublings)):
+            x = block(torch.cat([self.up(x), noise], 1))  # (B, width, r·h, r·w): noise (B, k, r·h, r·w)
         return (torch.tanh(self.to_rgb(x)) + 1) * 0.5
 
 
