@@ -72,7 +72,7 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
     from dreamgan.models.dcgan import noise_networks
 
     return noise_networks(cfg.noise_g, cfg.noise_d, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf, fine_noise=cfg.fine_noise,
-                          upsample=cfg.upsample, g_convs=cfg.g_convs, g_jitter=cfg.g_jitter)
+                          upsample=cfg.upsample, g_convs=cfg.g_convs, g_jitter=cfg.g_jitter, d_size=cfg.d_size)
 
 
 def load_gan_checkpoint(path: str | os.PathLike) -> dict:

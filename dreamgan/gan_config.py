@@ -81,6 +81,9 @@ class TrainConfig:
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
     which cannot see what a fake batch shares: docs/results.md)."""
+    d_size: int = 128
+    """dcgan, projected discriminator: crops are enlarged to this side before EfficientNet-Lite0
+    reads them (64 px crops give it too coarse features; 96 costs half of 128's D pass)."""
     diffaugment: bool = False
     """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike. Off:
     at the 30-minute CPU budget it slowed training (docs/results.md, "A DCGAN that dreams")."""
@@ -165,6 +168,8 @@ class TrainConfig:
                   (self.upsample in UPSAMPLES and (self.upsample == "nearest" or wraps),
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial or texture generator"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
+                  (self.d_size >= 32 and (self.d_size == 128 or (self.arch == "dcgan" and self.noise_d == "projected")),
+                   "--d-size must be ≥ 32; other than 128 it is for --arch dcgan with --noise-d projected"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),

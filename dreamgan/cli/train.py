@@ -60,6 +60,7 @@ def train_command(
     upsample: Annotated[Optional[str], Opt(help="dcgan spatial or texture generator: nearest or bilinear doublings.")] = None,
     g_convs: Annotated[Optional[int], Opt(help="dcgan spatial generator: 3x3 convs per doubling.")] = None,
     g_jitter: Annotated[Optional[bool], Opt("--g-jitter/--no-g-jitter", help="dcgan spatial generator: random phase between doublings in training.")] = None,
+    d_size: Annotated[Optional[int], Opt(help="dcgan projected D: crops are enlarged to this side before EfficientNet-Lite0 reads them (the recipe: 128).")] = None,
     d_roll: Annotated[Optional[int], Opt(help="dcgan spatial generator: D sees each fake rolled by a random shift in [0, N) px (0 = off).")] = None,
     eval_every: Annotated[Optional[int], Opt(help="Evaluate and save every N steps (default 250; dcgan 500).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
@@ -91,7 +92,7 @@ def train_command(
         stats_tag=stats_tag, stats_shift=stats_shift, stats_scale=stats_scale, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         noise_g=noise_g, noise_d=noise_d, diffaugment=diffaugment, ema=ema, z_dim=z_dim, fine_noise=fine_noise, upsample=upsample, g_convs=g_convs,
-        g_jitter=g_jitter, d_roll=d_roll, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
+        g_jitter=g_jitter, d_size=d_size, d_roll=d_roll, eval_every=eval_every, eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     resume_from = (run if run else True) if resume else False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
         train_gan(cfg, resume=resume_from)

@@ -306,12 +306,13 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 
 
 def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
-                   fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1, g_jitter: bool = False) -> tuple[nn.Module, nn.Module]:
+                   fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1, g_jitter: bool = False,
+                   d_size: int = 128) -> tuple[nn.Module, nn.Module]:
     """(G, D) of a noise → dream run: `noise_g` spatial (with `fine_noise`, noise inputs at every
     doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling; `g_jitter` random phases
     between doublings in training), texture (`TextureGenerator`: noise at every scale; `upsample`)
     or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
-    EfficientNet-Lite0, inputs resized to ≥ 128 px, DiffAugment) or dcgan (the classic BatchNorm D)."""
+    EfficientNet-Lite0, inputs resized to ≥ `d_size` px, DiffAugment) or dcgan (the classic BatchNorm D)."""
     if noise_g == "spatial":
         g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
     elif noise_g == "texture":
@@ -322,7 +323,7 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
 
-        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=128)
+        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size)
     else:
         d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d

@@ -193,7 +193,7 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, re
         return world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, data.name)), 0, {}
     run = world.from_main(lambda: _resume_run(cfg, resume, data.name))
     ckpt = load_gan_checkpoint(run / "latest.pt")
-    _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "ema"), f"cannot resume {run}")
+    _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
     start = int(ckpt["step"])
