@@ -358,3 +358,34 @@ def test_best_checkpoint_rule_reads_the_paired_metrics_else_kid():
     assert not is_better({"fid": 260.0, "kid_mean": 0.11}, {"fid": 270.9, "kid_mean": 0.103})
     assert is_better({"fid": 260.0}, {"fid": 270.0})  # an eval without KID falls back to FID
     assert not is_better({"n": 64}, {"step": 400, "n": 64})  # nothing measured: the first stays
+    # with the photos' KID known, the worse of the two networks' ratios decides, not Inception's KID alone
+    assert is_better({"kid_mean": 0.09, "kid_ratio": 0.9}, {"kid_mean": 0.08, "kid_ratio": 1.3})
+
+
+def test_kid_ratio_is_the_worse_networks_kid_over_the_photos():
+    from dreamgan.training.evals import kid_ratio
+
+    photos = {"kid_mean": 0.14, "kid_effnet_mean": 0.11}
+    assert kid_ratio({"kid_mean": 0.07, "kid_effnet_mean": 0.154}, photos) == pytest.approx(1.4)  # EfficientNet is the worse
+    assert kid_ratio({"kid_mean": 0.084, "kid_effnet_mean": 0.055}, photos) == pytest.approx(0.6)  # Inception is
+
+
+@pytest.mark.slow
+def test_a_dcgan_run_scores_the_photos_once_and_keeps_the_step_nearest_the_true_dreams_on_both_networks(dataset, tmp_path, monkeypatch):
+    import dreamgan.training.evals as evals
+    from dreamgan.training.evals import kid_ratio
+
+    monkeypatch.setattr(evals, "EVAL_CROPS", 8)  # KID and FID on 8 crops: the plumbing, not the numbers
+    cfg = _cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=1, eval_fid=True)
+    run = train_gan(cfg).run_dir
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    photos = [r for r in rows if r.get("reference") == "identity"]
+    assert len(photos) == 1 and photos[0]["step"] == 0 and photos[0]["n"] == 8
+    evals_ = [r for r in rows if r.get("eval") == "val"]
+    assert [r["step"] for r in evals_] == [1, 2, 3, 4]
+    assert all(r["kid_ratio"] == pytest.approx(kid_ratio(r, photos[0])) for r in evals_)
+    best = min(evals_, key=lambda r: r["kid_ratio"])
+    assert load_gan_checkpoint(run / "best.pt")["step"] == best["step"]
+    train_gan(TrainConfig(**{**vars(cfg), "steps": 5}), resume=run)  # a resumed run does not score the photos again
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert sum(r.get("reference") == "identity" for r in rows) == 1 and "kid_ratio" in rows[-1]

@@ -328,10 +328,6 @@ def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
                           terms=loss_terms(lambda_l1=0.0), generator=torch.Generator().manual_seed(0))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()) and "loss_d_fake" in losses
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
-    # --d-size: the same heads read the crop enlarged to another side, so only the logit count changes
-    small = noise_networks("spatial", "projected", 64, 8, 8, 16, d_size=96)[1]
-    assert small.state_dict().keys() == d.state_dict().keys()
-    assert small(torch.rand(2, 3, 64, 64)).shape == (2, 24 * 24 + 12 * 12 + 6 * 6), "patch logits at 1/4, 1/8, 1/16 of 96 px"
     assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters()), "G learns from D through the backbone"
 
@@ -467,6 +463,10 @@ def test_a_projected_noise_discriminator_judges_one_image_and_trains_its_heads_o
     losses = dcgan_step(g, d, opt_g, opt_d, torch.rand(4, 3, 64, 64), gan_loss=GANLoss("hinge"), generator=torch.Generator().manual_seed(0))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
+    # --d-size: the same heads read the crop enlarged to another side, so only the logit count changes
+    small = noise_networks("spatial", "projected", 64, 8, 8, 16, d_size=96)[1]
+    assert small.state_dict().keys() == d.state_dict().keys()
+    assert small(torch.rand(2, 3, 64, 64)).shape == (2, 24 * 24 + 12 * 12 + 6 * 6), "patch logits at 1/4, 1/8, 1/16 of 96 px"
 
 
 @pytest.mark.parametrize("convs", [1, 2])

@@ -3,7 +3,8 @@
 Run directory (StyleGAN2-ADA style), `checkpoints/NNNNN-ARCH-NAME/`:
     config.json     every option, the dataset hash, the dreamgan version
     metrics.jsonl   step, losses, lr, seconds; on eval steps the paired dream metrics and FID/KID
-    latest.pt       written every eval and on Ctrl-C; best.pt by the paired metrics (atomic)
+    latest.pt       written every eval and on Ctrl-C; best.pt by the paired metrics, or for a
+                    noise → dream run by its KID on both networks over the photos' (atomic)
     samples/step-XXXXXX.png   natural | true dream | fake dream (pix2pix) or a grid (dcgan)
     curves.png      losses over steps; curves_eval.png: the val paired dream metrics over steps
 
@@ -34,7 +35,17 @@ from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write
 from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.distributed import World, join_world
-from dreamgan.training.evals import EVAL_METRICS, dream_views, eval_curve, evaluate_generator, is_better, plot_curves, write_sample_sheet  # noqa: F401
+from dreamgan.training.evals import (  # noqa: F401
+    EVAL_METRICS,
+    dream_views,
+    eval_curve,
+    evaluate_generator,
+    is_better,
+    kid_ratio,
+    photo_scores,
+    plot_curves,
+    write_sample_sheet,
+)
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, loss_terms, noise_terms, pix2pix_step, update_ema
@@ -50,6 +61,16 @@ def stats_layers(backbone, dream_layers, chosen=()) -> list[str]:
         return list(dict.fromkeys(backbone.resolve_layer(l) for l in chosen))
     shallow = [l for l in SHALLOW_STATS_LAYERS if l in backbone.layer_names]
     return list(dict.fromkeys([*shallow, *(backbone.resolve_layer(l) for l in dream_layers)]))
+
+
+def statistics_loss(cfg: TrainConfig, backbone, dream_layers) -> DreamStatsLoss | None:
+    """The run's dream-statistics term on `backbone` (the dataset's) at its layers (`stats_layers`),
+    pooled over the batch for dcgan (no photo), or None when its weight is 0."""
+    if cfg.lambda_stats <= 0:
+        return None
+    return DreamStatsLoss(backbone, stats_layers(backbone, dream_layers, cfg.stats_layers), kind=cfg.stats_kind,
+                          projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag,
+                          pooled=cfg.arch == "dcgan", shift=cfg.stats_shift, scale=cfg.stats_scale)
 
 
 def _linear_decay(total: int):
@@ -221,10 +242,7 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objec
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if pix2pix and cfg.lambda_feat > 0 else None
     engine = DreamEngine(recipe, backbone=backbone, device=device) if pix2pix else None
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
-    stats_loss = (DreamStatsLoss(backbone, stats_layers(backbone, recipe.layers, cfg.stats_layers), kind=cfg.stats_kind,
-                                 projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag, pooled=not pix2pix,
-                                 shift=cfg.stats_shift, scale=cfg.stats_scale)
-                  if cfg.lambda_stats > 0 else None)
+    stats_loss = statistics_loss(cfg, backbone, recipe.layers)
     if not pix2pix:
         return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None)
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
@@ -280,6 +298,10 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         real_a, real_b = val.all_x01()
         ident = dream_scores(real_a, real_b, real_a, recipe, engine=obj.engine, fid=False)
         append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
+    if start == 0 and main and cfg.arch == "dcgan" and cfg.eval_fid:  # the photos' KID: what kid_ratio divides by
+        append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **photo_scores(cfg, val, cache_real=fid_cache)})
+    photos = next((r for r in read_jsonl(run / "metrics.jsonl") if r.get("reference") == "identity" and "kid_effnet_mean" in r), None) \
+        if main and cfg.arch == "dcgan" else None  # None: a run begun before the photos were scored
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
     t0 = time.perf_counter() - (max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
                                      if "seconds" in r and r["step"] <= start), default=0.0) if main else 0.0)
@@ -305,6 +327,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                 on_step(step, losses)
             if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
                 scores = evaluate_generator(nets.sampler, cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                if photos is not None and "kid_effnet_mean" in scores:
+                    scores["kid_ratio"] = kid_ratio(scores, photos)
                 evals.append({"step": step, **scores})
                 append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
                 if is_better(scores, best):
