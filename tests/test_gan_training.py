@@ -177,7 +177,7 @@ def test_the_noise_recipe_trains_with_finite_losses(dataset, tmp_path):
     embedded EfficientNet-Lite0, the statistics term through rolls and enlargements), a few steps."""
     cfg = TrainConfig.from_preset(None, data=str(dataset), out=str(tmp_path), arch="dcgan", steps=2, batch_size=4, eval_every=2,
                                   eval_fid=False, stats_projections=8)
-    assert (cfg.noise_g, cfg.noise_d, cfg.lambda_stats) == ("texture", "projected", 40.0)
+    assert (cfg.noise_g, cfg.noise_d, cfg.d_size, cfg.lambda_stats) == ("texture", "projected", 96, 40.0)
     run = train_gan(cfg).run_dir
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     keys = ("loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_stats")

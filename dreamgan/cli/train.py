@@ -60,7 +60,7 @@ def train_command(
     upsample: Annotated[Optional[str], Opt(help="dcgan spatial or texture generator: nearest or bilinear doublings.")] = None,
     g_convs: Annotated[Optional[int], Opt(help="dcgan spatial generator: 3x3 convs per doubling.")] = None,
     g_jitter: Annotated[Optional[bool], Opt("--g-jitter/--no-g-jitter", help="dcgan spatial generator: random phase between doublings in training.")] = None,
-    d_size: Annotated[Optional[int], Opt(help="dcgan projected D: crops are enlarged to this side before EfficientNet reads them (the recipe: 128).")] = None,
+    d_size: Annotated[Optional[int], Opt(help="dcgan projected D: crops are enlarged to this side before EfficientNet reads them (the recipe: 96).")] = None,
     d_roll: Annotated[Optional[int], Opt(help="dcgan spatial generator: D sees each fake rolled by a random shift in [0, N) px (0 = off).")] = None,
     eval_every: Annotated[Optional[int], Opt(help="Evaluate and save every N steps (default 250; dcgan 500).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
