@@ -14,21 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import torch
-
-
-def _seconds(fn, repeats: int) -> float:
-    """Median seconds of `fn()` over `repeats` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 def main() -> None:
@@ -61,14 +49,14 @@ def main() -> None:
         real = torch.rand(cfg.batch_size, 3, cfg.image_size, cfg.image_size)
         gen = torch.Generator().manual_seed(0)
         gan_loss = GANLoss(cfg.gan_mode)
-        step = _seconds(lambda: dcgan_step(g, d, opt_g, opt_d, real, gan_loss=gan_loss, generator=gen, terms=terms), args.steps)
+        step = median_seconds(lambda: dcgan_step(g, d, opt_g, opt_d, real, gan_loss=gan_loss, generator=gen, terms=terms), args.steps)
         z = torch.randn(g.noise_shape(cfg.batch_size), generator=gen)
         fake = g(z).detach().requires_grad_(True)
         rows[d_size] = {
             "step_s": round(step, 3),
-            "g_forward_backward_s": round(_seconds(lambda: g(z).mean().backward(), 3), 3),
-            "d_pass_with_backward_s": round(_seconds(lambda: d(fake).mean().backward(), 3), 3),
-            "stats_term_forward_backward_s": round(_seconds(lambda: stats(fake, real, generator=gen).backward(), 3), 3),
+            "g_forward_backward_s": round(median_seconds(lambda: g(z).mean().backward(), 3), 3),
+            "d_pass_with_backward_s": round(median_seconds(lambda: d(fake).mean().backward(), 3), 3),
+            "stats_term_forward_backward_s": round(median_seconds(lambda: stats(fake, real, generator=gen).backward(), 3), 3),
         }
     base = next(iter(rows.values()))["step_s"]
     for row in rows.values():

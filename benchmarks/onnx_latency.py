@@ -9,23 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
-
-
-def seconds(fn, repeats: int) -> float:
-    for _ in range(3):  # warm-up (allocation, oneDNN primitives, graph optimisation)
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median_seconds
 
 
 def main() -> None:
@@ -43,8 +31,8 @@ def main() -> None:
         rows = {}
         for label, (h, w) in {"299px": (299, 299), "720p": (720, 1280)}.items():
             x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0))
-            t_torch = seconds(lambda: fast_dream(g, x, seed=0), args.repeats)
-            t_onnx = seconds(lambda: fast_dream(og, x, seed=0), args.repeats)
+            t_torch = median_seconds(lambda: fast_dream(g, x, seed=0), args.repeats, warmup=3)
+            t_onnx = median_seconds(lambda: fast_dream(og, x, seed=0), args.repeats, warmup=3)
             diff = float((fast_dream(g, x, seed=0) - fast_dream(og, x, seed=0)).abs().max())
             rows[label] = {"pytorch_s": round(t_torch, 4), "onnxruntime_s": round(t_onnx, 4),
                            "onnxruntime_speedup": round(t_torch / t_onnx, 2), "max_abs_diff": diff}
