@@ -101,11 +101,13 @@ def generator_from_checkpoint(ckpt: dict):
 def save_gan_checkpoint(path: Path, cfg: TrainConfig, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict,
                         recipe: dict, g_ema=None) -> None:
     """Write a checkpoint atomically (a kill never leaves a torn file); `g_ema` is the moving
-    average of G's weights, if the run keeps one."""
+    average of G's weights, if the run keeps one. The global torch RNG's state goes with it
+    (`torch_rng`): what draws from it (the projected discriminator's DiffAugment) draws on
+    after a resume as if the run had never stopped."""
     payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
                "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
-               "dreamgan_version": __version__}
+               "torch_rng": torch.get_rng_state(), "dreamgan_version": __version__}
     if g_ema is not None:
         payload["g_ema"] = g_ema.state_dict()
     with atomic_path(path) as tmp:

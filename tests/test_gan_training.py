@@ -68,6 +68,26 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_noise_run_with_the_projected_discriminator_resumes_exactly(dataset, tmp_path):
+    """The projected D's DiffAugment draws from the global RNG, whose state the checkpoint keeps."""
+    kw = dict(arch="dcgan", image_size=64, steps=4, eval_every=2, noise_g="texture", noise_d="projected", d_size=64, ngf=4, ndf=4)
+    full = train_gan(_cfg(dataset, tmp_path / "a", **kw))
+
+    def stop_at_3(step, losses):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    cut = train_gan(_cfg(dataset, tmp_path / "b", **kw), on_step=stop_at_3)
+    assert cut.interrupted and cut.step == 3
+    resumed = train_gan(_cfg(dataset, tmp_path / "b", **kw), resume=True)
+    a, b = load_gan_checkpoint(full.run_dir / "latest.pt"), load_gan_checkpoint(resumed.run_dir / "latest.pt")
+    for k in a["g"]:
+        assert torch.allclose(a["g"][k].float(), b["g"][k].float(), atol=1e-6), k
+    for k in a["d"]:
+        assert torch.allclose(a["d"][k].float(), b["d"][k].float(), atol=1e-6), k
+
+
+@pytest.mark.slow
 def test_init_g_starts_a_new_run_from_another_generator(dataset, tmp_path):
     first = train_gan(_cfg(dataset, tmp_path / "a", steps=3))
     trained = load_gan_checkpoint(first.run_dir / "latest.pt")["g"]

@@ -217,6 +217,8 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, re
     _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
+    if "torch_rng" in ckpt:  # absent from checkpoints saved before it was kept
+        torch.set_rng_state(ckpt["torch_rng"])
     start = int(ckpt["step"])
     if on_resume and world.is_main:
         on_resume(start)
