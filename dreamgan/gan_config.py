@@ -230,7 +230,7 @@ concatenated at every scale, wider fine maps; val KID 0.117 against the spatial 
 discriminator (`noise_d="projected"`: heads on a frozen EfficientNet-Lite0, DiffAugment; 0.090
 at step 800 against the patch D's 0.117, at 1.3× the step cost, and the first samples with
 eye-like orbs: docs/results.md, "A noise pyramid and a projected discriminator"), which reads
-the crops enlarged to 96 px (`d_size=96`: its pass costs half of 128's, the step 0.75×, and val
+the crops enlarged to 96 px (`d_size=96`: its pass costs 0.43× of 128's, the step 0.72×, and val
 KID was no worse: docs/results.md, "A cheaper discriminator"; a step of the recipe costs ≈ 0.86 s
 on 2 idle AMD EPYC cores, so `dcgan.toml`'s 1400 steps train in 21 min); hinge loss, and beside it
 the dream-statistics term at weight 40: the sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
