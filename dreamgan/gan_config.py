@@ -83,7 +83,7 @@ class TrainConfig:
     which cannot see what a fake batch shares: docs/results.md)."""
     d_size: int = 128
     """dcgan, projected discriminator: crops are enlarged to this side before EfficientNet-Lite0
-    reads them (64 px crops give it too coarse features; 96 costs half of 128's D pass)."""
+    reads them (64 px crops give it too coarse features; at 96 a D pass costs 0.43× of 128's)."""
     diffaugment: bool = False
     """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike. Off:
     at the 30-minute CPU budget it slowed training (docs/results.md, "A DCGAN that dreams")."""

@@ -56,6 +56,12 @@ def kid_ratio(scores: dict, photos: dict) -> float:
     return max(scores["kid_mean"] / photos["kid_mean"], scores["kid_effnet_mean"] / photos["kid_effnet_mean"])
 
 
+def logged_photo_scores(rows: list[dict]) -> dict | None:
+    """The photos' scores (`photo_scores`) a noise → dream run logged at step 0 in its
+    metrics.jsonl `rows`, or None (a pix2pix run, or one begun before the photos were scored)."""
+    return next((r for r in rows if r.get("reference") == "identity" and "kid_effnet_mean" in r), None)
+
+
 EVAL_CROPS = 64
 """How many crops of the split's true dreams a noise → dream run is measured against."""
 
@@ -144,12 +150,12 @@ def plot_curves(run: Path) -> None:
                ylabel="loss", markers=False)
     if any(evals.values()):
         levels = {"target attainment": 0.8, "identity ratio": 1.0} if any(v for k, v in evals.items() if not k.startswith("kid")) else {}
-        photos = [r for r in rows if r.get("reference") == "identity" and "kid_mean" in r]
+        photos = logged_photo_scores(rows)
         if photos:  # a noise → dream run: the photos' KID on each network, the level its samples should be under
-            levels = {"photos' KID (Inception)": photos[0]["kid_mean"], "photos' KID (EfficientNet)": photos[0]["kid_effnet_mean"]}
+            levels = {"photos' KID (Inception)": photos["kid_mean"], "photos' KID (EfficientNet)": photos["kid_effnet_mean"]}
         line_chart(run / "curves_eval.png", {k: v for k, v in evals.items() if v}, title=f"{run.name}: val metrics", xlabel="training step",
                    ylabel="metric (lower is better, but attainment: 1 = the true dream)", hlines=levels)
 
 
 __all__ = ["EVAL_CROPS", "EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "kid_ratio",
-           "photo_scores", "plot_curves", "write_sample_sheet"]
+           "logged_photo_scores", "photo_scores", "plot_curves", "write_sample_sheet"]

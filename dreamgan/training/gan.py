@@ -42,6 +42,7 @@ from dreamgan.training.evals import (  # noqa: F401
     evaluate_generator,
     is_better,
     kid_ratio,
+    logged_photo_scores,
     photo_scores,
     plot_curves,
     write_sample_sheet,
@@ -302,11 +303,10 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
     if start == 0 and main and cfg.arch == "dcgan" and cfg.eval_fid:  # the photos' KID: what kid_ratio divides by
         append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **photo_scores(cfg, val, cache_real=fid_cache)})
-    photos = next((r for r in read_jsonl(run / "metrics.jsonl") if r.get("reference") == "identity" and "kid_effnet_mean" in r), None) \
-        if main and cfg.arch == "dcgan" else None  # None: a run begun before the photos were scored
+    logged = read_jsonl(run / "metrics.jsonl") if main else []
+    photos = logged_photo_scores(logged) if cfg.arch == "dcgan" else None  # None too for a run begun before the photos were scored
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
-    t0 = time.perf_counter() - (max((r["seconds"] for r in read_jsonl(run / "metrics.jsonl")
-                                     if "seconds" in r and r["step"] <= start), default=0.0) if main else 0.0)
+    t0 = time.perf_counter() - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
     evals, losses, step = [], {}, start
     saved_step = start if resume else None  # the step latest.pt holds
     # 2. the loop: step, log, and at eval steps score, save and draw
