@@ -49,7 +49,8 @@ def main() -> None:
         real = torch.rand(cfg.batch_size, 3, cfg.image_size, cfg.image_size)
         gen = torch.Generator().manual_seed(0)
         gan_loss = GANLoss(cfg.gan_mode)
-        step = median_seconds(lambda: dcgan_step(g, d, opt_g, opt_d, real, gan_loss=gan_loss, generator=gen, terms=terms), args.steps)
+        step = median_seconds(lambda: dcgan_step(g, d, opt_g, opt_d, real, gan_loss=gan_loss, generator=gen, augment=cfg.augments_d,
+                                              terms=terms), args.steps)
         z = torch.randn(g.noise_shape(cfg.batch_size), generator=gen)
         fake = g(z).detach().requires_grad_(True)
         rows[d_size] = {

@@ -201,6 +201,13 @@ class TrainConfig:
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
         require(checks)
 
+    @property
+    def augments_d(self) -> bool:
+        """dcgan: whether the step applies DiffAugment to what D sees: with `diffaugment`, and always
+        with the projected discriminator (Projected GAN trains with it). The step draws it from its
+        own seeded generator, so a run's weights do not depend on its eval settings."""
+        return self.diffaugment or self.noise_d == "projected"
+
     @classmethod
     def from_preset(cls, preset: str | None = None, **overrides) -> "TrainConfig":
         """A config from a preset (`PRESETS`) with `overrides` on top; overrides that are None

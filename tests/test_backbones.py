@@ -185,3 +185,20 @@ def test_a_registered_backbone_works_by_name_everywhere(registered_tiny_backbone
     assert out.shape == x.shape and not torch.equal(out, x)
     with pytest.raises(BackboneError, match="built-in backbone"):
         register_backbone("inception-v3-tf", lambda w: bb, weights=registered_tiny_backbone)
+
+
+def test_loading_a_network_leaves_the_callers_random_numbers_alone(registered_tiny_backbone):
+    """Its layers' random init is overwritten by the weights; were it drawn from the caller's
+    RNG, a seeded training run would depend on whether the process had loaded it before (the
+    first of two identical noise → dream runs in one process trained differently)."""
+    from dreamgan.backbones import _load_cached
+
+    _load_cached.cache_clear()
+    torch.manual_seed(0)
+    load_backbone("efficientnet-lite0")  # built now: nn.Conv2d's init would draw
+    load_backbone("tiny")
+    after_first_load = torch.rand(4)
+    torch.manual_seed(0)
+    load_backbone("efficientnet-lite0")  # cached: draws nothing
+    load_backbone("tiny")
+    assert torch.equal(torch.rand(4), after_first_load)

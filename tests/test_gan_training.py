@@ -69,7 +69,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(dataset, tmp_path):
 
 @pytest.mark.slow
 def test_a_noise_run_with_the_projected_discriminator_resumes_exactly(dataset, tmp_path):
-    """The projected D's DiffAugment draws from the global RNG, whose state the checkpoint keeps."""
+    """The checkpoint keeps the optimisers, the EMA and the global RNG state as well as the weights."""
     kw = dict(arch="dcgan", image_size=64, steps=4, eval_every=2, noise_g="texture", noise_d="projected", d_size=64, ngf=4, ndf=4)
     full = train_gan(_cfg(dataset, tmp_path / "a", **kw))
 
@@ -85,6 +85,23 @@ def test_a_noise_run_with_the_projected_discriminator_resumes_exactly(dataset, t
         assert torch.allclose(a["g"][k].float(), b["g"][k].float(), atol=1e-6), k
     for k in a["d"]:
         assert torch.allclose(a["d"][k].float(), b["d"][k].float(), atol=1e-6), k
+
+
+@pytest.mark.slow
+def test_a_noise_runs_weights_do_not_depend_on_how_often_it_is_scored(dataset, tmp_path, monkeypatch):
+    """FID/KID and the sample sheets draw random numbers too; the step draws everything it uses
+    (noise, crops, DiffAugment) from its own seeded generator, so evals every step or only at
+    the end give the same generator. Before, the projected D's DiffAugment drew from the global
+    RNG and two runs of one recipe drifted apart with their eval settings."""
+    import dreamgan.training.evals as evals
+
+    monkeypatch.setattr(evals, "EVAL_CROPS", 8)
+    kw = dict(arch="dcgan", image_size=64, steps=4, noise_g="texture", noise_d="projected", d_size=64, ngf=4, ndf=4, eval_fid=True)
+    often = train_gan(_cfg(dataset, tmp_path / "a", eval_every=1, **kw))
+    once = train_gan(_cfg(dataset, tmp_path / "b", eval_every=4, **kw))
+    a, b = load_gan_checkpoint(often.run_dir / "latest.pt"), load_gan_checkpoint(once.run_dir / "latest.pt")
+    for k in a["g"]:
+        assert torch.equal(a["g"][k], b["g"][k]), f"G's {k} depends on the eval schedule"
 
 
 @pytest.mark.slow

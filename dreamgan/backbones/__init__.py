@@ -159,7 +159,10 @@ def load_backbone(name: str = DEFAULT_BACKBONE, *, weights: str | os.PathLike | 
 def _load_cached(name: str, weights: str | None) -> Backbone:
     # Built outside inference mode whatever the caller is in: inference-mode parameters could
     # never take part in a dream's backward pass, and this network is cached for every caller.
-    with torch.inference_mode(False):
+    # Built with the caller's global RNG forked: the layers' random initialisation (overwritten
+    # by the weights) must not shift the caller's random numbers, or a seeded training run would
+    # depend on whether this process had loaded the network before.
+    with torch.inference_mode(False), torch.random.fork_rng(devices=[]):
         return _build(name, weights)
 
 

@@ -312,7 +312,8 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
     doubling; `upsample` nearest or bilinear; `g_convs` convs per doubling; `g_jitter` random phases
     between doublings in training), texture (`TextureGenerator`: noise at every scale; `upsample`)
     or dcgan; `noise_d` patch (spectral norm), projected (heads on a frozen
-    EfficientNet-Lite0, inputs resized to ≥ `d_size` px, DiffAugment) or dcgan (the classic BatchNorm D)."""
+    EfficientNet-Lite0, inputs resized to ≥ `d_size` px; its DiffAugment is the step's, see
+    `augments_d`) or dcgan (the classic BatchNorm D)."""
     if noise_g == "spatial":
         g = SpatialGenerator(size, z_dim, ngf, fine_noise=fine_noise, upsample=upsample, convs=g_convs, jitter=g_jitter)
     elif noise_g == "texture":
@@ -323,7 +324,10 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
 
-        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size)
+        # augment=False: the step applies DiffAugment with the step's own generator (`dcgan_step`,
+        # augment), so a run's random numbers do not depend on what else draws from the global RNG
+        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size,
+                                   augment=False)
     else:
         d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d

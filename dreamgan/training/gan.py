@@ -267,7 +267,7 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     else:
         real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
         losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
-                            part=world.part, augment=cfg.diffaugment, roll=cfg.d_roll, terms=obj.terms)
+                            part=world.part, augment=cfg.augments_d, roll=cfg.d_roll, terms=obj.terms)
         if nets.g_ema is not None:
             update_ema(nets.g_ema, nets.g, cfg.ema, step)
     return world.mean(losses)
