@@ -1,14 +1,15 @@
-"""Benchmark: the noise → dream recipe's training step, whole and by part, at several sizes of
-the projected discriminator's input, side by side in one run.
+"""Benchmark: the noise → dream recipe's training step, whole and by part, in several variants
+of the recipe, side by side in one run.
 
-For each `--d-sizes` value the recipe (`TrainConfig.from_preset(arch="dcgan")` with that
-`d_size`) runs `--steps` steps of `dcgan_step` on random 64 px crops, with the statistics term on
+For each `--variants` entry (comma-separated `key=value` overrides of the recipe,
+`TrainConfig.from_preset(arch="dcgan", **overrides)`; `recipe` for none) the recipe runs
+`--steps` steps of `dcgan_step` on random 64 px crops, with the statistics term on
 the default dream recipe's Inception layers, as `dreamgan train` builds it. Then the parts, each
 timed alone on the same batch: G forward + backward, one D pass with G's backward through it (the
 pass G learns from), and the statistics term forward + backward. Prints one JSON object; every
-size carries its step's ratio against the first size's, measured in this run.
+variant carries its step's ratio against the first variant's, measured in this run.
 
-    python benchmarks/dcgan_step.py --d-sizes 128,96 --steps 8 --threads 2
+    python benchmarks/dcgan_step.py --variants d_size=128 recipe stats_scale=2.5 --steps 8 --threads 2
 """
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ import json
 
 import torch
 from timing import median_seconds
+
+
+def _overrides(variant: str) -> dict:
+    """'d_size=128,stats_scale=2.5' → {"d_size": 128, "stats_scale": 2.5}; 'recipe' → {}."""
+    if variant == "recipe":
+        return {}
+    pairs = (item.split("=", 1) for item in variant.split(","))
+    return {key: json.loads(value) for key, value in pairs}
 
 
 def main() -> None:
@@ -29,7 +38,8 @@ def main() -> None:
     from dreamgan.training.steps import dcgan_step, noise_terms
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--d-sizes", default="128,96", help="comma-separated d_size values; the first is the baseline")
+    ap.add_argument("--variants", nargs="+", default=["d_size=128", "recipe"],
+                    help="recipe overrides per variant, e.g. d_size=128,stats_scale=2.5 ('recipe': none); the first is the baseline")
     ap.add_argument("--steps", type=int, default=8, help="timed steps per size (after one warm-up step)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = ap.parse_args()
@@ -38,8 +48,8 @@ def main() -> None:
     recipe = DreamConfig()
     backbone = load_backbone(recipe.backbone)
     rows = {}
-    for d_size in (int(s) for s in args.d_sizes.split(",")):
-        cfg = TrainConfig.from_preset(arch="dcgan", data="benchmark", d_size=d_size)
+    for variant in args.variants:
+        cfg = TrainConfig.from_preset(arch="dcgan", data="benchmark", **_overrides(variant))
         torch.manual_seed(cfg.seed)
         g, d = build_networks(cfg)
         stats = statistics_loss(cfg, backbone, recipe.layers)
@@ -53,7 +63,7 @@ def main() -> None:
                                               terms=terms), args.steps)
         z = torch.randn(g.noise_shape(cfg.batch_size), generator=gen)
         fake = g(z).detach().requires_grad_(True)
-        rows[d_size] = {
+        rows[variant] = {
             "step_s": round(step, 3),
             "g_forward_backward_s": round(median_seconds(lambda: g(z).mean().backward(), 3), 3),
             "d_pass_with_backward_s": round(median_seconds(lambda: d(fake).mean().backward(), 3), 3),
@@ -63,7 +73,7 @@ def main() -> None:
     for row in rows.values():
         row["step_ratio_vs_first"] = round(row["step_s"] / base, 3)
     print(json.dumps({"threads": args.threads, "batch": cfg.batch_size, "image_size": cfg.image_size,
-                      "d_sizes": {str(k): v for k, v in rows.items()}}, indent=2))
+                      "variants": rows}, indent=2))
 
 
 if __name__ == "__main__":
