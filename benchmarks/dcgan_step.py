@@ -40,7 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="+", default=["d_size=128", "recipe"],
                     help="recipe overrides per variant, e.g. d_size=128,stats_scale=2.5 ('recipe': none); the first is the baseline")
-    ap.add_argument("--steps", type=int, default=8, help="timed steps per size (after one warm-up step)")
+    ap.add_argument("--steps", type=int, default=8, help="timed steps per variant (after one warm-up step)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -53,7 +53,7 @@ def train_command(
     crop_scale: Annotated[Optional[str], Opt(help="Multi-scale views LO,HI: window side = image size x s, s in [LO, HI].")] = None,
     noise_g: Annotated[Optional[str], Opt(help="dcgan generator: texture (noise at every scale), spatial (noise map) or dcgan (classic, one size).")] = None,
     noise_d: Annotated[Optional[str], Opt(help="dcgan D: projected (frozen EfficientNet-Lite0), patch (spectral norm) or dcgan (classic BatchNorm).")] = None,
-    diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees.")] = None,
+    diffaugment: Annotated[Optional[bool], Opt("--diffaugment/--no-diffaugment", help="dcgan: DiffAugment on all D sees (projected D: always).")] = None,
     ema: Annotated[Optional[float], Opt(help="dcgan: decay of the moving average of G used for sampling (0 = off).")] = None,
     z_dim: Annotated[Optional[int], Opt(help="dcgan: noise channels.")] = None,
     fine_noise: Annotated[Optional[bool], Opt("--fine-noise/--no-fine-noise", help="dcgan spatial generator: noise inputs at every doubling.")] = None,
