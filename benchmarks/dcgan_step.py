@@ -21,11 +21,19 @@ from timing import median_seconds
 
 
 def _overrides(variant: str) -> dict:
-    """'d_size=128,stats_scale=2.5' → {"d_size": 128, "stats_scale": 2.5}; 'recipe' → {}."""
+    """'d_size=128,stats_scale=2.5,noise_d=patch' → {"d_size": 128, "stats_scale": 2.5, "noise_d": "patch"};
+    'recipe' → {}. Values are read as JSON numbers or booleans, else kept as strings."""
     if variant == "recipe":
         return {}
+
+    def value(text: str):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+
     pairs = (item.split("=", 1) for item in variant.split(","))
-    return {key: json.loads(value) for key, value in pairs}
+    return {key: value(text) for key, text in pairs}
 
 
 def main() -> None:
