@@ -102,8 +102,7 @@ def save_gan_checkpoint(path: Path, cfg: TrainConfig, g, d, opt_g, opt_d, sched_
                         recipe: dict, g_ema=None) -> None:
     """Write a checkpoint atomically (a kill never leaves a torn file); `g_ema` is the moving
     average of G's weights, if the run keeps one. The global torch RNG's state goes with it
-    (`torch_rng`): what still draws from it (pix2pix's projected discriminator, the spatial
-    generator's jitter) draws on after a resume as if the run had never stopped."""
+    (`torch_rng`): what still draws from it (the spatial generator's jitter) draws on after a resume as if the run had never stopped."""
     payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
                "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,

@@ -203,9 +203,12 @@ class TrainConfig:
 
     @property
     def augments_d(self) -> bool:
-        """dcgan: whether the step applies DiffAugment to what D sees: with `diffaugment`, and always
-        with the projected discriminator (Projected GAN trains with it). The step draws it from its
-        own seeded generator, so a run's weights do not depend on its eval settings."""
+        """Whether the training step applies DiffAugment to what D sees: always with a projected
+        discriminator (Projected GAN trains with it: pix2pix's `d_input="projected"`, dcgan's
+        `noise_d="projected"`), and with dcgan's `diffaugment`. The step draws it from its own
+        seeded generator, so a run's weights do not depend on its eval settings."""
+        if self.arch == "pix2pix":
+            return self.d_input == "projected"
         return self.diffaugment or self.noise_d == "projected"
 
     @classmethod

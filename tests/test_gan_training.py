@@ -88,7 +88,11 @@ def test_a_noise_run_with_the_projected_discriminator_resumes_exactly(dataset, t
 
 
 @pytest.mark.slow
-def test_a_noise_runs_weights_do_not_depend_on_how_often_it_is_scored(dataset, tmp_path, monkeypatch):
+@pytest.mark.parametrize("kw", [
+    dict(arch="dcgan", image_size=64, noise_g="texture", noise_d="projected", d_size=64, ngf=4, ndf=4),
+    dict(arch="pix2pix", d_input="projected", d_layers=("conv1",), lambda_gan=1.0),
+], ids=["noise-projected-d", "pix2pix-projected-d"])
+def test_a_runs_weights_do_not_depend_on_how_often_it_is_scored(dataset, tmp_path, monkeypatch, kw):
     """FID/KID and the sample sheets draw random numbers too; the step draws everything it uses
     (noise, crops, DiffAugment) from its own seeded generator, so evals every step or only at
     the end give the same generator. Before, the projected D's DiffAugment drew from the global
@@ -96,9 +100,8 @@ def test_a_noise_runs_weights_do_not_depend_on_how_often_it_is_scored(dataset, t
     import dreamgan.training.evals as evals
 
     monkeypatch.setattr(evals, "EVAL_CROPS", 8)
-    kw = dict(arch="dcgan", image_size=64, steps=4, noise_g="texture", noise_d="projected", d_size=64, ngf=4, ndf=4, eval_fid=True)
-    often = train_gan(_cfg(dataset, tmp_path / "a", eval_every=1, **kw))
-    once = train_gan(_cfg(dataset, tmp_path / "b", eval_every=4, **kw))
+    often = train_gan(_cfg(dataset, tmp_path / "a", steps=4, eval_every=1, eval_fid=True, **kw))
+    once = train_gan(_cfg(dataset, tmp_path / "b", steps=4, eval_every=4, eval_fid=True, **kw))
     a, b = load_gan_checkpoint(often.run_dir / "latest.pt"), load_gan_checkpoint(once.run_dir / "latest.pt")
     for k in a["g"]:
         assert torch.equal(a["g"][k], b["g"][k]), f"G's {k} depends on the eval schedule"

@@ -325,7 +325,7 @@ def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
     real_a = torch.rand(2, 3, 48, 48)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("hinge"), lambda_gan=1.0,
-                          terms=loss_terms(lambda_l1=0.0), generator=torch.Generator().manual_seed(0))
+                          terms=loss_terms(lambda_l1=0.0), generator=torch.Generator().manual_seed(0), augment=True)
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()) and "loss_d_fake" in losses
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
     assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"

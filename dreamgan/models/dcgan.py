@@ -324,10 +324,8 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
         from dreamgan.backbones import load_backbone
         from dreamgan.models.projected import ProjectedDiscriminator
 
-        # augment=False: the step applies DiffAugment with the step's own generator (`dcgan_step`,
-        # augment), so a run's random numbers do not depend on what else draws from the global RNG
-        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size,
-                                   augment=False)
+        # its DiffAugment is the step's (`dcgan_step(augment=True)`, `TrainConfig.augments_d`)
+        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size)
     else:
         d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d

@@ -11,9 +11,11 @@ kind of content" is something they learn to reject.
     D(a, b) = [head_l(cat(φ_l(aug(b)), φ_l(aug(a)))) for l in layers]   (patch logits per layer)
 
 The backbone is frozen and not a registered submodule (out of the optimiser and checkpoints).
-DiffAugment (colour, translation, cutout) is applied in training mode, to the photo and the
-dream together and with fresh parameters on every call, so real and fake pairs meet the same
-augmentations; it is differentiable, so G's gradient passes through it.
+The discriminator itself draws no random numbers: DiffAugment (colour, translation, cutout;
+Projected GAN trains with it) is the training step's (`pix2pix_step` / `dcgan_step` with
+`augment=True`), applied to the photo and the dream together with draws from the step's seeded
+generator, so real and fake pairs meet the same augmentations and a run's weights depend on its
+seed alone; it is differentiable, so G's gradient passes through it.
 """
 from __future__ import annotations
 
@@ -21,8 +23,6 @@ from typing import Sequence
 
 import torch
 from torch import nn
-
-from dreamgan.models.diffaugment import diff_augment
 
 
 class ProjectedDiscriminator(nn.Module):
@@ -34,7 +34,6 @@ class ProjectedDiscriminator(nn.Module):
             EfficientNet-Lite0's blocks for noise → dream, as Projected GAN).
         layers: the layers to judge at.
         width: channels of each head.
-        augment: apply `diff_augment` in training mode.
         conditional: each head sees the photo's features beside the dream's.
         min_input: images smaller than this are resized up to it first (the backbone's features
             of a 64 px crop are too coarse).
@@ -44,7 +43,7 @@ class ProjectedDiscriminator(nn.Module):
     other logits).
     """
 
-    def __init__(self, backbone, layers: Sequence[str], *, width: int = 64, augment: bool = True, conditional: bool = True,
+    def __init__(self, backbone, layers: Sequence[str], *, width: int = 64, conditional: bool = True,
                  min_input: int = 0):
         super().__init__()
         from dreamgan.dream.engine import fit_min_size  # noqa: F401  (checked here: the forward uses it)
@@ -63,7 +62,6 @@ class ProjectedDiscriminator(nn.Module):
                           nn.utils.spectral_norm(nn.Conv2d(width, width, 3, 1, 1)), nn.LeakyReLU(0.2),
                           nn.Conv2d(width, 1, 1))
             for l in self.layers)
-        self.augment = augment
 
     def forward(self, *images: torch.Tensor) -> torch.Tensor:
         from dreamgan.dream.engine import fit_min_size
@@ -72,8 +70,6 @@ class ProjectedDiscriminator(nn.Module):
         b = images[-1]
         if net.mean.device != b.device:
             net.to(b.device)
-        if self.training and self.augment:
-            images = diff_augment(*images)
         dream = net(fit_min_size(images[-1], self.min_side), self.layers)  # gradients flow to b (G), not to the backbone
         if self.conditional:
             with torch.no_grad():

@@ -263,7 +263,7 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     if cfg.arch == "pix2pix":
         real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
         losses = pix2pix_step(net_g, net_d, nets.opt_g, nets.opt_d, real_a, real_b, gan_loss=obj.gan_loss, lambda_gan=cfg.lambda_gan,
-                              terms=obj.terms, generator=gen, part=world.part)
+                              terms=obj.terms, generator=gen, part=world.part, augment=cfg.augments_d)
     else:
         real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
         losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,

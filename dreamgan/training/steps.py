@@ -57,18 +57,27 @@ def _with_terms(loss_g, losses: dict, terms, fake_b, real_a, real_b, generator):
     return loss_g
 
 
+def _seen_by_d(augment: bool, generator: torch.Generator | None):
+    """What D sees of its inputs: `diff_augment`ed alike (one draw per batch index, from
+    `generator`, fresh on every call) when `augment`, else as they are. Tuple in, tuple out."""
+    return (lambda *images: diff_augment(*images, generator=generator)) if augment else (lambda *images: images)
+
+
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, terms: list[LossTerm] | None = None, generator: torch.Generator | None = None,
-                 part: tuple[int, int] = (0, 1)) -> dict[str, float]:
+                 part: tuple[int, int] = (0, 1), augment: bool = False) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
     The generator's loss is lambda_gan · (fool D) plus Σ weight · term over `terms`
     (`loss_terms`; default: pix2pix's 100 · L1). With `lambda_gan` 0 the discriminator is
     neither run nor updated. `generator` draws G's noise and every random number of the
     terms. `part` (k, K): the batch is the k-th of K parts of a global batch (a distributed
-    run); the generator draws its noise for the global batch and keeps this part.
+    run); the generator draws its noise for the global batch and keeps this part. `augment`:
+    DiffAugment on every pair D sees, photo and dream alike, real and fake alike (fresh draws
+    from `generator`; the projected discriminator trains with it, `TrainConfig.augments_d`).
     """
     terms = loss_terms() if terms is None else terms
+    seen = _seen_by_d(augment, generator)
     # 1. generate
     fake_b = g(real_a, generator, part)
     losses: dict[str, torch.Tensor] = {}
@@ -76,11 +85,11 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     if lambda_gan > 0:
         # 2. discriminator: real pairs → real, generated pairs → fake
         opt_d.zero_grad(set_to_none=True)
-        loss_d_real = gan_loss(d(real_a, real_b), True)
-        loss_d_fake = gan_loss(d(real_a, fake_b.detach()), False)
+        loss_d_real = gan_loss(d(*seen(real_a, real_b)), True)
+        loss_d_fake = gan_loss(d(*seen(real_a, fake_b.detach())), False)
         ((loss_d_real + loss_d_fake) * 0.5).backward()
         opt_d.step()
-        loss_g_gan = gan_loss(d(real_a, fake_b), True, for_discriminator=False)
+        loss_g_gan = gan_loss(d(*seen(real_a, fake_b)), True, for_discriminator=False)
         loss_g = lambda_gan * loss_g_gan
         losses.update(loss_d_real=loss_d_real, loss_d_fake=loss_d_fake, loss_g_gan=loss_g_gan)
     # 3. generator: fool D and bring each term down
@@ -125,16 +134,16 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     b = real_b.shape[0]
     shape = getattr(g, "module", g).noise_shape(b * parts)  # g may be wrapped in DistributedDataParallel
     z = torch.randn(shape, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
-    seen = (lambda x: diff_augment(x, generator=generator)[0]) if augment else (lambda x: x)
+    seen = _seen_by_d(augment, generator)
     fake_b = g(z)
     fake_d = roll_each(fake_b, roll, generator) if roll > 0 else fake_b  # what D sees of the fake
     opt_d.zero_grad(set_to_none=True)
-    loss_d_real = gan_loss(d(seen(real_b)), True)
-    loss_d_fake = gan_loss(d(seen(fake_d.detach())), False)
+    loss_d_real = gan_loss(d(*seen(real_b)), True)
+    loss_d_fake = gan_loss(d(*seen(fake_d.detach())), False)
     ((loss_d_real + loss_d_fake) * 0.5).backward()
     opt_d.step()
     opt_g.zero_grad(set_to_none=True)
-    loss_g_gan = gan_loss(d(seen(fake_d)), True, for_discriminator=False)
+    loss_g_gan = gan_loss(d(*seen(fake_d)), True, for_discriminator=False)
     losses = {"loss_d_real": loss_d_real, "loss_d_fake": loss_d_fake, "loss_g_gan": loss_g_gan}
     loss_g = _with_terms(loss_g_gan, losses, terms, fake_b, None, real_b, generator)
     loss_g.backward()
