@@ -242,7 +242,7 @@ at step 800 against the patch D's 0.117, at 1.3× the step cost, and the first s
 eye-like orbs: docs/results.md, "A noise pyramid and a projected discriminator"), which reads
 the crops enlarged to 96 px (`d_size=96`: its pass costs 0.43× of 128's, the step 0.72×, and val
 KID was no worse: docs/results.md, "A cheaper discriminator"; a step of the recipe costs ≈ 0.86 s
-on 2 idle AMD EPYC cores, ≈ 0.87 s on an Intel Xeon, where `dcgan.toml`'s 1800 steps train in 27.8 min); hinge loss, and beside it
+on 2 idle AMD EPYC cores, 0.9–1.1 s on an Intel Xeon, where `dcgan.toml`'s 1800 steps train in 27.8–32.2 min); hinge loss, and beside it
 the dream-statistics term at weight 40: the sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and

@@ -8,7 +8,7 @@ own features at a few layers can: each sees the dream's features beside the phot
 positions (conditional, as pix2pix's PatchGAN) and judges each cell, so "one orb stamped on every
 kind of content" is something they learn to reject.
 
-    D(a, b) = [head_l(cat(φ_l(aug(b)), φ_l(aug(a)))) for l in layers]   (patch logits per layer)
+    D(a, b) = [head_l(cat(φ_l(b), φ_l(a))) for l in layers]   (patch logits per layer; a and b as the step augmented them)
 
 The backbone is frozen and not a registered submodule (out of the optimiser and checkpoints).
 The discriminator itself draws no random numbers: DiffAugment (colour, translation, cutout;
