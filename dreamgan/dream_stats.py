@@ -43,6 +43,13 @@ def _as_sets(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(2).transpose(1, 2)
 
 
+def _projections(x: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) feature maps and (C, K) directions → (B, K, H·W): every vector's projection
+    on each direction, laid out so that each direction's values are contiguous (sorting along
+    the last axis costs ≈ 0.7× sorting the (B, H·W, K) layout along the middle one)."""
+    return proj.t() @ x.flatten(2)
+
+
 def one_set(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) feature maps → (1, C, H, B·W): the batch side by side, so the distances
     below compare all of its feature vectors as one set."""
@@ -63,8 +70,8 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, proj: torch.Tensor) -> 
     """
     if x.shape != y.shape:
         raise ValueError(f"sliced_wasserstein needs equal feature shapes, got {tuple(x.shape)} and {tuple(y.shape)}")
-    px = (_as_sets(x) @ proj).sort(dim=1).values  # (B, HW, K)
-    py = (_as_sets(y) @ proj).sort(dim=1).values
+    px = _projections(x, proj).sort(dim=-1).values  # (B, K, HW)
+    py = _projections(y, proj).sort(dim=-1).values
     return (px - py).pow(2).flatten(1).mean(1)
 
 
@@ -116,9 +123,9 @@ def tagged_sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, tags: torch.Tens
     if x.shape != y.shape or tags.shape[-2:] != x.shape[-2:]:
         raise ValueError(f"tagged_sliced_wasserstein needs equal shapes, got {tuple(x.shape)}, {tuple(y.shape)}, tags {tuple(tags.shape)}")
     scale = weight * y.detach().flatten(1).std(1).view(-1, 1, 1)  # (B, 1, 1)
-    t = (_as_sets(tags) @ tag_proj) * scale  # (B, HW, K), the same for x and y
-    px = ((_as_sets(x) @ proj + t) / 2 ** 0.5).sort(dim=1).values
-    py = ((_as_sets(y) @ proj + t) / 2 ** 0.5).sort(dim=1).values
+    t = _projections(tags, tag_proj) * scale  # (B, K, HW), the same for x and y
+    px = ((_projections(x, proj) + t) / 2 ** 0.5).sort(dim=-1).values
+    py = ((_projections(y, proj) + t) / 2 ** 0.5).sort(dim=-1).values
     return (px - py).pow(2).flatten(1).mean(1)
 
 

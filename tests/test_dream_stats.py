@@ -29,6 +29,16 @@ def test_distances_are_zero_for_identical_sets_and_blind_to_positions(distance):
     assert (d(x, y) > 1e-3).all(), "different feature sets must be apart"
 
 
+def test_sliced_wasserstein_is_the_mean_1d_wasserstein_over_directions():
+    x, y = _maps(0), _maps(1)
+    proj = unit_projections(6, 8, generator=torch.Generator().manual_seed(0))
+    expected = torch.stack([
+        torch.stack([(torch.sort(x[b].flatten(1).t() @ proj[:, k]).values
+                      - torch.sort(y[b].flatten(1).t() @ proj[:, k]).values).pow(2).mean() for k in range(8)]).mean()
+        for b in range(2)])
+    assert torch.allclose(sliced_wasserstein(x, y, proj), expected, rtol=1e-5, atol=1e-7)
+
+
 def test_sliced_wasserstein_is_differentiable_and_checks_shapes():
     x, y = _maps(0).requires_grad_(), _maps(1)
     proj = unit_projections(6, 16)
