@@ -5,9 +5,11 @@ one run.
 The term compares the batch's feature vectors at the dream recipe's Inception layers (pooled:
 16 samples of 64 px, read enlarged to `--side` px, as `DreamStatsLoss` reads them) through 64
 random directions, and sorts each direction's projections. `dream_stats.sliced_wasserstein`
-projects to (B, K, H·W) and sorts along the contiguous last axis; the baseline projects to
-(B, H·W, K) and sorts along the middle axis, as the library did before 2026-12-06. Both give the
-same values and gradients (checked here); only the memory layout of the sort differs.
+projects to (B, K, H·W) and sorts each contiguous row with NumPy's vectorised sorts (`_sorted`);
+the baseline projects to (B, H·W, K) and sorts along the middle axis with `torch.sort`, as the
+library did until 2026-12-06. Both give the same values; `same_gradient` is false where
+equal projections (ties: repeated feature vectors, as the all-zero ones of a ReLU layer) take
+their gradients in another order, which is as valid a matching.
 
     python benchmarks/sliced_wasserstein.py --repeats 5 --threads 2
 """

@@ -24,6 +24,7 @@ All take feature maps (B, C, H, W) and return one distance per image (B,).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -45,9 +46,22 @@ def _as_sets(x: torch.Tensor) -> torch.Tensor:
 
 def _projections(x: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) feature maps and (C, K) directions → (B, K, H·W): every vector's projection
-    on each direction, laid out so that each direction's values are contiguous (sorting along
-    the last axis costs ≈ 0.7× sorting the (B, H·W, K) layout along the middle one)."""
+    on each direction, laid out so that each direction's values are contiguous for `_sorted`."""
     return proj.t() @ x.flatten(2)
+
+
+def _sorted(v: torch.Tensor) -> torch.Tensor:
+    """v (…, N) sorted along its last axis, differentiable (the gradient reaches each value at its
+    place before the sort). On the CPU through NumPy's vectorised sorts (AVX-512 / AVX2
+    quicksort: ≈ 3× faster than `torch.sort` with indices, ≈ 12× without, on 2 Xeon cores;
+    `benchmarks/sliced_wasserstein.py`): `np.argsort` where a gradient is needed, `np.sort`
+    where none is. Elsewhere `torch.sort`."""
+    if v.device.type != "cpu":
+        return v.sort(dim=-1).values
+    if not v.requires_grad:
+        return torch.from_numpy(np.sort(v.detach().numpy(), axis=-1))
+    order = torch.from_numpy(np.argsort(v.detach().numpy(), axis=-1))
+    return v.gather(-1, order)
 
 
 def one_set(x: torch.Tensor) -> torch.Tensor:
@@ -70,8 +84,8 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, proj: torch.Tensor) -> 
     """
     if x.shape != y.shape:
         raise ValueError(f"sliced_wasserstein needs equal feature shapes, got {tuple(x.shape)} and {tuple(y.shape)}")
-    px = _projections(x, proj).sort(dim=-1).values  # (B, K, HW)
-    py = _projections(y, proj).sort(dim=-1).values
+    px = _sorted(_projections(x, proj))  # (B, K, HW)
+    py = _sorted(_projections(y, proj))
     return (px - py).pow(2).flatten(1).mean(1)
 
 
@@ -124,8 +138,8 @@ def tagged_sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, tags: torch.Tens
         raise ValueError(f"tagged_sliced_wasserstein needs equal shapes, got {tuple(x.shape)}, {tuple(y.shape)}, tags {tuple(tags.shape)}")
     scale = weight * y.detach().flatten(1).std(1).view(-1, 1, 1)  # (B, 1, 1)
     t = _projections(tags, tag_proj) * scale  # (B, K, HW), the same for x and y
-    px = ((_projections(x, proj) + t) / 2 ** 0.5).sort(dim=-1).values
-    py = ((_projections(y, proj) + t) / 2 ** 0.5).sort(dim=-1).values
+    px = _sorted((_projections(x, proj) + t) / 2 ** 0.5)
+    py = _sorted((_projections(y, proj) + t) / 2 ** 0.5)
     return (px - py).pow(2).flatten(1).mean(1)
 
 
