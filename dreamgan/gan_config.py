@@ -242,15 +242,16 @@ at step 800 against the patch D's 0.117, at 1.3× the step cost, and the first s
 eye-like orbs: docs/results.md, "A noise pyramid and a projected discriminator"), which reads
 the crops enlarged to 96 px (`d_size=96`: its pass costs 0.43× of 128's, the step 0.72×, and val
 KID was no worse: docs/results.md, "A cheaper discriminator"; a step of the recipe costs ≈ 0.86 s
-on 2 idle AMD EPYC cores, 0.9–1.1 s on an Intel Xeon, where `dcgan.toml`'s 1800 steps train in 27.8–32.2 min); hinge loss, and beside it
+on 2 idle AMD EPYC cores with the former `torch.sort`; on an Intel Xeon with NumPy's sort `dcgan.toml`'s 1800 steps train in 27.8 min);
+hinge loss, and beside it
 the dream-statistics term at weight 40: the sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
 features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
 minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
 enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
 matches and dream motifs do (docs/results.md, "Transformation robustness"). Adam at lr 4e-4
 (β 0.5/0.999, decaying to 0 over the second half): at 2e-4 two 1800-step runs scored 0.52× and
-0.59× the photos' test KID on Inception and 0.77× / 0.81× on EfficientNet, at 4e-4 0.48× / 0.51×
-and 0.74× / 0.62× (docs/results.md, "A faster learning rate"). The config's
+0.59× the photos' test KID on Inception and 0.77× / 0.81× on EfficientNet, at 4e-4 four runs 0.41–0.51×
+(mean 0.47×) and 0.61–0.84× (docs/results.md, "A faster learning rate", "A faster sort and a third seed"). The config's
 defaults do the rest: circular padding, EMA of G. The pix2pix losses are off (its config names
 no noise channels or pixel terms it does not use). Both networks KID embeds with are now read
 in training (Inception by the term, EfficientNet-Lite0 by D), so neither KID is an independent
