@@ -55,8 +55,8 @@ def _sorted(v: torch.Tensor) -> torch.Tensor:
     place before the sort). On the CPU through NumPy's vectorised sorts (AVX-512 / AVX2
     quicksort: ≈ 3× faster than `torch.sort` with indices, ≈ 12× without, on 2 Xeon cores;
     `benchmarks/sliced_wasserstein.py`): `np.argsort` where a gradient is needed, `np.sort`
-    where none is. Elsewhere `torch.sort`."""
-    if v.device.type != "cpu":
+    where none is. Elsewhere (another device, or a dtype NumPy lacks, as bfloat16) `torch.sort`."""
+    if v.device.type != "cpu" or v.dtype not in (torch.float32, torch.float64):
         return v.sort(dim=-1).values
     if not v.requires_grad:
         return torch.from_numpy(np.sort(v.detach().numpy(), axis=-1))

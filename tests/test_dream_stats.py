@@ -196,3 +196,13 @@ def test_the_stats_loss_with_tags_is_zero_for_the_true_dream_and_one_for_the_pho
     loss = DreamStatsLoss(tiny, ["conv1", "conv2"], norm="photo", tag_weight=1.0)
     assert float(loss(b, b, real_a=a, generator=torch.Generator().manual_seed(1))) < 1e-8
     assert float(loss(a, b, real_a=a, generator=torch.Generator().manual_seed(1))) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_sliced_wasserstein_takes_bfloat16_features():
+    # bf16 autocast hands the distance bf16 features, which NumPy cannot sort: torch.sort does
+    x, y = _maps(0).bfloat16().requires_grad_(), _maps(1).bfloat16()
+    proj = unit_projections(6, 8, generator=torch.Generator().manual_seed(0)).bfloat16()
+    d = sliced_wasserstein(x, y, proj)
+    d.sum().backward()
+    assert torch.allclose(d.float(), sliced_wasserstein(x.detach().float(), y.float(), proj.float()), rtol=0.05)
+    assert x.grad is not None
