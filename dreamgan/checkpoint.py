@@ -91,23 +91,30 @@ def load_gan_checkpoint(path: str | os.PathLike) -> dict:
 
 def generator_from_checkpoint(ckpt: dict):
     """(G in eval mode, TrainConfig) from a loaded checkpoint: the EMA of G's weights where the
-    run kept one (it samples better than the last step's weights)."""
+    run kept one (it samples better than the last step's weights). An EMA saved before runs
+    gave it its own BatchNorm statistics (no `g_ema_batchnorm` key) carries the raw G's; it gets
+    its own here (`recalibrate_batchnorm`, deterministic), as a run saves them now."""
     cfg = saved_config(ckpt["config"])
     g, _ = build_networks(cfg, ckpt.get("recipe"))
     g.load_state_dict(ckpt.get("g_ema") or ckpt["g"])
+    if "g_ema" in ckpt and ckpt.get("g_ema_batchnorm") != "own":
+        from dreamgan.models.dcgan import recalibrate_batchnorm
+
+        recalibrate_batchnorm(g)
     return g.eval(), cfg
 
 
 def save_gan_checkpoint(path: Path, cfg: TrainConfig, g, d, opt_g, opt_d, sched_g, sched_d, step: int, best: dict,
                         recipe: dict, g_ema=None) -> None:
     """Write a checkpoint atomically (a kill never leaves a torn file); `g_ema` is the moving
-    average of G's weights, if the run keeps one. The global torch RNG's state goes with it
+    average of G's weights, if the run keeps one, with its own BatchNorm statistics
+    (`recalibrate_batchnorm`; the checkpoint says so, `g_ema_batchnorm`). The global torch RNG's state goes with it
     (`torch_rng`): what still draws from it (the spatial generator's jitter) draws on after a resume as if the run had never stopped."""
     payload = {"format": GAN_FORMAT, "arch": cfg.arch, "config": asdict(cfg), "recipe": recipe, "step": step,
                "g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "best": best,
                "torch_rng": torch.get_rng_state(), "dreamgan_version": __version__}
     if g_ema is not None:
-        payload["g_ema"] = g_ema.state_dict()
+        payload["g_ema"], payload["g_ema_batchnorm"] = g_ema.state_dict(), "own"
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)

@@ -191,6 +191,7 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
     ckpt = load_gan_checkpoint(run / "latest.pt")
     assert ckpt["arch"] == "dcgan" and ckpt["config"]["noise_g"] == noise_g and ckpt["config"]["noise_d"] == "patch"
     assert "g_ema" in ckpt and ckpt["step"] == 4 and ckpt["recipe"]["layers"] == ["conv2"]
+    _check_the_average_samples_with_its_own_batchnorm_statistics(ckpt)
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert all(np.isfinite(r[k]) for r in rows for k in ("loss_d_real", "loss_d_fake", "loss_g_gan") if k in r)
     runner = CliRunner()
@@ -199,7 +200,7 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
     assert result.exit_code == 0, result.output
     first = np.asarray(Image.open(out / "sample-0000.png"))
     assert first.shape == (120, 200, 3)
-    again = runner.invoke(app, ["sample", "-c", str(run), "--size", "200x120", "-n", "1", "--seed", "5", "-o", str(tmp_path / "again")])
+    again = runner.invoke(app, ["sample", "-c", str(run), "--size", "200x120", "-n", "2", "--seed", "5", "-o", str(tmp_path / "again")])
     assert again.exit_code == 0 and np.array_equal(first, np.asarray(Image.open(tmp_path / "again" / "sample-0000.png"))), "same seed, same texture"
     tiled = runner.invoke(app, ["sample", "-c", str(run), "--size", "96", "--tileable", "-n", "1", "-o", str(tmp_path / "tiled")])
     assert tiled.exit_code == 0 and np.asarray(Image.open(tmp_path / "tiled" / "sample-0000.png")).shape == (96, 96, 3)
@@ -209,6 +210,22 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
         err = capsys.readouterr().err
         assert stop.value.code == 1 and err.startswith("error: --size") and len(err.strip().splitlines()) == 1, (bad, err)
     assert not (tmp_path / "bad").exists(), "a bad --size fails before anything is written"
+
+
+def _check_the_average_samples_with_its_own_batchnorm_statistics(ckpt: dict) -> None:
+    """A run saves its EMA with statistics recomputed from the EMA's own activations, and says so;
+    a checkpoint saved before that (no `g_ema_batchnorm`, the raw G's statistics) gets them on
+    loading, the same ones; one that says it has them keeps what it has."""
+    from dreamgan.checkpoint import generator_from_checkpoint
+
+    assert ckpt["g_ema_batchnorm"] == "own"
+    stats = {k: v for k, v in ckpt["g_ema"].items() if "running_" in k}
+    old = {**ckpt, "g_ema": {k: torch.zeros_like(v) if k in stats else v for k, v in ckpt["g_ema"].items()}}
+    del old["g_ema_batchnorm"]
+    loaded = generator_from_checkpoint(old)[0].state_dict()
+    assert all(torch.allclose(loaded[k], v) for k, v in stats.items()), "recomputed on loading, as the run did"
+    kept = generator_from_checkpoint({**old, "g_ema_batchnorm": "own"})[0].state_dict()
+    assert all(not kept[k].any() for k in stats)
 
 
 @pytest.mark.slow

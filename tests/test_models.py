@@ -1,6 +1,8 @@
 """GAN networks, losses and one training step: shapes, identity at init, real parameter updates."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -564,3 +566,43 @@ def test_more_convs_per_doubling_deepen_each_scale_and_one_keeps_the_checkpoint_
     assert convs_at == {f"net.{i}.weight" for i in (0, 4, 8, 12, 16, 19)}  # stem, one per doubling (after the enlargement), head
     with pytest.raises(ValueError, match="convs"):
         SpatialGenerator(64, z_dim=8, ngf=8, convs=0)
+
+
+@pytest.mark.parametrize("kind", ["spatial", "texture"])
+def test_recalibrated_batchnorm_normalises_the_generator_s_own_activations(kind):
+    """An average of G's weights sampled with the raw G's BatchNorm statistics draws other pixels
+    than its own batch statistics would; after `recalibrate_batchnorm` its eval-mode samples are
+    what its train-mode (batch-statistics) pass draws, up to sampling noise, every call alike."""
+    from dreamgan.models.dcgan import recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    raw = _noise_generator(kind)
+    z = torch.randn(raw.noise_shape(4))
+    with torch.no_grad():
+        for _ in range(10):  # the raw G's running statistics
+            raw.train()(torch.randn(raw.noise_shape(16)))
+        average = copy.deepcopy(raw)
+        for p in average.parameters():  # the average has drifted from the raw G
+            p.mul_(1.5).add_(0.05 * torch.randn_like(p))
+        z = torch.randn(average.noise_shape(256))
+
+        def gap() -> float:  # eval mode (running statistics) against train mode (this batch's own)
+            return float((average.eval()(z) - copy.deepcopy(average).train()(z)).abs().mean())
+
+        before = gap()
+        assert not recalibrate_batchnorm(average.train()).training, "returned in eval mode, ready to sample"
+        after = gap()
+        again = recalibrate_batchnorm(copy.deepcopy(average))
+    assert after < 0.2 * before, (before, after)
+    assert all(torch.equal(a, b) for a, b in zip(average.buffers(), again.buffers())), "deterministic"
+
+
+def test_recalibration_leaves_the_global_rng_as_it_was():
+    """The spatial generator's jitter draws from the global RNG in training mode: recalibrating
+    (which runs G in training mode) must not advance it, or a resumed run would draw otherwise."""
+    from dreamgan.models.dcgan import SpatialGenerator, recalibrate_batchnorm
+
+    g = SpatialGenerator(64, z_dim=8, ngf=8, jitter=True)
+    state = torch.get_rng_state()
+    recalibrate_batchnorm(g, batches=2)
+    assert torch.equal(torch.get_rng_state(), state)

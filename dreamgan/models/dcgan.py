@@ -301,6 +301,26 @@ def noise_dreams(g, n: int, *, seed: int = 0, height: int | None = None, width: 
     return out[..., :h, :w]
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(g: nn.Module, *, batches: int = 32, batch: int = 16, seed: int = 0) -> nn.Module:
+    """Set a noise → dream generator's BatchNorm running statistics to those of its *own*
+    activations: the cumulative mean and variance over `batches` batches of `batch` fresh noise
+    maps at its training size (`torch.optim.swa_utils.update_bn`, as SWA does for averaged
+    weights). An average of G's weights (the EMA) otherwise samples with the statistics the raw
+    G's last steps left, which normalise the average's activations wrongly: the further the
+    two have drifted apart (a high learning rate, an early best step), the worse
+    (docs/results.md, "The average's own statistics"). Deterministic (its own noise, seeded);
+    the global RNG is left as it was (a generator that draws from it in training mode, the
+    spatial one's jitter, draws on after it as if it had never run). Returns g in eval mode."""
+    from torch.optim.swa_utils import update_bn
+
+    noise = torch.Generator().manual_seed(seed)
+    inputs = [torch.randn(g.noise_shape(batch), generator=noise) for _ in range(batches)]
+    with torch.random.fork_rng(devices=[]):
+        update_bn(inputs, g, device=next(g.parameters()).device)
+    return g.eval()
+
+
 PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 """EfficientNet-Lite0 layers the projected discriminator judges (1/4, 1/8 and 1/16 of its input)."""
 

@@ -33,6 +33,7 @@ from dreamgan.checkpoint import GAN_FORMAT, build_networks, generator_from_check
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
+from dreamgan.models.dcgan import recalibrate_batchnorm
 from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import (  # noqa: F401
@@ -190,6 +191,14 @@ class _Networks:
         """What the evals and sample sheets draw with: the moving average of G where there is one."""
         return self.g_ema if self.g_ema is not None else self.g
 
+    def settle_sampler(self) -> torch.nn.Module:
+        """The sampler, with the EMA's BatchNorm statistics made its own (`recalibrate_batchnorm`:
+        the raw G's, which `update_ema` copies every step, normalise the average wrongly). Called
+        before every eval and save, so the scores, the sheets and every checkpoint's `g_ema` agree."""
+        if self.g_ema is not None:
+            recalibrate_batchnorm(self.g_ema)
+        return self.sampler
+
     def load(self, ckpt: dict) -> None:
         for key in ("g", "d", "opt_g", "opt_d", "sched_g", "sched_d"):
             getattr(self, key).load_state_dict(ckpt[key])
@@ -328,7 +337,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
             if on_step and main:
                 on_step(step, losses)
             if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
-                scores = evaluate_generator(nets.sampler, cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                scores = evaluate_generator(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
                 if photos is not None and "kid_effnet_mean" in scores:
                     scores["kid_ratio"] = kid_ratio(scores, photos)
                 evals.append({"step": step, **scores})
@@ -346,6 +355,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                 world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
     except KeyboardInterrupt:
         if main:
+            nets.settle_sampler()
             nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())  # Ctrl-C: keep everything up to the last finished step
         return TrainReport(run, step, losses, evals, interrupted=True)
     except RuntimeError as e:
