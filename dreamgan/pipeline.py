@@ -4,7 +4,8 @@
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
                  `gan_config.PRESETS`: dream, the default, or fast, cpu, gpu)
-    [evaluate]   split, fid, jitter_floor
+    [evaluate]   split, fid, jitter_floor, refine; a dcgan run: crops (how many crops of the
+                 split's true dreams the samples are measured against, as `evaluate --crops`)
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
                  a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
     [export]     out: write the trained generator as an inference-only file there (optional;
@@ -26,6 +27,7 @@ from typing import Callable
 from dreamgan.errors import DreamganError
 
 STAGES = ("dataset", "train", "evaluate", "sample", "export")
+EVALUATE_KEYS = ("split", "fid", "jitter_floor", "refine", "crops")
 SAMPLE_KEYS = ("images", "out", "overlay", "n", "size", "tileable", "interpolate", "seed")
 
 
@@ -60,7 +62,9 @@ def plan(spec: dict) -> dict:
         train = TrainConfig.from_preset(tr.pop("preset", DEFAULT_PRESET), **{**tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
-    ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], **spec.get("evaluate", {})}
+    ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], "crops": 64, **spec.get("evaluate", {})}
+    if set(ev) - set(EVALUATE_KEYS):
+        raise DreamganError(f"unknown [evaluate] keys {sorted(set(ev) - set(EVALUATE_KEYS))}; valid: {list(EVALUATE_KEYS)}")
     sa = {"images": "embedded", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
           **spec.get("sample", {})}
     if set(sa) - set(SAMPLE_KEYS):
@@ -135,7 +139,8 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     if "evaluate" in todo:
         ev = stages["evaluate"]
         stage("evaluate")
-        report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"], refine=tuple(ev["refine"]))
+        report = evaluate_run(run, split=ev["split"], fid=ev["fid"], jitter_floor=ev["jitter_floor"], refine=tuple(ev["refine"]),
+                              crops=ev["crops"])
         stage("evaluate", True)
         results["evaluate"] = report
         echo(format_report(report))

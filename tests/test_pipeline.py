@@ -83,6 +83,7 @@ def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
     assert (train.lambda_stats, train.stats_norm, train.lambda_l1) == (40.0, "energy", 0.0), "GAN + pooled dream statistics"
     assert (train.stats_shift, train.stats_scale) == (64, 1.5), "read through random rolls and enlargements"
     assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
+    assert stages["evaluate"]["crops"] == 256
 
 
 def test_gpu_pipeline_is_valid_and_dreams_at_a_gpus_scale():
@@ -104,6 +105,9 @@ def test_bad_pipelines_are_clear_errors(tmp_path):
         plan(load_pipeline(bad))
     bad.write_text("[sample]\ntiles = true\n")
     with pytest.raises(DreamganError, match="unknown \\[sample\\] keys"):
+        plan(load_pipeline(bad))
+    bad.write_text("[evaluate]\ncrop = 256\n")
+    with pytest.raises(DreamganError, match="unknown \\[evaluate\\] keys"):
         plan(load_pipeline(bad))
     bad.write_text("[sample]\nsize = '10x0'\n")
     with pytest.raises(DreamganError, match="--size"):

@@ -155,7 +155,8 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
 def update_ema(ema: torch.nn.Module, g: torch.nn.Module, decay: float, step: int) -> None:
     """ema ← d·ema + (1 − d)·g for the weights, d = min(decay, (1 + step) / (10 + step)) (the
     average warms up instead of dragging the initial weights along for ~1/(1 − decay) steps);
-    buffers (BatchNorm's statistics) are copied."""
+    buffers (BatchNorm's statistics) are copied, the raw G's: before the average samples, the
+    run gives it its own (`recalibrate_batchnorm`)."""
     d = min(decay, (1 + step) / (10 + step))
     for e, p in zip(ema.parameters(), g.parameters()):
         e.lerp_(p.detach(), 1 - d)
