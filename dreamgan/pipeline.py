@@ -46,6 +46,13 @@ def load_pipeline(path: str | os.PathLike) -> dict:
     return spec
 
 
+def _refuse_unknown_keys(section: str, given: dict, valid) -> None:
+    """A clear error naming the keys of [section] that are not among `valid`."""
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise DreamganError(f"unknown [{section}] keys {unknown}; valid: {list(valid)}")
+
+
 def plan(spec: dict) -> dict:
     """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
     from dreamgan.dream.engine import DreamConfig
@@ -54,28 +61,23 @@ def plan(spec: dict) -> dict:
     ds = dict(spec.get("dataset", {}))
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
     ds.setdefault("out", "data/default")
-    allowed = {"out", "source", "count", "size", "val", "test", "seed", "batch"}
-    if set(ds) - allowed:
-        raise DreamganError(f"unknown [dataset] keys {sorted(set(ds) - allowed)}; valid: {sorted(allowed)}")
+    _refuse_unknown_keys("dataset", ds, sorted({"out", "source", "count", "size", "val", "test", "seed", "batch"}))
     tr = dict(spec.get("train", {}))
     try:
         train = TrainConfig.from_preset(tr.pop("preset", DEFAULT_PRESET), **{**tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
     ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], "crops": 64, **spec.get("evaluate", {})}
-    if set(ev) - set(EVALUATE_KEYS):
-        raise DreamganError(f"unknown [evaluate] keys {sorted(set(ev) - set(EVALUATE_KEYS))}; valid: {list(EVALUATE_KEYS)}")
+    _refuse_unknown_keys("evaluate", ev, EVALUATE_KEYS)
     sa = {"images": "embedded", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
           **spec.get("sample", {})}
-    if set(sa) - set(SAMPLE_KEYS):
-        raise DreamganError(f"unknown [sample] keys {sorted(set(sa) - set(SAMPLE_KEYS))}; valid: {list(SAMPLE_KEYS)}")
+    _refuse_unknown_keys("sample", sa, SAMPLE_KEYS)
     if sa["size"] is not None:
         from dreamgan.fast.dreams import parse_size
 
         parse_size(str(sa["size"]))  # a bad size fails before the dataset stage
     ex = dict(spec.get("export", {}))
-    if set(ex) - {"out"}:
-        raise DreamganError(f"unknown [export] keys {sorted(set(ex) - {'out'})}; valid: ['out']")
+    _refuse_unknown_keys("export", ex, ("out",))
     return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa, "export": ex}
 
 

@@ -577,7 +577,6 @@ def test_recalibrated_batchnorm_normalises_the_generator_s_own_activations(kind)
 
     torch.manual_seed(0)
     raw = _noise_generator(kind)
-    z = torch.randn(raw.noise_shape(4))
     with torch.no_grad():
         for _ in range(10):  # the raw G's running statistics
             raw.train()(torch.randn(raw.noise_shape(16)))
