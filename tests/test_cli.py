@@ -394,6 +394,35 @@ def test_a_kill_stops_a_training_run_like_ctrl_c(monkeypatch, tmp_path, capsys):
     assert code == 130 and seen == {"saved": True} and "interrupted at step 3" in cap.err
 
 
+def test_a_kill_that_lands_while_an_error_is_on_its_way_out_reports_the_error(monkeypatch, tmp_path, capsys):
+    """torchrun's agent SIGTERMs the survivors of a killed worker: when that lands while the
+    survivor's own one-line error is still unwinding, the error is what the user reads."""
+    import os
+    import signal
+
+    import dreamgan.training.gan as gan
+
+    def fake(cfg, resume=False, **kw):
+        try:
+            raise DreamganError("rank 1 of this torchrun job is gone (killed or crashed)")
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler raises KeyboardInterrupt right here
+            signal.sigtimedwait([], 0.1) if hasattr(signal, "sigtimedwait") else None
+
+    monkeypatch.setattr(gan, "train_gan", fake)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 1 and "interrupted" not in cap.err
+    assert [l for l in cap.err.splitlines() if l.strip()] == ["error: rank 1 of this torchrun job is gone (killed or crashed)"]
+    # an interrupt with no error under it says so, whatever the Typer version does with it
+    monkeypatch.setattr(gan, "train_gan", lambda cfg, **kw: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
+    assert code == 130 and "interrupted; rerun the same command to continue" in cap.err
+
+
 class _RunsCode:
     """Unpickling this would create a marker file: what a malicious checkpoint would do."""
 

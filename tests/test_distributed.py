@@ -123,6 +123,38 @@ def test_a_global_batch_that_does_not_split_is_one_line_on_every_rank(dataset, t
     assert not (tmp_path / "odd").exists(), "nothing is written"
 
 
+def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoint(dataset, tmp_path, monkeypatch):
+    """torchrun's agent SIGTERMs a survivor soon after the lost peer breaks its collective; when
+    the KeyboardInterrupt lands while that RuntimeError is still being handled, the step is half
+    done, so nothing is saved and the one line is the lost peer's, naming the last checkpoint."""
+    import dreamgan.training.gan as gan
+
+    real, calls = gan.pix2pix_step, []
+
+    def step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            try:
+                raise RuntimeError("[gloo] Connection closed by peer [127.0.0.1]:29500")
+            except RuntimeError:
+                raise KeyboardInterrupt  # the SIGTERM's handler, run at the next bytecode
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gan, "pix2pix_step", step)
+    # one process stands in for rank 0 of two: its World reads that error as a lost peer (the real
+    # reading and the real message are the torchrun test's below)
+    monkeypatch.setattr(World, "lost_peer", lambda self, e: isinstance(e, RuntimeError) and "closed by peer" in str(e))
+    monkeypatch.setattr(World, "lost_peer_message", lambda self, latest, saved: f"rank 1 is gone; {latest.name} holds step {saved}")
+    with pytest.raises(DreamganError, match=r"^rank 1 is gone; latest.pt holds step 2$"):
+        train_gan(_cfg(dataset, tmp_path / "k", steps=6, eval_every=2))
+    assert load_gan_checkpoint(tmp_path / "k" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 2, "the half-done step is not saved"
+    # a plain Ctrl-C still saves the last finished step
+    calls.clear()
+    monkeypatch.setattr(gan, "pix2pix_step", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt) if len(calls) == 3 else (calls.append(1), real(*a, **k))[1])
+    assert train_gan(_cfg(dataset, tmp_path / "c", steps=6, eval_every=2)).interrupted
+    assert load_gan_checkpoint(tmp_path / "c" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 3
+
+
 @pytest.mark.slow
 def test_a_killed_worker_ends_the_job_with_one_line_naming_the_checkpoint(dataset, tmp_path, registered_tiny_backbone):
     r = _torchrun(dataset, tmp_path / "k", registered_tiny_backbone, "--steps", "6", "--eval-every", "2", kill_after="1:3")

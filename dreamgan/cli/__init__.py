@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -21,7 +22,7 @@ from dreamgan.cli import pipeline as _pipeline  # noqa: F401
 from dreamgan.cli import serve as _serve  # noqa: F401
 from dreamgan.cli import train as _train  # noqa: F401
 from dreamgan.cli import video as _video  # noqa: F401
-from dreamgan.cli.root import app
+from dreamgan.cli.root import Interrupted, app
 from dreamgan.errors import DreamganError
 
 
@@ -40,6 +41,27 @@ def _stop_on_sigterm() -> None:
         pass
 
 
+def _fail(e: DreamganError) -> NoReturn:
+    """One red line and exit code 1 (the traceback with DREAMGAN_DEBUG set)."""
+    if os.environ.get("DREAMGAN_DEBUG"):
+        raise e
+    rank = os.environ.get("RANK", "0")  # under torchrun every process says which it is
+    typer.secho(f"error: {e}" if rank == "0" else f"error (rank {rank}): {e}", fg="red", err=True)
+    sys.exit(1)
+
+
+def _fail_if_an_error_was_on_its_way_out(stop: BaseException) -> None:
+    """A Ctrl-C or kill (`stop`, or what wraps it: `Interrupted`, click's Abort) that landed while a
+    `DreamganError` was unwinding: report that error, the cause the user needs (e.g. torchrun's
+    agent SIGTERMs the survivors of a killed worker while they report it)."""
+    seen, e = set(), stop
+    while e is not None and id(e) not in seen:
+        if isinstance(e, DreamganError):
+            _fail(e)
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the app, turning user errors into one line + exit code 1."""
     _stop_on_sigterm()
@@ -48,17 +70,15 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)  # typer.Exit(code) is returned, not raised, outside standalone mode
     except DreamganError as e:
-        if os.environ.get("DREAMGAN_DEBUG"):
-            raise
-        rank = os.environ.get("RANK", "0")  # under torchrun every process says which it is
-        typer.secho(f"error: {e}" if rank == "0" else f"error (rank {rank}): {e}", fg="red", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
+        _fail(e)
+    except (Interrupted, KeyboardInterrupt) as e:
+        _fail_if_an_error_was_on_its_way_out(e)
         typer.secho("interrupted; rerun the same command to continue (finished outputs are complete, nothing half-written was kept)", fg="yellow", err=True)
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except typer.Abort:
+    except typer.Abort as e:  # click's wrapping of a KeyboardInterrupt inside a command
+        _fail_if_an_error_was_on_its_way_out(e)
         typer.secho("aborted", fg="yellow", err=True)
         sys.exit(130)
     except Exception as e:  # click usage errors arrive here in non-standalone mode

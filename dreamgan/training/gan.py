@@ -321,48 +321,52 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     # 2. the loop: step, log, and at eval steps score, save and draw
     nets.g.train()
     nets.d.train()
-    try:
-        while step < cfg.steps:
-            losses = _train_step(cfg, nets, net_g, net_d, obj, train, world, step)
-            if not all(math.isfinite(v) for v in losses.values()):
-                raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
-                                    f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
-            nets.sched_g.step()
-            if "loss_d_real" in losses:  # D only steps when it is trained (lambda_gan > 0)
-                nets.sched_d.step()
-            step += 1
-            row = {"step": step, **losses, "lr": nets.opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
-            if main and (step % 10 == 0 or step == cfg.steps):
-                append_jsonl(run / "metrics.jsonl", row)
-            if on_step and main:
-                on_step(step, losses)
-            if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
-                scores = evaluate_generator(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
-                if photos is not None and "kid_effnet_mean" in scores:
-                    scores["kid_ratio"] = kid_ratio(scores, photos)
-                evals.append({"step": step, **scores})
-                append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
-                if is_better(scores, best):
-                    best = {"step": step, **scores}
-                    nets.save(run / "best.pt", cfg, step, best, recipe.to_dict())
-                nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())
-                saved_step = step
-                write_sample_sheet(run / "samples" / f"step-{step:06d}.png", nets.sampler, cfg, val)
-                plot_curves(run)
-                if on_eval:
-                    on_eval(step, scores)
-            if step % cfg.eval_every == 0 or step == cfg.steps:
-                world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
-    except KeyboardInterrupt:
+    try:  # a killed worker: its collective fails mid-step, so this step's state is not saved
+        try:
+            while step < cfg.steps:
+                losses = _train_step(cfg, nets, net_g, net_d, obj, train, world, step)
+                if not all(math.isfinite(v) for v in losses.values()):
+                    raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
+                                        f"checkpoint is {run / 'latest.pt'}; lower --lr or the loss weights")
+                nets.sched_g.step()
+                if "loss_d_real" in losses:  # D only steps when it is trained (lambda_gan > 0)
+                    nets.sched_d.step()
+                step += 1
+                row = {"step": step, **losses, "lr": nets.opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
+                if main and (step % 10 == 0 or step == cfg.steps):
+                    append_jsonl(run / "metrics.jsonl", row)
+                if on_step and main:
+                    on_step(step, losses)
+                if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
+                    scores = evaluate_generator(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                    if photos is not None and "kid_effnet_mean" in scores:
+                        scores["kid_ratio"] = kid_ratio(scores, photos)
+                    evals.append({"step": step, **scores})
+                    append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
+                    if is_better(scores, best):
+                        best = {"step": step, **scores}
+                        nets.save(run / "best.pt", cfg, step, best, recipe.to_dict())
+                    nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())
+                    saved_step = step
+                    write_sample_sheet(run / "samples" / f"step-{step:06d}.png", nets.sampler, cfg, val)
+                    plot_curves(run)
+                    if on_eval:
+                        on_eval(step, scores)
+                if step % cfg.eval_every == 0 or step == cfg.steps:
+                    world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
+        except RuntimeError as e:
+            if not world.lost_peer(e):
+                raise
+            raise DreamganError(world.lost_peer_message(run / "latest.pt", saved_step)) from None
+    except KeyboardInterrupt as e:
+        # torchrun's agent also sends this process SIGTERM (a KeyboardInterrupt here), which may land
+        # while the failed collective's RuntimeError is still being handled: the same loss
+        if world.lost_peer(e.__context__):
+            raise DreamganError(world.lost_peer_message(run / "latest.pt", saved_step)) from None
         if main:
             nets.settle_sampler()
             nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())  # Ctrl-C: keep everything up to the last finished step
         return TrainReport(run, step, losses, evals, interrupted=True)
-    except RuntimeError as e:
-        if not world.lost_peer(e):
-            raise
-        # a killed worker: the collective failed mid-step, so this step's state is not saved
-        raise DreamganError(world.lost_peer_message(run / "latest.pt", saved_step)) from None
     return TrainReport(run, step, losses, evals)
 
 
