@@ -137,7 +137,7 @@ def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoi
             try:
                 raise RuntimeError("[gloo] Connection closed by peer [127.0.0.1]:29500")
             except RuntimeError:
-                raise KeyboardInterrupt  # the SIGTERM's handler, run at the next bytecode
+                raise KeyboardInterrupt  # noqa: B904 (the SIGTERM's handler, run at the next bytecode: the RuntimeError is its context)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(gan, "pix2pix_step", step)
@@ -150,7 +150,13 @@ def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoi
     assert load_gan_checkpoint(tmp_path / "k" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 2, "the half-done step is not saved"
     # a plain Ctrl-C still saves the last finished step
     calls.clear()
-    monkeypatch.setattr(gan, "pix2pix_step", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt) if len(calls) == 3 else (calls.append(1), real(*a, **k))[1])
+    def ctrl_c_at_4(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gan, "pix2pix_step", ctrl_c_at_4)
     assert train_gan(_cfg(dataset, tmp_path / "c", steps=6, eval_every=2)).interrupted
     assert load_gan_checkpoint(tmp_path / "c" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 3
 
