@@ -53,9 +53,18 @@ def _refuse_unknown_keys(section: str, given: dict, valid) -> None:
         raise DreamganError(f"unknown [{section}] keys {unknown}; valid: {list(valid)}")
 
 
+def _defaults(fn: Callable, keys) -> dict:
+    """{key: `fn`'s default} for `keys`: a stage's unset keys mean what the command's do."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    return {k: params[k].default for k in keys}
+
+
 def plan(spec: dict) -> dict:
     """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
     from dreamgan.dream.engine import DreamConfig
+    from dreamgan.evaluate import evaluate_run
     from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
 
     ds = dict(spec.get("dataset", {}))
@@ -67,7 +76,7 @@ def plan(spec: dict) -> dict:
         train = TrainConfig.from_preset(tr.pop("preset", DEFAULT_PRESET), **{**tr, "data": ds["out"]})
     except TypeError as e:
         raise DreamganError(f"bad [train] keys: {e}") from None
-    ev = {"split": "test", "fid": True, "jitter_floor": True, "refine": [], "crops": 64, **spec.get("evaluate", {})}
+    ev = {**_defaults(evaluate_run, EVALUATE_KEYS), **spec.get("evaluate", {})}
     _refuse_unknown_keys("evaluate", ev, EVALUATE_KEYS)
     sa = {"images": "embedded", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
           **spec.get("sample", {})}
