@@ -366,60 +366,67 @@ def test_serve_errors_are_one_line(tmp_path, capsys):
     assert code == 1 and "no checkpoint at" in cap.err, "a bad checkpoint fails before the server starts"
 
 
-def test_a_kill_stops_a_training_run_like_ctrl_c(monkeypatch, tmp_path, capsys):
-    """SIGTERM (what `kill` and schedulers send; background jobs ignore SIGINT) reaches the job
-    as KeyboardInterrupt, so a training run saves latest.pt and the command exits 130."""
+def _sigterm_self() -> None:
+    """Send this process SIGTERM; `main`'s handler raises KeyboardInterrupt at the next bytecode."""
     import os
     import signal
 
+    os.kill(os.getpid(), signal.SIGTERM)
+    signal.sigtimedwait([], 0.1) if hasattr(signal, "sigtimedwait") else None
+
+
+def _run_train_with(monkeypatch, fake, tmp_path, capsys):
+    """`dreamgan train` through the real entry point with `train_gan` replaced by `fake`; the
+    SIGTERM handler `main` installs is put back afterwards."""
+    import signal
+
+    import dreamgan.training.gan as gan
+
+    monkeypatch.setattr(gan, "train_gan", fake)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        return _run_main(["train", "--data", str(tmp_path)], capsys)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_kill_stops_a_training_run_like_ctrl_c(monkeypatch, tmp_path, capsys):
+    """SIGTERM (what `kill` and schedulers send; background jobs ignore SIGINT) reaches the job
+    as KeyboardInterrupt, so a training run saves latest.pt and the command exits 130."""
     import dreamgan.training.gan as gan
 
     seen = {}
 
     def fake(cfg, resume=False, **kw):
         try:
-            os.kill(os.getpid(), signal.SIGTERM)
-            signal.sigtimedwait([], 0.1) if hasattr(signal, "sigtimedwait") else None
+            _sigterm_self()
         except KeyboardInterrupt:  # train_gan's own handler: save latest.pt, report the step
             seen["saved"] = True
             return gan.TrainReport(tmp_path / "run", 3, {}, [], interrupted=True)
         return gan.TrainReport(tmp_path / "run", cfg.steps, {}, [])
 
-    monkeypatch.setattr(gan, "train_gan", fake)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    code, cap = _run_train_with(monkeypatch, fake, tmp_path, capsys)
     assert code == 130 and seen == {"saved": True} and "interrupted at step 3" in cap.err
 
 
 def test_a_kill_that_lands_while_an_error_is_on_its_way_out_reports_the_error(monkeypatch, tmp_path, capsys):
     """torchrun's agent SIGTERMs the survivors of a killed worker: when that lands while the
     survivor's own one-line error is still unwinding, the error is what the user reads."""
-    import os
-    import signal
-
-    import dreamgan.training.gan as gan
 
     def fake(cfg, resume=False, **kw):
         try:
             raise DreamganError("rank 1 of this torchrun job is gone (killed or crashed)")
         finally:
-            os.kill(os.getpid(), signal.SIGTERM)  # the handler raises KeyboardInterrupt right here
-            signal.sigtimedwait([], 0.1) if hasattr(signal, "sigtimedwait") else None
+            _sigterm_self()
 
-    monkeypatch.setattr(gan, "train_gan", fake)
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    code, cap = _run_train_with(monkeypatch, fake, tmp_path, capsys)
     assert code == 1 and "interrupted" not in cap.err
     assert [l for l in cap.err.splitlines() if l.strip()] == ["error: rank 1 of this torchrun job is gone (killed or crashed)"]
     # an interrupt with no error under it says so, whatever the Typer version does with it
-    monkeypatch.setattr(gan, "train_gan", lambda cfg, **kw: (_ for _ in ()).throw(KeyboardInterrupt))
-    code, cap = _run_main(["train", "--data", str(tmp_path)], capsys)
+    def ctrl_c(cfg, **kw):
+        raise KeyboardInterrupt
+
+    code, cap = _run_train_with(monkeypatch, ctrl_c, tmp_path, capsys)
     assert code == 130 and "interrupted; rerun the same command to continue" in cap.err
 
 
