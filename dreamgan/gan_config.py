@@ -144,6 +144,9 @@ class TrainConfig:
     the identity initialisation."""
     eval_every: int = 250
     eval_fid: bool = True
+    eval_crops: int = 64
+    """dcgan: how many crops of the val split's true dreams each eval's FID/KID is measured
+    against (and the photos' yardstick); more crops, a steadier choice of best.pt."""
     seed: int = 0
     device: str = "auto"
     """auto (CUDA if present), cpu, cuda or cuda:N (see `devices.resolve_device`)."""
@@ -172,6 +175,7 @@ class TrainConfig:
                    "--d-size must be ≥ 32; other than 128 it is for --arch dcgan with --noise-d projected"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
+                  (self.eval_crops >= 2, "--eval-crops must be ≥ 2 (KID needs two crops)"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),
                   (self.image_size >= 16, "--image-size must be ≥ 16"),
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
@@ -230,7 +234,7 @@ class TrainConfig:
 
 
 DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=4e-4, beta1=0.5, gan_mode="hinge",
-                      crop_scale=(1.0, 2.0), eval_every=400, lambda_gan=1.0, noise=0, lambda_stats=40.0, stats_norm="energy",
+                      crop_scale=(1.0, 2.0), eval_every=400, eval_crops=256, lambda_gan=1.0, noise=0, lambda_stats=40.0, stats_norm="energy",
                       stats_shift=64, stats_scale=1.5, lambda_lowpass=0.0, noise_g="texture", noise_d="projected", d_size=96)
 """The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
 true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as

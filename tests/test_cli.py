@@ -283,8 +283,10 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--noise-g", "spatial", "--d-roll", "16", "--g-jitter"])
     assert r.exit_code == 0, r.output
     assert (seen["cfg"].d_roll, seen["cfg"].g_jitter) == (16, True)
-    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--d-size", "112"])
-    assert r.exit_code == 0 and seen["cfg"].d_size == 112, r.output
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--d-size", "112", "--eval-crops", "128"])
+    assert r.exit_code == 0 and (seen["cfg"].d_size, seen["cfg"].eval_crops) == (112, 128), r.output
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--arch", "dcgan", "--eval-crops", "1"])
+    assert isinstance(r.exception, DreamganError) and "--eval-crops" in str(r.exception), r.output
     for bad in (["--arch", "dcgan", "--d-size", "16"], ["--arch", "dcgan", "--noise-d", "patch", "--d-size", "96"]):
         r = runner.invoke(app, ["train", "--data", str(tmp_path), *bad])
         assert isinstance(r.exception, DreamganError) and "--d-size" in str(r.exception), r.output

@@ -97,11 +97,8 @@ def test_a_runs_weights_do_not_depend_on_how_often_it_is_scored(dataset, tmp_pat
     (noise, crops, DiffAugment) from its own seeded generator, so evals every step or only at
     the end give the same generator. Before, the projected D's DiffAugment drew from the global
     RNG and two runs of one recipe drifted apart with their eval settings."""
-    import dreamgan.training.evals as evals
-
-    monkeypatch.setattr(evals, "EVAL_CROPS", 8)
-    often = train_gan(_cfg(dataset, tmp_path / "a", steps=4, eval_every=1, eval_fid=True, **kw))
-    once = train_gan(_cfg(dataset, tmp_path / "b", steps=4, eval_every=4, eval_fid=True, **kw))
+    often = train_gan(_cfg(dataset, tmp_path / "a", steps=4, eval_every=1, eval_fid=True, eval_crops=8, **kw))
+    once = train_gan(_cfg(dataset, tmp_path / "b", steps=4, eval_every=4, eval_fid=True, eval_crops=8, **kw))
     a, b = load_gan_checkpoint(often.run_dir / "latest.pt"), load_gan_checkpoint(once.run_dir / "latest.pt")
     for k in a["g"]:
         assert torch.equal(a["g"][k], b["g"][k]), f"G's {k} depends on the eval schedule"
@@ -429,11 +426,10 @@ def test_kid_ratio_is_the_worse_networks_kid_over_the_photos():
 
 @pytest.mark.slow
 def test_a_dcgan_run_scores_the_photos_once_and_keeps_the_step_nearest_the_true_dreams_on_both_networks(dataset, tmp_path, monkeypatch):
-    import dreamgan.training.evals as evals
     from dreamgan.training.evals import kid_ratio
 
-    monkeypatch.setattr(evals, "EVAL_CROPS", 8)  # KID and FID on 8 crops: the plumbing, not the numbers
-    cfg = _cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=1, eval_fid=True)
+    # KID and FID on 8 crops: the plumbing, not the numbers
+    cfg = _cfg(dataset, tmp_path, arch="dcgan", image_size=64, steps=4, eval_every=1, eval_fid=True, eval_crops=8)
     run = train_gan(cfg).run_dir
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     photos = [r for r in rows if r.get("reference") == "identity"]

@@ -62,10 +62,6 @@ def logged_photo_scores(rows: list[dict]) -> dict | None:
     return next((r for r in rows if r.get("reference") == "identity" and "kid_effnet_mean" in r), None)
 
 
-EVAL_CROPS = 64
-"""How many crops of the split's true dreams a noise → dream run is measured against."""
-
-
 def dream_views(split: PairedDreams, n: int, cfg: TrainConfig, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """n views of a split's pairs as a noise → dream run sees them, (photos, true dreams), each
     (n, 3, S, S) in [0, 1] with S = image_size: multi-scale windows of S × crop_scale px
@@ -77,9 +73,9 @@ def dream_views(split: PairedDreams, n: int, cfg: TrainConfig, gen: torch.Genera
 
 
 def dream_crops(split: PairedDreams, cfg: TrainConfig, n: int | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """`dream_views` with a fixed seed: the same n views (default `EVAL_CROPS`) on every call
+    """`dream_views` with a fixed seed: the same n views (default `cfg.eval_crops`) on every call
     (what a run is measured on)."""
-    return dream_views(split, EVAL_CROPS if n is None else n, cfg, torch.Generator().manual_seed(seed))
+    return dream_views(split, cfg.eval_crops if n is None else n, cfg, torch.Generator().manual_seed(seed))
 
 
 def _device_of(module: torch.nn.Module) -> torch.device:
@@ -157,5 +153,5 @@ def plot_curves(run: Path) -> None:
                    ylabel="metric (lower is better, but attainment: 1 = the true dream)", hlines=levels)
 
 
-__all__ = ["EVAL_CROPS", "EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "kid_ratio",
+__all__ = ["EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "kid_ratio",
            "logged_photo_scores", "photo_scores", "plot_curves", "write_sample_sheet"]

@@ -303,7 +303,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
     obj = _objectives(cfg, recipe, world.device, net_g, world)
     # The val true dreams never change within a run: their FID/KID features are computed once.
-    fid_cache = run / "fid-cache" / f"{'train' if val is train else 'val'}-{data.hash[:16]}"
+    fid_cache = run / "fid-cache" / (f"{'train' if val is train else 'val'}-{data.hash[:16]}"
+                                     + (f"-{cfg.eval_crops}" if cfg.arch == "dcgan" else ""))  # the crops measured against
     if start == 0 and main and cfg.arch == "pix2pix":  # the identity baseline (the photo as the "fake"), once per run
         from dreamgan.metrics import dream_scores
 
