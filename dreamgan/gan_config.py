@@ -256,8 +256,10 @@ matches and dream motifs do (docs/results.md, "Transformation robustness"). Adam
 (β 0.5/0.999, decaying to 0 over the second half): at 2e-4 two 1800-step runs scored 0.52× and
 0.59× the photos' test KID on Inception and 0.77× / 0.81× on EfficientNet, at 4e-4 five runs 0.41–0.57×
 (mean 0.49×) and 0.61–0.91× (docs/results.md, "A faster learning rate", "A faster sort and a third seed"); with the
-EMA sampled through its own BatchNorm statistics, five seeds 0.42–0.63× (mean 0.50×) and 0.61–0.73× at 256
-test crops ("The average's own statistics"). The config's
+EMA sampled through its own BatchNorm statistics, seven seeds 0.42–0.63× (mean 0.48×) and 0.61–0.80× at 256
+test crops ("The average's own statistics", "A steadier best.pt"). Each eval measures val KID on 256 crops
+(`eval_crops`; at 64 the measurement's noise was as large as the gap between two late steps,
+and seed 4's best.pt was the worse of them on test: "A steadier best.pt"). The config's
 defaults do the rest: circular padding, EMA of G. The pix2pix losses are off (its config names
 no noise channels or pixel terms it does not use). Both networks KID embeds with are now read
 in training (Inception by the term, EfficientNet-Lite0 by D), so neither KID is an independent
