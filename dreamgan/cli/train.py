@@ -8,7 +8,8 @@ import typer
 
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
-from dreamgan.gan_config import DEFAULT_PRESET
+from dreamgan.gan_config import DCGAN_DEFAULTS as _DCGAN
+from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
 
 Opt = typer.Option
 
@@ -62,8 +63,8 @@ def train_command(
     g_jitter: Annotated[Optional[bool], Opt("--g-jitter/--no-g-jitter", help="dcgan spatial generator: random phase between doublings in training.")] = None,
     d_size: Annotated[Optional[int], Opt(help="dcgan projected D: crops are enlarged to this side before EfficientNet reads them (the recipe: 96).")] = None,
     d_roll: Annotated[Optional[int], Opt(help="dcgan spatial generator: D sees each fake rolled by a random shift in [0, N) px (0 = off).")] = None,
-    eval_every: Annotated[Optional[int], Opt(help="Evaluate and save every N steps (default 250; dcgan 400).")] = None,
-    eval_crops: Annotated[Optional[int], Opt(help="dcgan: crops of the val true dreams each eval's KID is measured on (default 64).")] = None,
+    eval_every: Annotated[Optional[int], Opt(help=f"Evaluate and save every N steps (default {TrainConfig.eval_every}; dcgan {_DCGAN['eval_every']}).")] = None,
+    eval_crops: Annotated[Optional[int], Opt(help=f"dcgan: crops of the val dreams each eval's KID is measured on (default {_DCGAN['eval_crops']}).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
     seed: Annotated[int, Opt()] = 0,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
@@ -78,7 +79,6 @@ def train_command(
     from dreamgan.cli.options import parse_floats
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
-    from dreamgan.gan_config import TrainConfig
     from dreamgan.training.distributed import is_main_process, launched_world_size
     from dreamgan.training.gan import train_gan
 
