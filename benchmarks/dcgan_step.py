@@ -6,14 +6,17 @@ For each `--variants` entry (comma-separated `key=value` overrides of the recipe
 `--steps` steps of `dcgan_step` on random 64 px crops, with the statistics term on
 the default dream recipe's Inception layers, as `dreamgan train` builds it. Then the parts, each
 timed alone on the same batch: G forward + backward, one D pass with G's backward through it (the
-pass G learns from), and the statistics term forward + backward. Prints one JSON object; every
+pass G learns from), and the statistics term forward + backward. `g_precision=bf16` (or auto)
+autocasts G's pass as training does. Prints one JSON object; every
 variant carries its step's ratio against the first variant's, measured in this run.
 
     python benchmarks/dcgan_step.py --variants d_size=128 recipe stats_scale=2.5 --steps 8 --threads 2
+    python benchmarks/dcgan_step.py --variants g_precision=fp32 g_precision=bf16 --steps 8 --threads 2
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 
 import torch
@@ -39,6 +42,7 @@ def _overrides(variant: str) -> dict:
 def main() -> None:
     from dreamgan.backbones import load_backbone
     from dreamgan.checkpoint import build_networks
+    from dreamgan.devices import autocast_dtype
     from dreamgan.dream.config import DreamConfig
     from dreamgan.gan_config import TrainConfig
     from dreamgan.training.gan import statistics_loss
@@ -67,13 +71,21 @@ def main() -> None:
         real = torch.rand(cfg.batch_size, 3, cfg.image_size, cfg.image_size)
         gen = torch.Generator().manual_seed(0)
         gan_loss = GANLoss(cfg.gan_mode)
+        g_dtype = autocast_dtype(cfg.g_precision, torch.device("cpu"))
         step = median_seconds(lambda: dcgan_step(g, d, opt_g, opt_d, real, gan_loss=gan_loss, generator=gen, augment=cfg.augments_d,
-                                              terms=terms), args.steps)
+                                              terms=terms, g_dtype=g_dtype), args.steps)
         z = torch.randn(g.noise_shape(cfg.batch_size), generator=gen)
         fake = g(z).detach().requires_grad_(True)
+
+        def g_pass():
+            with torch.autocast("cpu", dtype=g_dtype) if g_dtype is not None else contextlib.nullcontext():
+                y = g(z)
+            y.float().mean().backward()
+
         rows[variant] = {
             "step_s": round(step, 3),
-            "g_forward_backward_s": round(median_seconds(lambda: g(z).mean().backward(), 3), 3),
+            "g_precision": "bf16" if g_dtype else "fp32",
+            "g_forward_backward_s": round(median_seconds(g_pass, 3), 3),
             "d_pass_with_backward_s": round(median_seconds(lambda: d(fake).mean().backward(), 3), 3),
             "stats_term_forward_backward_s": round(median_seconds(lambda: stats(fake, real, generator=gen).backward(), 3), 3),
         }

@@ -30,3 +30,32 @@ def resolve_device(name: str) -> torch.device:
     if device.index is not None and device.index >= torch.cuda.device_count():
         raise DreamganError(f"--device {name}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device
+
+
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    """Whether `device` multiplies bfloat16 matrices in hardware: a CUDA device that supports
+    bf16, or a CPU with AMX tiles or AVX-512 BF16 (elsewhere the CPU emulates bf16, slower than
+    float32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    cpu = torch.cpu
+    return any(getattr(cpu, name, lambda: False)() for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The dtype to autocast a network's forward pass to: None for 'fp32'; bfloat16 for 'bf16';
+    for 'auto', bfloat16 where `bf16_is_native(device)`, else None.
+
+    Raises:
+        ValueError: a precision not in `PRECISIONS`.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "bf16" or (precision == "auto" and bf16_is_native(device)):
+        return torch.bfloat16
+    return None

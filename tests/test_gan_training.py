@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -324,6 +325,27 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
     report = train_gan(_cfg(dataset, tmp_path, steps=1, device="auto"))
     config = json.loads((report.run_dir / "config.json").read_text())
     assert config["device"] == "auto" and config["device_resolved"] == str(resolve_device("auto"))
+
+
+def test_g_precision_autocasts_only_where_asked_or_native_and_the_run_records_it(dataset, tmp_path):
+    """--g-precision: fp32 never autocasts, bf16 always, auto where the device has bf16 units;
+    config.json records what the run used, and a pix2pix run refuses it (its steps never cast)."""
+    from dreamgan.devices import autocast_dtype, bf16_is_native
+
+    cpu = torch.device("cpu")
+    assert autocast_dtype("fp32", cpu) is None and autocast_dtype("bf16", cpu) is torch.bfloat16
+    assert autocast_dtype("auto", cpu) is (torch.bfloat16 if bf16_is_native(cpu) else None)
+    with pytest.raises(ValueError, match="precision"):
+        autocast_dtype("fp16", cpu)
+    with pytest.raises(DreamganError, match="--g-precision .*--arch dcgan"):
+        TrainConfig.from_preset(None, data="d", g_precision="bf16")
+    for precision in ("bf16", "auto"):
+        report = train_gan(_cfg(dataset, tmp_path / precision, arch="dcgan", image_size=64, steps=2, eval_every=2, eval_fid=False,
+                                noise_g="texture", ngf=4, ndf=4, g_precision=precision))
+        assert all(math.isfinite(v) for v in report.last_losses.values())
+        config = json.loads((report.run_dir / "config.json").read_text())
+        expected = "bf16" if autocast_dtype(precision, cpu) else "fp32"
+        assert config["g_precision"] == precision and config["g_precision_resolved"] == expected
 
 
 @pytest.mark.slow

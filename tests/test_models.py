@@ -605,3 +605,32 @@ def test_recalibration_leaves_the_global_rng_as_it_was():
     state = torch.get_rng_state()
     recalibrate_batchnorm(g, batches=2)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_a_bf16_generator_pass_keeps_float32_weights_and_moves_them_as_the_float32_step_does():
+    """g_dtype=bfloat16 (`TrainConfig.g_precision`): G's convolutions run in bf16, while its
+    weights, their gradients, the optimiser and D stay float32, and one step moves G's weights
+    the way the float32 step does (Adam's first step: ±lr per weight, signs from the gradient)."""
+    import copy
+
+    from dreamgan.models.dcgan import noise_networks
+
+    torch.manual_seed(0)
+    g0, d0 = noise_networks("texture", "patch", 64, 8, 8, 8)
+    real = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    moved, dtypes = {}, {}
+    for name, g_dtype, seed in (("fp32", None, 0), ("bf16", torch.bfloat16, 0), ("other noise", None, 1)):
+        g, d = copy.deepcopy(g0), copy.deepcopy(d0)
+        conv = next(m for m in g.modules() if isinstance(m, torch.nn.Conv2d))
+        hook = conv.register_forward_hook(lambda m, i, o, key=name: None if dtypes.setdefault(key, o.dtype) else None)
+        opt_g, opt_d = torch.optim.SGD(g.parameters(), 1e-2), torch.optim.SGD(d.parameters(), 1e-2)
+        losses = dcgan_step(g, d, opt_g, opt_d, real, gan_loss=GANLoss("hinge"), generator=torch.Generator().manual_seed(seed),
+                            g_dtype=g_dtype)
+        hook.remove()
+        assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()), name
+        assert all(p.dtype == torch.float32 for p in [*g.parameters(), *d.parameters()]), name
+        moved[name] = torch.cat([(p - p0).detach().flatten() for p, p0 in zip(g.parameters(), g0.parameters())])
+    assert dtypes == {"fp32": torch.float32, "bf16": torch.bfloat16, "other noise": torch.float32}
+    assert moved["bf16"].abs().max() > 0, "G learns"
+    agree, other = (float(torch.nn.functional.cosine_similarity(moved[k], moved["fp32"], dim=0)) for k in ("bf16", "other noise"))
+    assert agree > 0.95 and agree > other + 0.2, f"the bf16 step moves G elsewhere (cosine {agree:.3f}; other noise {other:.3f})"

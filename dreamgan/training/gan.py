@@ -30,6 +30,7 @@ import torch
 
 from dreamgan import __version__
 from dreamgan.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
+from dreamgan.devices import autocast_dtype
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
@@ -238,11 +239,13 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, re
 @dataclass
 class _Objectives:
     """What the steps are scored by: the adversarial loss, G's other terms (`loss_terms`) and,
-    for pix2pix, the dream engine the evals measure attainment with."""
+    for pix2pix, the dream engine the evals measure attainment with; the dtype G's forward pass
+    is autocast to in training (None: float32; `TrainConfig.g_precision`)."""
 
     gan_loss: GANLoss
     terms: list
     engine: object | None
+    g_dtype: torch.dtype | None = None
 
 
 def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objectives:
@@ -256,7 +259,8 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objec
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     stats_loss = statistics_loss(cfg, backbone, recipe.layers)
     if not pix2pix:
-        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None)
+        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None,
+                           autocast_dtype(cfg.g_precision, device))
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
                        lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
                        lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
@@ -276,7 +280,7 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     else:
         real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
         losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
-                            part=world.part, augment=cfg.augments_d, roll=cfg.d_roll, terms=obj.terms)
+                            part=world.part, augment=cfg.augments_d, roll=cfg.d_roll, terms=obj.terms, g_dtype=obj.g_dtype)
         if nets.g_ema is not None:
             update_ema(nets.g_ema, nets.g, cfg.ema, step)
     return world.mean(losses)
@@ -299,6 +303,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                                 "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
                                                 "device_resolved": str(world.device), "world_size": world.size,
+                                                "g_precision_resolved": "bf16" if autocast_dtype(cfg.g_precision, world.device) else "fp32",
                                                 "dreamgan_version": __version__})
     net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
     obj = _objectives(cfg, recipe, world.device, net_g, world)

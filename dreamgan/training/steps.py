@@ -4,6 +4,7 @@ Order as in pix2pix: update D on (real, fake.detach()), then G against the updat
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 import torch
@@ -118,7 +119,8 @@ def roll_each(x: torch.Tensor, most: int, generator: torch.Generator | None = No
 
 
 def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, generator: torch.Generator | None = None,
-               part: tuple[int, int] = (0, 1), augment: bool = False, roll: int = 0, terms: list[LossTerm] = ()) -> dict[str, float]:
+               part: tuple[int, int] = (0, 1), augment: bool = False, roll: int = 0, terms: list[LossTerm] = (),
+               g_dtype: torch.dtype | None = None) -> dict[str, float]:
     """One step on a batch of dreams (B, 3, S, S) in [0, 1]. Returns the losses as floats.
 
     G's loss is (fool D) plus Σ weight · term over `terms` (`noise_terms`; none by default).
@@ -128,14 +130,17 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     image D sees, real and fake alike (fresh draws from `generator`), G's gradient through it.
     `roll` > 0: D sees each fake rolled by its own random (dy, dx) in [0, roll)² (`roll_each`; for
     a generator whose samples wrap), the same roll in D's and G's pass; the terms read the fake
-    unrolled.
+    unrolled. `g_dtype` (e.g. bfloat16): G's forward pass autocast to it (its weights, the
+    optimiser and everything after G stay float32; `devices.autocast_dtype`).
     """
     k, parts = part
     b = real_b.shape[0]
     shape = getattr(g, "module", g).noise_shape(b * parts)  # g may be wrapped in DistributedDataParallel
     z = torch.randn(shape, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
     seen = _seen_by_d(augment, generator)
-    fake_b = g(z)
+    with torch.autocast(real_b.device.type, dtype=g_dtype) if g_dtype is not None else contextlib.nullcontext():
+        fake_b = g(z)
+    fake_b = fake_b.float()
     fake_d = roll_each(fake_b, roll, generator) if roll > 0 else fake_b  # what D sees of the fake
     opt_d.zero_grad(set_to_none=True)
     loss_d_real = gan_loss(d(*seen(real_b)), True)
