@@ -52,7 +52,7 @@ def main() -> None:
     photos_kid, floors, curves = {}, {}, {}
     for label, run in runs.items():
         cfg = saved_config(json.loads((Path(run) / "config.json").read_text()))
-        key = (cfg.data, cfg.image_size, cfg.crop_scale)
+        key = (cfg.data, cfg.image_size, cfg.crop_scale, cfg.eval_crops)
         if key not in photos_kid:  # the photos' KID on the crops this run is scored on
             data = open_dataset(cfg.data)
             photos, dreams = dream_crops(data.split("val"), cfg)
@@ -62,7 +62,8 @@ def main() -> None:
                          if r.get("eval") == "val" and "kid_mean" in r]
     levels = {"the photos themselves": 1.0, "target: half the photos'": 0.5,
               "floor: other true dreams": max(floors.values())}
-    line_chart(f"{args.out}_kid_curve.png", curves, title="noise → dream: KID against held-out true-dream crops (val, N = 64)",
+    crops = " or ".join(str(n) for n in sorted({key[-1] for key in photos_kid}))
+    line_chart(f"{args.out}_kid_curve.png", curves, title=f"noise → dream: KID against held-out true-dream crops (val, N = {crops})",
                xlabel=f"training minutes ({args.measured})", ylabel="KID (Inception) ÷ the photos' KID\n(lower is better)", hlines=levels)
     g, cfg, ckpt = load_generator(args.samples)
     samples = noise_dreams(g, 16, seed=0)
