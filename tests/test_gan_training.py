@@ -329,7 +329,8 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
 
 def test_g_precision_autocasts_only_where_asked_or_native_and_the_run_records_it(dataset, tmp_path):
     """--g-precision: fp32 never autocasts, bf16 always, auto where the device has bf16 units;
-    config.json records what the run used, and a pix2pix run refuses it (its steps never cast)."""
+    config.json records what the run used, a run begun under auto resumes under auto only where
+    auto resolves alike, and a pix2pix run refuses it (its steps never cast)."""
     from dreamgan.devices import autocast_dtype, bf16_is_native
 
     cpu = torch.device("cpu")
@@ -346,6 +347,13 @@ def test_g_precision_autocasts_only_where_asked_or_native_and_the_run_records_it
         config = json.loads((report.run_dir / "config.json").read_text())
         expected = "bf16" if autocast_dtype(precision, cpu) else "fp32"
         assert config["g_precision"] == precision and config["g_precision_resolved"] == expected
+    # a run begun under auto on a machine that resolved it otherwise: resuming under auto refuses, an explicit choice continues
+    other = "fp32" if expected == "bf16" else "bf16"
+    (report.run_dir / "config.json").write_text(json.dumps({**config, "g_precision_resolved": other}))
+    kw = dict(arch="dcgan", image_size=64, steps=3, eval_every=3, eval_fid=False, noise_g="texture", ngf=4, ndf=4)
+    with pytest.raises(DreamganError, match=f"cannot resume .*trained in {other}.*--g-precision {other}"):
+        train_gan(_cfg(dataset, tmp_path / "auto", g_precision="auto", **kw), resume=report.run_dir)
+    assert train_gan(_cfg(dataset, tmp_path / "auto", g_precision=other, **kw), resume=report.run_dir).step == 3
 
 
 @pytest.mark.slow

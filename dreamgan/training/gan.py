@@ -91,12 +91,30 @@ class TrainReport:
     interrupted: bool = False
 
 
+def _previous_config(run: Path) -> dict:
+    """The run's config.json as written when it last started; {} for an old run without one."""
+    try:
+        return json.loads((run / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _check_same_precision(run: Path, cfg: TrainConfig, device: torch.device) -> None:
+    """A run whose --g-precision is auto continues in the precision it began in: on a machine
+    that resolves auto otherwise it stops with one line naming both choices. An explicit
+    bf16 or fp32 is the user's choice and passes."""
+    theirs = _previous_config(run).get("g_precision_resolved")
+    ours = "bf16" if autocast_dtype(cfg.g_precision, device) else "fp32"
+    if cfg.g_precision == "auto" and theirs is not None and theirs != ours:
+        raise DreamganError(f"cannot resume {run}: its generator trained in {theirs} (--g-precision auto on that machine), and auto "
+                            f"resolves to {ours} here; pass --g-precision {theirs} to continue as it began, or --g-precision {ours} to switch")
+
+
 def _check_same_dataset(run: Path, data: Dataset) -> None:
     """A run continues on the dataset it started on: its checkpoints, metrics and best.pt are
     about that dataset's val split (the dataset is identified by its content hash)."""
-    try:
-        previous = json.loads((run / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    previous = _previous_config(run)
+    if not previous:
         return  # an old run without config.json: nothing to compare with
     theirs, ours = previous.get("dataset_hash"), data.hash
     if theirs is not None and theirs != ours:
@@ -228,6 +246,7 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, re
     _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
+    _check_same_precision(run, cfg, world.device)
     if "torch_rng" in ckpt:  # absent from checkpoints saved before it was kept
         torch.set_rng_state(ckpt["torch_rng"])
     start = int(ckpt["step"])
