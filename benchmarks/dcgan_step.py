@@ -16,7 +16,6 @@ variant carries its step's ratio against the first variant's, measured in this r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 
 import torch
@@ -42,7 +41,7 @@ def _overrides(variant: str) -> dict:
 def main() -> None:
     from dreamgan.backbones import load_backbone
     from dreamgan.checkpoint import build_networks
-    from dreamgan.devices import autocast_dtype
+    from dreamgan.devices import autocast_dtype, autocast_to
     from dreamgan.dream.config import DreamConfig
     from dreamgan.gan_config import TrainConfig
     from dreamgan.training.gan import statistics_loss
@@ -78,7 +77,7 @@ def main() -> None:
         fake = g(z).detach().requires_grad_(True)
 
         def g_pass():
-            with torch.autocast("cpu", dtype=g_dtype) if g_dtype is not None else contextlib.nullcontext():
+            with autocast_to("cpu", g_dtype):
                 y = g(z)
             y.float().mean().backward()
 

@@ -1,5 +1,8 @@
-"""Where tensors run: `--device auto|cpu|cuda[:N]` resolved once, with a clear error."""
+"""Where tensors run and in what precision: `--device auto|cpu|cuda[:N]` resolved once, with a clear
+error; `--g-precision` resolved to an autocast dtype."""
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
@@ -59,3 +62,9 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "bf16" or (precision == "auto" and bf16_is_native(device)):
         return torch.bfloat16
     return None
+
+
+def autocast_to(device_type: str, dtype: torch.dtype | None):
+    """A context that autocasts to `dtype` on `device_type` ('cpu', 'cuda'), or does nothing for
+    None (float32; `autocast_dtype`'s answer)."""
+    return torch.autocast(device_type, dtype=dtype) if dtype is not None else contextlib.nullcontext()

@@ -99,12 +99,11 @@ def _previous_config(run: Path) -> dict:
         return {}
 
 
-def _check_same_precision(run: Path, cfg: TrainConfig, device: torch.device) -> None:
-    """A run whose --g-precision is auto continues in the precision it began in: on a machine
-    that resolves auto otherwise it stops with one line naming both choices. An explicit
-    bf16 or fp32 is the user's choice and passes."""
+def _check_same_precision(run: Path, cfg: TrainConfig, ours: str) -> None:
+    """A run whose --g-precision is auto continues in the precision it began in (`ours`: 'bf16'
+    or 'fp32', what auto resolves to here): on a machine that resolves auto otherwise it stops
+    with one line naming both choices. An explicit bf16 or fp32 is the user's choice and passes."""
     theirs = _previous_config(run).get("g_precision_resolved")
-    ours = "bf16" if autocast_dtype(cfg.g_precision, device) else "fp32"
     if cfg.g_precision == "auto" and theirs is not None and theirs != ours:
         raise DreamganError(f"cannot resume {run}: its generator trained in {theirs} (--g-precision auto on that machine), and auto "
                             f"resolves to {ours} here; pass --g-precision {theirs} to continue as it began, or --g-precision {ours} to switch")
@@ -113,9 +112,7 @@ def _check_same_precision(run: Path, cfg: TrainConfig, device: torch.device) -> 
 def _check_same_dataset(run: Path, data: Dataset) -> None:
     """A run continues on the dataset it started on: its checkpoints, metrics and best.pt are
     about that dataset's val split (the dataset is identified by its content hash)."""
-    previous = _previous_config(run)
-    if not previous:
-        return  # an old run without config.json: nothing to compare with
+    previous = _previous_config(run)  # {} for an old run without config.json: nothing to compare with
     theirs, ours = previous.get("dataset_hash"), data.hash
     if theirs is not None and theirs != ours:
         raise DreamganError(
@@ -234,9 +231,11 @@ class _Networks:
         save_gan_checkpoint(path, cfg, self.g, self.d, self.opt_g, self.opt_d, self.sched_g, self.sched_d, step, best, recipe, self.g_ema)
 
 
-def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, resume, on_resume) -> tuple[Path, int, dict]:
+def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, precision: str, resume,
+              on_resume) -> tuple[Path, int, dict]:
     """(run directory, start step, best scores): a new run directory, or the resumed run with
-    every state restored from its latest.pt (checked to fit this config and dataset)."""
+    every state restored from its latest.pt (checked to fit this config, dataset and G's
+    resolved `precision`)."""
     if not resume:
         if cfg.init_g:
             nets.start_from(_init_generator_state(cfg))
@@ -246,7 +245,7 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, re
     _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
-    _check_same_precision(run, cfg, world.device)
+    _check_same_precision(run, cfg, precision)
     if "torch_rng" in ckpt:  # absent from checkpoints saved before it was kept
         torch.set_rng_state(ckpt["torch_rng"])
     start = int(ckpt["step"])
@@ -267,7 +266,7 @@ class _Objectives:
     g_dtype: torch.dtype | None = None
 
 
-def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objectives:
+def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: torch.dtype | None) -> _Objectives:
     from dreamgan.backbones import load_backbone
     from dreamgan.dream.engine import DreamEngine
 
@@ -278,8 +277,7 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World) -> _Objec
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
     stats_loss = statistics_loss(cfg, backbone, recipe.layers)
     if not pix2pix:
-        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None,
-                           autocast_dtype(cfg.g_precision, device))
+        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None, g_dtype)
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
                        lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
                        lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
@@ -316,16 +314,18 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         val = train  # tiny datasets: evaluate on train, and say so in config.json
     torch.manual_seed(cfg.seed)
     nets = _Networks.build(cfg, recipe.to_dict(), world.device)
-    run, start, best = _open_run(cfg, world, data, nets, resume, on_resume)
+    g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
+    precision = "bf16" if g_dtype else "fp32"
+    run, start, best = _open_run(cfg, world, data, nets, precision, resume, on_resume)
     if main:
         ensure_writable_dir(run / "samples")
         write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                                 "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
                                                 "device_resolved": str(world.device), "world_size": world.size,
-                                                "g_precision_resolved": "bf16" if autocast_dtype(cfg.g_precision, world.device) else "fp32",
+                                                "g_precision_resolved": precision,
                                                 "dreamgan_version": __version__})
     net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
-    obj = _objectives(cfg, recipe, world.device, net_g, world)
+    obj = _objectives(cfg, recipe, world.device, net_g, world, g_dtype)
     # The val true dreams never change within a run: their FID/KID features are computed once.
     fid_cache = run / "fid-cache" / (f"{'train' if val is train else 'val'}-{data.hash[:16]}"
                                      + (f"-{cfg.eval_crops}" if cfg.arch == "dcgan" else ""))  # the crops measured against

@@ -4,12 +4,12 @@ Order as in pix2pix: update D on (real, fake.detach()), then G against the updat
 """
 from __future__ import annotations
 
-import contextlib
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from dreamgan.devices import autocast_to
 from dreamgan.models.diffaugment import diff_augment
 from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss
 
@@ -138,7 +138,7 @@ def dcgan_step(g, d, opt_g, opt_d, real_b: torch.Tensor, *, gan_loss: GANLoss, g
     shape = getattr(g, "module", g).noise_shape(b * parts)  # g may be wrapped in DistributedDataParallel
     z = torch.randn(shape, generator=generator)[k * b:(k + 1) * b].to(real_b.device)
     seen = _seen_by_d(augment, generator)
-    with torch.autocast(real_b.device.type, dtype=g_dtype) if g_dtype is not None else contextlib.nullcontext():
+    with autocast_to(real_b.device.type, g_dtype):
         fake_b = g(z)
     fake_b = fake_b.float()
     fake_d = roll_each(fake_b, roll, generator) if roll > 0 else fake_b  # what D sees of the fake
