@@ -432,6 +432,48 @@ def test_a_kill_that_lands_while_an_error_is_on_its_way_out_reports_the_error(mo
     assert code == 130 and "interrupted; rerun the same command to continue" in cap.err
 
 
+def test_a_kill_that_lands_while_main_writes_the_error_line_changes_nothing(monkeypatch, tmp_path, capsys):
+    """The same race one step later: torchrun's SIGTERM lands after `main` caught the error, while
+    it writes the line (rank 0's progress bar takes a moment to close, so the two often meet). The
+    error is still the one line, exit 1; no KeyboardInterrupt traceback. A kill that lands while a
+    caught error is handled and the job goes on is only put off: it still stops the job."""
+    import typer
+
+    real_secho, calls = typer.secho, []
+
+    def secho(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            _sigterm_self()  # the handler runs at the next bytecode: inside the reporting
+        return real_secho(*args, **kwargs)
+
+    def fake(cfg, resume=False, **kw):
+        raise DreamganError("rank 1 of this torchrun job is gone (killed or crashed)")
+
+    monkeypatch.setattr(typer, "secho", secho)
+    code, cap = _run_train_with(monkeypatch, fake, tmp_path, capsys)
+    assert code == 1 and [l for l in cap.err.splitlines() if l.strip()] == ["error: rank 1 of this torchrun job is gone (killed or crashed)"]
+    monkeypatch.setattr(typer, "secho", real_secho)
+
+    def goes_on(cfg, resume=False, **kw):
+        import time
+
+        try:
+            raise DreamganError("one bad photo, skipped")
+        except DreamganError:
+            _sigterm_self()  # lands while the error is handled: put off, not lost
+        try:
+            time.sleep(5)  # the job goes on; the kill arrives
+        except KeyboardInterrupt:
+            import dreamgan.training.gan as gan
+
+            return gan.TrainReport(tmp_path / "run", 3, {}, [], interrupted=True)
+        raise AssertionError("the kill was lost")
+
+    code, cap = _run_train_with(monkeypatch, goes_on, tmp_path, capsys)
+    assert code == 130 and "interrupted at step 3" in cap.err
+
+
 class _RunsCode:
     """Unpickling this would create a marker file: what a malicious checkpoint would do."""
 
