@@ -7,11 +7,12 @@ For each `--variants` entry (comma-separated `key=value` overrides of the recipe
 the default dream recipe's Inception layers, as `dreamgan train` builds it. Then the parts, each
 timed alone on the same batch: G forward + backward, one D pass with G's backward through it (the
 pass G learns from), and the statistics term forward + backward. `g_precision=bf16` (or auto)
-autocasts G's pass as training does. Prints one JSON object; every
+autocasts G's pass as training does, `stats_precision=bf16` the statistics term's backbone passes. Prints one JSON object; every
 variant carries its step's ratio against the first variant's, measured in this run.
 
     python benchmarks/dcgan_step.py --variants d_size=128 recipe stats_scale=2.5 --steps 8 --threads 2
     python benchmarks/dcgan_step.py --variants g_precision=fp32 g_precision=bf16 --steps 8 --threads 2
+    python benchmarks/dcgan_step.py --variants stats_precision=fp32 stats_precision=bf16 --steps 8 --threads 2
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ def main() -> None:
         rows[variant] = {
             "step_s": round(step, 3),
             "g_precision": "bf16" if g_dtype else "fp32",
+            "stats_precision": "bf16" if stats.dtype else "fp32",
             "g_forward_backward_s": round(median_seconds(g_pass, 3), 3),
             "d_pass_with_backward_s": round(median_seconds(lambda: d(fake).mean().backward(), 3), 3),
             "stats_term_forward_backward_s": round(median_seconds(lambda: stats(fake, real, generator=gen).backward(), 3), 3),

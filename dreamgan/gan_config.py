@@ -82,6 +82,11 @@ class TrainConfig:
     the device multiplies bf16 in hardware: a CPU with AMX or AVX-512 BF16, a bf16 CUDA device;
     `devices.autocast_dtype`). On an AMX Xeon bf16 makes the recipe's step 0.7–0.85× as long; G's
     weights, its optimiser, D and the statistics term stay float32, and sampling runs in float32."""
+    stats_precision: str = "fp32"
+    """The statistics term's passes through its frozen backbone (the true crops' and the samples',
+    with G's gradient back through it), autocast to 'bf16', kept in 'fp32', or 'auto' (bf16 where
+    the device multiplies bf16 in hardware; `devices.autocast_dtype`). The features are cast back
+    to float32 before the distances (`DreamStatsLoss(dtype=...)`)."""
     noise_d: str = "patch"
     """dcgan discriminator: 'patch' (spectral norm, no BatchNorm, patch logits), 'projected' (heads on a
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
@@ -178,6 +183,7 @@ class TrainConfig:
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial or texture generator"),
                   (self.g_precision in PRECISIONS and (self.g_precision == "fp32" or self.arch == "dcgan"),
                    f"--g-precision must be one of {', '.join(PRECISIONS)}; other than fp32 it is for --arch dcgan"),
+                  (self.stats_precision in PRECISIONS, f"--stats-precision must be one of {', '.join(PRECISIONS)}"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
                   (self.d_size >= 32 and (self.d_size == 128 or (self.arch == "dcgan" and self.noise_d == "projected")),
                    "--d-size must be ≥ 32; other than 128 it is for --arch dcgan with --noise-d projected"),

@@ -146,6 +146,29 @@ def test_scaled_pooled_stats_read_samples_and_true_crops_enlarged_alike(tiny):
             DreamStatsLoss(tiny, ["conv1"], **bad)
 
 
+def test_bf16_stats_run_the_backbone_in_bf16_and_score_and_pull_as_float32_does(tiny):
+    """--stats-precision bf16: the backbone's convolutions run in bfloat16, the distances in
+    float32 (a float32 loss, a float32 gradient on the samples), and the value and the gradient
+    agree with float32's far more than float32's agree with another sample batch's."""
+    torch.manual_seed(0)
+    fake0, real = torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32)
+    runs, dtypes = {}, {}
+    for name, dtype, fake in (("fp32", None, fake0), ("bf16", torch.bfloat16, fake0), ("other", None, torch.rand(4, 3, 32, 32))):
+        loss = DreamStatsLoss(tiny, ["conv1", "conv2"], projections=16, pooled=True, dtype=dtype)
+        conv = next(m for m in loss.net.modules() if isinstance(m, torch.nn.Conv2d))
+        hook = conv.register_forward_hook(lambda m, i, o, key=name: dtypes.__setitem__(key, o.dtype))
+        x = fake.clone().requires_grad_(True)
+        value = loss(x, real, generator=torch.Generator().manual_seed(3))
+        value.backward()
+        hook.remove()
+        assert value.dtype == torch.float32 and x.grad.dtype == torch.float32 and torch.isfinite(x.grad).all(), name
+        runs[name] = (float(value.detach()), x.grad.flatten())
+    assert dtypes == {"fp32": torch.float32, "bf16": torch.bfloat16, "other": torch.float32}
+    assert runs["bf16"][0] == pytest.approx(runs["fp32"][0], rel=0.05)
+    cosine = lambda k: float(torch.nn.functional.cosine_similarity(runs[k][1], runs["fp32"][1], dim=0))  # noqa: E731
+    assert cosine("bf16") > 0.9 and cosine("bf16") > cosine("other") + 0.3, (cosine("bf16"), cosine("other"))
+
+
 def test_lowpass_anchor_sees_colour_and_layout_not_fine_detail():
     x = torch.rand(1, 3, 32, 32)
     checker = (torch.arange(32).view(-1, 1) + torch.arange(32)).remainder(2).float().expand(1, 3, 32, 32)

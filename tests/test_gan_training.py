@@ -327,10 +327,11 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
     assert config["device"] == "auto" and config["device_resolved"] == str(resolve_device("auto"))
 
 
-def test_g_precision_autocasts_only_where_asked_or_native_and_the_run_records_it(dataset, tmp_path):
-    """--g-precision: fp32 never autocasts, bf16 always, auto where the device has bf16 units;
-    config.json records what the run used, a run begun under auto resumes under auto only where
-    auto resolves alike, and a pix2pix run refuses it (its steps never cast)."""
+def test_precisions_autocast_only_where_asked_or_native_and_the_run_records_them(dataset, tmp_path):
+    """--g-precision and --stats-precision: fp32 never autocasts, bf16 always, auto where the
+    device has bf16 units; config.json records what the run used, a run begun under auto resumes
+    under auto only where auto resolves alike (each option on its own), and a pix2pix run refuses
+    --g-precision (its steps never cast G)."""
     from dreamgan.devices import autocast_dtype, bf16_is_native
 
     cpu = torch.device("cpu")
@@ -340,20 +341,26 @@ def test_g_precision_autocasts_only_where_asked_or_native_and_the_run_records_it
         autocast_dtype("fp16", cpu)
     with pytest.raises(DreamganError, match="--g-precision .*--arch dcgan"):
         TrainConfig.from_preset(None, data="d", g_precision="bf16")
+    with pytest.raises(DreamganError, match="--stats-precision must be one of"):
+        TrainConfig.from_preset(None, data="d", stats_precision="fp16")
+    kw = dict(arch="dcgan", image_size=64, eval_fid=False, noise_g="texture", ngf=4, ndf=4, lambda_stats=1.0, stats_norm="energy",
+              stats_layers=("conv1",))
     for precision in ("bf16", "auto"):
-        report = train_gan(_cfg(dataset, tmp_path / precision, arch="dcgan", image_size=64, steps=2, eval_every=2, eval_fid=False,
-                                noise_g="texture", ngf=4, ndf=4, g_precision=precision))
-        assert all(math.isfinite(v) for v in report.last_losses.values())
+        report = train_gan(_cfg(dataset, tmp_path / precision, steps=2, eval_every=2, g_precision=precision, stats_precision=precision, **kw))
+        assert all(math.isfinite(v) for v in report.last_losses.values()) and report.last_losses["loss_g_stats"] > 0
         config = json.loads((report.run_dir / "config.json").read_text())
         expected = "bf16" if autocast_dtype(precision, cpu) else "fp32"
-        assert config["g_precision"] == precision and config["g_precision_resolved"] == expected
+        for name in ("g_precision", "stats_precision"):
+            assert config[name] == precision and config[f"{name}_resolved"] == expected
     # a run begun under auto on a machine that resolved it otherwise: resuming under auto refuses, an explicit choice continues
     other = "fp32" if expected == "bf16" else "bf16"
-    (report.run_dir / "config.json").write_text(json.dumps({**config, "g_precision_resolved": other}))
-    kw = dict(arch="dcgan", image_size=64, steps=3, eval_every=3, eval_fid=False, noise_g="texture", ngf=4, ndf=4)
-    with pytest.raises(DreamganError, match=f"cannot resume .*trained in {other}.*--g-precision {other}"):
-        train_gan(_cfg(dataset, tmp_path / "auto", g_precision="auto", **kw), resume=report.run_dir)
-    assert train_gan(_cfg(dataset, tmp_path / "auto", g_precision=other, **kw), resume=report.run_dir).step == 3
+    for step, name in enumerate(("g_precision", "stats_precision"), start=3):
+        option = "--" + name.replace("_", "-")
+        (report.run_dir / "config.json").write_text(json.dumps({**config, f"{name}_resolved": other}))
+        auto = dict(g_precision="auto", stats_precision="auto", steps=step, eval_every=step, **kw)
+        with pytest.raises(DreamganError, match=f"cannot resume .*trained in {other}.*{option} {other}"):
+            train_gan(_cfg(dataset, tmp_path / "auto", **auto), resume=report.run_dir)
+        assert train_gan(_cfg(dataset, tmp_path / "auto", **{**auto, name: other}), resume=report.run_dir).step == step
 
 
 @pytest.mark.slow

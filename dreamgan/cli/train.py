@@ -64,6 +64,7 @@ def train_command(
     d_size: Annotated[Optional[int], Opt(help="dcgan projected D: crops are enlarged to this side before EfficientNet reads them (the recipe: 96).")] = None,
     d_roll: Annotated[Optional[int], Opt(help="dcgan spatial generator: D sees each fake rolled by a random shift in [0, N) px (0 = off).")] = None,
     g_precision: Annotated[Optional[str], Opt(help="dcgan: G's training forward pass: fp32, bf16, or auto (bf16 where the CPU or GPU has bf16 units).")] = None,
+    stats_precision: Annotated[Optional[str], Opt(help="The statistics term's backbone passes: fp32, bf16, or auto (bf16 on bf16 units).")] = None,
     eval_every: Annotated[Optional[int], Opt(help=f"Evaluate and save every N steps (default {TrainConfig.eval_every}; dcgan {_DCGAN['eval_every']}).")] = None,
     eval_crops: Annotated[Optional[int], Opt(help=f"dcgan: crops of the val dreams each eval's KID is measured on (default {_DCGAN['eval_crops']}).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
@@ -94,8 +95,8 @@ def train_command(
         stats_tag=stats_tag, stats_shift=stats_shift, stats_scale=stats_scale, g_octaves=g_octaves,
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         noise_g=noise_g, noise_d=noise_d, diffaugment=diffaugment, ema=ema, z_dim=z_dim, fine_noise=fine_noise, upsample=upsample, g_convs=g_convs,
-        g_jitter=g_jitter, d_size=d_size, d_roll=d_roll, g_precision=g_precision, eval_every=eval_every, eval_crops=eval_crops, eval_fid=not no_fid, seed=seed,
-        device=device, init_g=init_g)
+        g_jitter=g_jitter, d_size=d_size, d_roll=d_roll, g_precision=g_precision, stats_precision=stats_precision, eval_every=eval_every, eval_crops=eval_crops,
+        eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
     resume_from = (run if run else True) if resume else False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
         train_gan(cfg, resume=resume_from)

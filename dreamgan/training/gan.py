@@ -66,14 +66,16 @@ def stats_layers(backbone, dream_layers, chosen=()) -> list[str]:
     return list(dict.fromkeys([*shallow, *(backbone.resolve_layer(l) for l in dream_layers)]))
 
 
-def statistics_loss(cfg: TrainConfig, backbone, dream_layers) -> DreamStatsLoss | None:
-    """The run's dream-statistics term on `backbone` (the dataset's) at its layers (`stats_layers`),
-    pooled over the batch for dcgan (no photo), or None when its weight is 0."""
+def statistics_loss(cfg: TrainConfig, backbone, dream_layers, device: torch.device | str = "cpu") -> DreamStatsLoss | None:
+    """The run's dream-statistics term on `backbone` (the dataset's, on `device`) at its layers
+    (`stats_layers`), pooled over the batch for dcgan (no photo), its backbone passes in
+    `cfg.stats_precision` as resolved on `device`; None when its weight is 0."""
     if cfg.lambda_stats <= 0:
         return None
     return DreamStatsLoss(backbone, stats_layers(backbone, dream_layers, cfg.stats_layers), kind=cfg.stats_kind,
                           projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag,
-                          pooled=cfg.arch == "dcgan", shift=cfg.stats_shift, scale=cfg.stats_scale)
+                          pooled=cfg.arch == "dcgan", shift=cfg.stats_shift, scale=cfg.stats_scale,
+                          dtype=autocast_dtype(cfg.stats_precision, torch.device(device)))
 
 
 def _linear_decay(total: int):
@@ -99,14 +101,27 @@ def _previous_config(run: Path) -> dict:
         return {}
 
 
-def _check_same_precision(run: Path, cfg: TrainConfig, ours: str) -> None:
-    """A run whose --g-precision is auto continues in the precision it began in (`ours`: 'bf16'
-    or 'fp32', what auto resolves to here): on a machine that resolves auto otherwise it stops
-    with one line naming both choices. An explicit bf16 or fp32 is the user's choice and passes."""
-    theirs = _previous_config(run).get("g_precision_resolved")
-    if cfg.g_precision == "auto" and theirs is not None and theirs != ours:
-        raise DreamganError(f"cannot resume {run}: its generator trained in {theirs} (--g-precision auto on that machine), and auto "
-                            f"resolves to {ours} here; pass --g-precision {theirs} to continue as it began, or --g-precision {ours} to switch")
+PRECISION_OPTIONS = {"g_precision": "its generator", "stats_precision": "its statistics term"}
+"""The `TrainConfig` precisions a run resolves once and records (config.json: `<name>_resolved`),
+and what each one computes."""
+
+
+def resolved_precisions(cfg: TrainConfig, device: torch.device) -> dict[str, str]:
+    """{'g_precision': 'bf16' or 'fp32', 'stats_precision': ...}: what each precision option
+    resolves to on `device` (auto: bf16 where it has bf16 units)."""
+    return {name: "bf16" if autocast_dtype(getattr(cfg, name), device) else "fp32" for name in PRECISION_OPTIONS}
+
+
+def _check_same_precision(run: Path, cfg: TrainConfig, ours: dict[str, str]) -> None:
+    """A run whose precision options are auto continues in the precisions it began in (`ours`:
+    `resolved_precisions` here): on a machine that resolves auto otherwise it stops with one line
+    naming both choices. An explicit bf16 or fp32 is the user's choice and passes."""
+    previous = _previous_config(run)
+    for name, what in PRECISION_OPTIONS.items():
+        theirs, option = previous.get(f"{name}_resolved"), "--" + name.replace("_", "-")
+        if getattr(cfg, name) == "auto" and theirs is not None and theirs != ours[name]:
+            raise DreamganError(f"cannot resume {run}: {what} trained in {theirs} ({option} auto on that machine), and auto "
+                                f"resolves to {ours[name]} here; pass {option} {theirs} to continue as it began, or {option} {ours[name]} to switch")
 
 
 def _check_same_dataset(run: Path, data: Dataset) -> None:
@@ -231,11 +246,11 @@ class _Networks:
         save_gan_checkpoint(path, cfg, self.g, self.d, self.opt_g, self.opt_d, self.sched_g, self.sched_d, step, best, recipe, self.g_ema)
 
 
-def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, precision: str, resume,
+def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, precisions: dict[str, str], resume,
               on_resume) -> tuple[Path, int, dict]:
     """(run directory, start step, best scores): a new run directory, or the resumed run with
-    every state restored from its latest.pt (checked to fit this config, dataset and G's
-    resolved `precision`)."""
+    every state restored from its latest.pt (checked to fit this config, dataset and the
+    `resolved_precisions`)."""
     if not resume:
         if cfg.init_g:
             nets.start_from(_init_generator_state(cfg))
@@ -245,7 +260,7 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, pr
     _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
-    _check_same_precision(run, cfg, precision)
+    _check_same_precision(run, cfg, precisions)
     if "torch_rng" in ckpt:  # absent from checkpoints saved before it was kept
         torch.set_rng_state(ckpt["torch_rng"])
     start = int(ckpt["step"])
@@ -275,7 +290,7 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: 
     feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if pix2pix and cfg.lambda_feat > 0 else None
     engine = DreamEngine(recipe, backbone=backbone, device=device) if pix2pix else None
     objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
-    stats_loss = statistics_loss(cfg, backbone, recipe.layers)
+    stats_loss = statistics_loss(cfg, backbone, recipe.layers, device)
     if not pix2pix:
         return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None, g_dtype)
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
@@ -315,14 +330,14 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     torch.manual_seed(cfg.seed)
     nets = _Networks.build(cfg, recipe.to_dict(), world.device)
     g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
-    precision = "bf16" if g_dtype else "fp32"
-    run, start, best = _open_run(cfg, world, data, nets, precision, resume, on_resume)
+    precisions = resolved_precisions(cfg, world.device)
+    run, start, best = _open_run(cfg, world, data, nets, precisions, resume, on_resume)
     if main:
         ensure_writable_dir(run / "samples")
         write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                                 "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
                                                 "device_resolved": str(world.device), "world_size": world.size,
-                                                "g_precision_resolved": precision,
+                                                **{f"{name}_resolved": p for name, p in precisions.items()},
                                                 "dreamgan_version": __version__})
     net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
     obj = _objectives(cfg, recipe, world.device, net_g, world, g_dtype)

@@ -200,12 +200,17 @@ class DreamStatsLoss(nn.Module):
     pixel noise; through rolls and enlargements they draw eyes, swirls and meshes
     (`docs/stats_robustness_figure.py`).
 
+    `dtype` (e.g. bfloat16): the backbone's passes are autocast to it (`devices.autocast_dtype`;
+    on a CPU with bf16 units its forward pass costs about a third of float32's); the features
+    are cast back to float32 before the distances, so sorting, projections and normalisation
+    stay float32. None: float32 throughout.
+
     `backbone` is frozen; gradients reach fake_b only.
     """
 
     def __init__(self, backbone, layers: Sequence[str], *, kind: str = "swd", projections: int = 64, norm: str = "energy",
                  tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False, shift: int = 0,
-                 scale: float = 1.0):
+                 scale: float = 1.0, dtype: torch.dtype | None = None):
         super().__init__()
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
 
@@ -222,7 +227,7 @@ class DreamStatsLoss(nn.Module):
         if shift < 0 or scale < 1 or ((shift > 0 or scale > 1) and not pooled):
             raise ValueError("shift must be ≥ 0 and scale ≥ 1, and only pooled statistics (a noise generator's samples) "
                              "shift or scale")
-        self.pooled, self.shift, self.scale = pooled, shift, scale
+        self.pooled, self.shift, self.scale, self.dtype = pooled, shift, scale, dtype
         self.layers = [backbone.resolve_layer(l) for l in layers]
         self.kind, self.projections, self.norm = kind, projections, norm
         self.tag_weight, self.tag_dims = tag_weight, tag_dims
@@ -242,11 +247,19 @@ class DreamStatsLoss(nn.Module):
             fake_b, real_b = (F.interpolate(x, size=size, mode="bilinear", align_corners=False) for x in (fake_b, real_b))
         return fake_b, real_b
 
+    def _features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """x (B, 3, H, W) in [0, 1] → {layer: (B, C, h, w) float32}, the backbone's pass autocast to `dtype`."""
+        from dreamgan.devices import autocast_to
+        from dreamgan.dream.engine import fit_min_size
+
+        with autocast_to(x.device.type, self.dtype):
+            acts = self.net(fit_min_size(x, self.min_side), self.layers)
+        return {layer: a.float() for layer, a in acts.items()}
+
     def forward(self, fake_b: torch.Tensor, real_b: torch.Tensor, *, real_a: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
         """fake_b, real_b (and real_a, needed by norm 'photo'): (B, 3, H, W) in [0, 1] → scalar
         ≥ 0 (0 when the feature sets agree; ≈1 for the photo under norm 'photo')."""
-        from dreamgan.dream.engine import fit_min_size
         from dreamgan.dream_stats import gram_distance, one_set, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
         needs_photo = self.norm == "photo" or self.tag_weight > 0
@@ -256,9 +269,9 @@ class DreamStatsLoss(nn.Module):
             real_b = F.interpolate(real_b, size=fake_b.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
         fake_b, real_b = self._transformed(fake_b, real_b, generator)
         with torch.no_grad():
-            target = self.net(fit_min_size(real_b, self.min_side), self.layers)
-            photo = self.net(fit_min_size(real_a, self.min_side), self.layers) if needs_photo else None
-        acts = self.net(fit_min_size(fake_b, self.min_side), self.layers)
+            target = self._features(real_b)
+            photo = self._features(real_a) if needs_photo else None
+        acts = self._features(fake_b)
         total = 0.0
         for i, layer in enumerate(self.layers):
             t, f = target[layer], acts[layer]
