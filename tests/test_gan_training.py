@@ -361,6 +361,15 @@ def test_precisions_autocast_only_where_asked_or_native_and_the_run_records_them
         with pytest.raises(DreamganError, match=f"cannot resume .*trained in {other}.*{option} {other}"):
             train_gan(_cfg(dataset, tmp_path / "auto", **auto), resume=report.run_dir)
         assert train_gan(_cfg(dataset, tmp_path / "auto", **{**auto, name: other}), resume=report.run_dir).step == step
+    # a run begun before --stats-precision existed trained its statistics term in float32
+    legacy = {k: v for k, v in config.items() if k != "stats_precision_resolved"}
+    (report.run_dir / "config.json").write_text(json.dumps(legacy))
+    auto = dict(g_precision="auto", stats_precision="auto", steps=5, eval_every=5, **kw)
+    if expected == "bf16":
+        with pytest.raises(DreamganError, match="trained in fp32 \\(before --stats-precision existed\\)"):
+            train_gan(_cfg(dataset, tmp_path / "auto", **auto), resume=report.run_dir)
+    else:
+        assert train_gan(_cfg(dataset, tmp_path / "auto", **auto), resume=report.run_dir).step == 5
 
 
 @pytest.mark.slow

@@ -86,7 +86,8 @@ def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
     assert (train.stats_shift, train.stats_scale) == (64, 1.5), "read through random rolls and enlargements"
     assert train.data == "data/debian" and stages["sample"]["size"] == "1024x768" and stages["sample"]["tileable"]
     assert stages["evaluate"]["crops"] == 256
-    assert train.g_precision == "auto", "G's pass in bf16 where the CPU has bf16 units, float32 elsewhere"
+    assert (train.g_precision, train.stats_precision) == ("auto", "auto"), \
+        "G's pass and the statistics term's in bf16 where the CPU has bf16 units, float32 elsewhere"
 
 
 def test_gpu_pipeline_is_valid_and_dreams_at_a_gpus_scale():

@@ -118,10 +118,12 @@ def _check_same_precision(run: Path, cfg: TrainConfig, ours: dict[str, str]) -> 
     naming both choices. An explicit bf16 or fp32 is the user's choice and passes."""
     previous = _previous_config(run)
     for name, what in PRECISION_OPTIONS.items():
-        theirs, option = previous.get(f"{name}_resolved"), "--" + name.replace("_", "-")
-        if getattr(cfg, name) == "auto" and theirs is not None and theirs != ours[name]:
-            raise DreamganError(f"cannot resume {run}: {what} trained in {theirs} ({option} auto on that machine), and auto "
-                                f"resolves to {ours[name]} here; pass {option} {theirs} to continue as it began, or {option} {ours[name]} to switch")
+        option, key = "--" + name.replace("_", "-"), f"{name}_resolved"
+        # a config.json written before the option existed: that part trained in float32
+        theirs, why = (previous[key], f"{option} auto on that machine") if key in previous else ("fp32", f"before {option} existed")
+        if getattr(cfg, name) == "auto" and previous and theirs != ours[name]:
+            raise DreamganError(f"cannot resume {run}: {what} trained in {theirs} ({why}), and auto resolves to {ours[name]} "
+                                f"here; pass {option} {theirs} to continue as it began, or {option} {ours[name]} to switch")
 
 
 def _check_same_dataset(run: Path, data: Dataset) -> None:
