@@ -45,7 +45,7 @@ def main() -> None:
     from dreamgan.devices import autocast_dtype, autocast_to
     from dreamgan.dream.config import DreamConfig
     from dreamgan.gan_config import TrainConfig
-    from dreamgan.training.gan import statistics_loss
+    from dreamgan.training.gan import resolved_precisions, statistics_loss
     from dreamgan.training.losses import GANLoss
     from dreamgan.training.steps import dcgan_step, noise_terms
 
@@ -84,8 +84,7 @@ def main() -> None:
 
         rows[variant] = {
             "step_s": round(step, 3),
-            "g_precision": "bf16" if g_dtype else "fp32",
-            "stats_precision": "bf16" if stats.dtype else "fp32",
+            **resolved_precisions(cfg, torch.device("cpu")),
             "g_forward_backward_s": round(median_seconds(g_pass, 3), 3),
             "d_pass_with_backward_s": round(median_seconds(lambda: d(fake).mean().backward(), 3), 3),
             "stats_term_forward_backward_s": round(median_seconds(lambda: stats(fake, real, generator=gen).backward(), 3), 3),
