@@ -42,6 +42,12 @@ class TrainConfig:
     """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
     out: str = "checkpoints"
     steps: int = 2000
+    """How many steps to train; with `minutes`, the most it may train."""
+    minutes: float = 0.0
+    """A time budget: train as many steps as end within this many minutes of the run's clock
+    (metrics.jsonl's `seconds`: setup, evals and checkpoints included), at most `steps`, planned
+    again at every eval from the measured step and eval times; the learning rate decays over the
+    second half of the planned steps (`training/budget.py`). 0 = off: exactly `steps` steps."""
     image_size: int = 128
     """Training crop (pix2pix) or output size (dcgan: 64 or 128)."""
     batch_size: int = 4
@@ -189,6 +195,7 @@ class TrainConfig:
                   (self.d_size >= 32 and (self.d_size == 128 or (self.arch == "dcgan" and self.noise_d == "projected")),
                    "--d-size must be ≥ 32; other than 128 it is for --arch dcgan with --noise-d projected"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
+                  (self.minutes >= 0, "--minutes must be ≥ 0 (0 = no time budget)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
                   (self.eval_crops >= 2, "--eval-crops must be ≥ 2 (KID needs two crops)"),
                   (self.arch != "dcgan" or self.image_size in (64, 128), "dcgan --image-size must be 64 or 128"),

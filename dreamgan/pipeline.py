@@ -136,7 +136,8 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     train_cfg = stages["train"]
     run_name = Path(train_cfg.data).resolve().name
     if "train" in todo:
-        echo(f"[train] {train_cfg.arch}, {train_cfg.steps} steps …")
+        budget = f"at most {train_cfg.steps} steps within {train_cfg.minutes:g} min" if train_cfg.minutes > 0 else f"{train_cfg.steps} steps"
+        echo(f"[train] {train_cfg.arch}, {budget} …")
         resume = latest_run_dir(train_cfg.out, train_cfg.arch, run_name) is not None
         report = train_gan(train_cfg, resume=resume, **(hooks["train"](train_cfg.steps) if "train" in hooks else {}))
         results["train"] = {"run": str(report.run_dir), "step": report.step}

@@ -115,6 +115,17 @@ def test_two_gloo_processes_train_like_one_and_resume_both_ways(dataset, tmp_pat
 
 
 @pytest.mark.slow
+def test_every_rank_stops_where_rank_0s_time_budget_says(dataset, tmp_path, registered_tiny_backbone):
+    # a budget of 0.06 s is spent by the setup: the first eval (step 2) plans no further step
+    r = _torchrun(dataset, tmp_path / "budget", registered_tiny_backbone, "--steps", "40", "--eval-every", "2", "--minutes", "0.001")
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = tmp_path / "budget" / "00001-pix2pix-tiny"
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [(row["step"], row["plan"]) for row in rows if "plan" in row] == [(2, 2)]
+    assert load_gan_checkpoint(run / "latest.pt")["step"] == 2 and "done at step 2" in r.stdout
+
+
+@pytest.mark.slow
 def test_a_global_batch_that_does_not_split_is_one_line_on_every_rank(dataset, tmp_path, registered_tiny_backbone):
     r = _torchrun(dataset, tmp_path / "odd", registered_tiny_backbone, "--batch-size", "3")
     assert r.returncode != 0

@@ -80,6 +80,22 @@ def test_resume_is_announced_and_not_counted_in_the_rate():
     assert "nothing left to train" in out.getvalue()
 
 
+def test_a_time_budgets_plan_becomes_the_bars_total_and_its_eta():
+    clock = FakeClock()
+    bar, out = _bar(clock)
+    train = train_callbacks(bar, 3000)
+    for step in (1, 600):
+        clock.now += 1.0 if step == 1 else 599.0
+        train["on_step"](step, {})
+    train["on_plan"](2200)  # the budget fits 2200 steps of the 3000 allowed
+    assert "time budget: training to step 2200 (at most 3000)" in out.getvalue()
+    task = bar.tasks[0]
+    assert task.total == 2200 and run_eta(task.elapsed, task.completed, task.total, task.fields["done_before"]) == 1600.0
+    train["on_resume"](2200)
+    train["on_plan"](2200)  # a finished budgeted run, resumed
+    assert "time budget: training to step 2200 (at most 3000); nothing left to train" in out.getvalue()
+
+
 def test_stages_without_a_count_get_start_and_done_lines():
     clock = FakeClock()
     bar, out = _bar(clock)

@@ -125,9 +125,16 @@ def dataset_callbacks(bar: Progress, label: str = "dreams") -> dict[str, Callabl
 
 
 def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str, Callable]:
-    """{"on_step", "on_eval", "on_resume"} for `train_gan`: a bar over the steps (with the
-    run's losses), a line with the paired metrics at every eval, and "resuming from step N"."""
+    """{"on_step", "on_eval", "on_resume", "on_plan"} for `train_gan`: a bar over the steps (with
+    the run's losses), a line with the paired metrics at every eval, "resuming from step N", and
+    a time budget's plan (the bar's total becomes the planned last step)."""
     task = bar.add_task(label, total=steps, info="", done_before=0)
+
+    def on_plan(last: int) -> None:
+        done = bar._tasks[task].completed
+        bar.console.print(f"time budget: training to step {last} (at most {steps})"
+                          + ("; nothing left to train" if done >= last else ""), markup=False, highlight=False)
+        bar.update(task, total=last)
 
     shown = {"loss_g_stats": "stats", "loss_g_gan": "G", "loss_d_fake": "D", "loss_g_feat": "feat", "loss_g_l1": "L1"}
 
@@ -145,7 +152,7 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
         values = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
         bar.console.print(f"eval @ {step}: {values}", markup=False, highlight=False)
 
-    return {"on_step": on_step, "on_eval": on_eval, "on_resume": on_resume}
+    return {"on_step": on_step, "on_eval": on_eval, "on_resume": on_resume, "on_plan": on_plan}
 
 
 def frame_callbacks(bar: Progress, label: str = "frames") -> dict[str, Callable]:

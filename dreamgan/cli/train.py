@@ -22,7 +22,9 @@ def train_command(
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
     preset: Annotated[str, Opt(help="pix2pix losses: dream (the default training: draws motifs) or legacy-aligned (the first "
                                     "generators' aligned losses, which learn the mean dream). dcgan runs use their own recipe.")] = DEFAULT_PRESET,
-    steps: Annotated[int, Opt()] = 2000,
+    steps: Annotated[int, Opt(help="Steps to train (with --minutes: the most).")] = 2000,
+    minutes: Annotated[Optional[float], Opt(help="Time budget: as many steps as end within these minutes, setup and evals "
+                                                 "included, planned again at every eval (0 = exactly --steps).")] = None,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
     batch_size: Annotated[Optional[int], Opt(help="The global batch (under torchrun, split evenly over the processes).")] = None,
     ngf: Annotated[Optional[int], Opt(help="Generator width (overrides the preset).")] = None,
@@ -87,7 +89,7 @@ def train_command(
     if launched_world_size() == 1:
         resolve_device(device)  # a clear error now, not after the dataset is read
     cfg = TrainConfig.from_preset(
-        preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, image_size=image_size,
+        preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, minutes=minutes, image_size=image_size,
         batch_size=batch_size, ngf=ngf, ndf=ndf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,

@@ -125,9 +125,9 @@ def eval_curve(run: str | os.PathLike) -> list[dict]:
 
 
 def _curve_rows(rows: list[dict]) -> list[dict]:
-    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r}  # older runs' eval rows lack their own
+    seconds = {r["step"]: r["seconds"] for r in rows if "seconds" in r and "lr" in r}  # step rows; older runs' eval rows lack their own
     picked = [r for r in rows if r.get("reference") == "identity" or r.get("eval") == "val"]
-    return [{"step": r["step"], "train_seconds": 0.0 if r.get("reference") else seconds.get(r["step"]),
+    return [{"step": r["step"], "train_seconds": 0.0 if r.get("reference") else r.get("seconds", seconds.get(r["step"])),
              **{k: r.get(k) for k in EVAL_METRICS}} for r in picked]
 
 

@@ -50,6 +50,7 @@ from dreamgan.training.evals import (  # noqa: F401
     write_sample_sheet,
 )
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
+from dreamgan.training.budget import last_step_within
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, loss_terms, noise_terms, pix2pix_step, update_ema
 
@@ -78,10 +79,17 @@ def statistics_loss(cfg: TrainConfig, backbone, dream_layers, device: torch.devi
                           dtype=autocast_dtype(cfg.stats_precision, torch.device(device)))
 
 
-def _linear_decay(total: int):
-    """lr factor: 1 for the first half, then linearly to 0 (pix2pix's schedule)."""
-    half = total / 2
-    return lambda step: 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(1.0, total - half))
+class LinearDecay:
+    """lr factor at a step: 1 for the first half of `total` steps, then linearly to 0 at `total`
+    (pix2pix's schedule). `total` may be planned again mid-run (a time budget); a scheduler's
+    state dict keeps it."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __call__(self, step: int) -> float:
+        half = self.total / 2
+        return 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(1.0, self.total - half))
 
 
 @dataclass
@@ -164,11 +172,13 @@ def _init_generator_state(cfg: TrainConfig) -> dict:
 def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
               on_step: Callable[[int, dict], None] | None = None,
               on_eval: Callable[[int, dict], None] | None = None,
-              on_resume: Callable[[int], None] | None = None) -> TrainReport:
+              on_resume: Callable[[int], None] | None = None,
+              on_plan: Callable[[int], None] | None = None) -> TrainReport:
     """Train (or resume) a GAN on a dataset made by `make-dataset`.
 
-    `on_step(step, losses)`, `on_eval(step, metrics)` and `on_resume(step)` (the step a resumed
-    run continues from) are progress callbacks.
+    `on_step(step, losses)`, `on_eval(step, metrics)`, `on_resume(step)` (the step a resumed
+    run continues from) and `on_plan(last_step)` (a time-budgeted run's plan, at its start and
+    whenever an eval changes it) are progress callbacks.
 
     Started by `torchrun`, it trains data-parallel: `cfg.batch_size` is the global batch
     (split evenly over the processes), rank 0 alone writes and calls the callbacks.
@@ -183,7 +193,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         if cfg.batch_size % world.size:
             raise DreamganError(f"--batch-size {cfg.batch_size} is the global batch; it must split evenly over the "
                                 f"{world.size} processes (use a multiple of {world.size})")
-        return _train_gan(cfg, world, resume, on_step, on_eval, on_resume)
+        return _train_gan(cfg, world, resume, on_step, on_eval, on_resume, on_plan)
     finally:
         world.close()
 
@@ -216,8 +226,13 @@ class _Networks:
         opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
         g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.arch == "dcgan" and cfg.ema > 0 else None
-        return cls(g, d, opt_g, opt_d, torch.optim.lr_scheduler.LambdaLR(opt_g, _linear_decay(cfg.steps)),
-                   torch.optim.lr_scheduler.LambdaLR(opt_d, _linear_decay(cfg.steps)), g_ema)
+        return cls(g, d, opt_g, opt_d, torch.optim.lr_scheduler.LambdaLR(opt_g, LinearDecay(cfg.steps)),
+                   torch.optim.lr_scheduler.LambdaLR(opt_d, LinearDecay(cfg.steps)), g_ema)
+
+    def plan(self, total: int) -> None:
+        """Both learning rates decay to 0 at step `total` from now on (a re-planned run)."""
+        for sched in (self.sched_g, self.sched_d):
+            sched.lr_lambdas[0].total = total
 
     @property
     def sampler(self) -> torch.nn.Module:
@@ -320,7 +335,34 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     return world.mean(losses)
 
 
-def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume) -> TrainReport:
+def _logged_plan(logged: list[dict], start: int, default: int) -> int:
+    """The last step the time budget planned by step `start` (metrics.jsonl's plan rows), or
+    `default` for a run that has not planned yet."""
+    plans = [r["plan"] for r in logged if "plan" in r and r["step"] <= start]
+    return plans[-1] if plans else default
+
+
+def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, since: tuple[int, float], eval_began: float,
+            last: int, on_plan) -> int:
+    """The time budget's new last step, planned at the eval of `step` (rank 0's plan on every
+    rank) and logged: the seconds per step since the previous eval (`since`: its step and time),
+    the seconds this eval took, the clock (`t0`) and `cfg.minutes`."""
+    now = time.perf_counter()
+    step_s = (eval_began - since[1]) / max(1, step - since[0])
+    eval_s = now - eval_began
+    new = last_step_within(cfg.minutes * 60, step=step, elapsed_s=now - t0, step_s=step_s, eval_s=eval_s,
+                           eval_every=cfg.eval_every, most=cfg.steps)
+    new = world.from_main(lambda: new)
+    if world.is_main:
+        append_jsonl(run / "metrics.jsonl", {"step": step, "plan": new, "minutes": cfg.minutes, "step_seconds": round(step_s, 4),
+                                             "eval_seconds": round(eval_s, 3), "seconds": round(now - t0, 3)})
+        if on_plan and new != last:
+            on_plan(new)
+    return new
+
+
+def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume, on_plan) -> TrainReport:
+    began = time.perf_counter()  # the run's clock counts its setup too: a time budget covers it
     # 1. data, networks, the run directory and the objectives
     data = open_dataset(cfg.data)  # dataset.json, the recipe, the pairs and the hash: read once
     recipe, main = data.recipe, world.is_main
@@ -357,15 +399,20 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     logged = read_jsonl(run / "metrics.jsonl") if main else []
     photos = logged_photo_scores(logged) if cfg.arch == "dcgan" else None  # None too for a run begun before the photos were scored
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
-    t0 = time.perf_counter() - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
+    t0 = began - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
     evals, losses, step = [], {}, start
+    last = world.from_main(lambda: _logged_plan(logged, start, cfg.steps)) if cfg.minutes > 0 else cfg.steps  # the run's last step
+    nets.plan(last)
+    if on_plan and main and cfg.minutes > 0:
+        on_plan(last)
+    since = (step, time.perf_counter())  # the steps since the last eval, and when they began: the step time
     saved_step = start if resume else None  # the step latest.pt holds
     # 2. the loop: step, log, and at eval steps score, save and draw
     nets.g.train()
     nets.d.train()
     try:  # a killed worker: its collective fails mid-step, so this step's state is not saved
         try:
-            while step < cfg.steps:
+            while step < last:
                 losses = _train_step(cfg, nets, net_g, net_d, obj, train, world, step)
                 if not all(math.isfinite(v) for v in losses.values()):
                     raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
@@ -375,11 +422,13 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     nets.sched_d.step()
                 step += 1
                 row = {"step": step, **losses, "lr": nets.opt_g.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)}
-                if main and (step % 10 == 0 or step == cfg.steps):
+                if main and (step % 10 == 0 or step == last):
                     append_jsonl(run / "metrics.jsonl", row)
                 if on_step and main:
                     on_step(step, losses)
-                if (step % cfg.eval_every == 0 or step == cfg.steps) and main:
+                evaluating = step % cfg.eval_every == 0 or step == last
+                eval_began = time.perf_counter()
+                if evaluating and main:
                     scores = evaluate_generator(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
                     if photos is not None and "kid_effnet_mean" in scores:
                         scores["kid_ratio"] = kid_ratio(scores, photos)
@@ -394,8 +443,12 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     plot_curves(run)
                     if on_eval:
                         on_eval(step, scores)
-                if step % cfg.eval_every == 0 or step == cfg.steps:
+                if evaluating:
                     world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
+                    if cfg.minutes > 0 and step < last:
+                        last = _replan(cfg, world, run, step, t0, since, eval_began, last, on_plan)
+                        nets.plan(last)
+                    since = (step, time.perf_counter())
         except RuntimeError as e:
             if not world.lost_peer(e):
                 raise
