@@ -36,6 +36,7 @@ from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write
 from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.models.dcgan import recalibrate_batchnorm
 from dreamgan.pairs import Dataset, open_dataset
+from dreamgan.training.budget import last_step_within
 from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import (  # noqa: F401
     EVAL_METRICS,
@@ -50,7 +51,6 @@ from dreamgan.training.evals import (  # noqa: F401
     write_sample_sheet,
 )
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
-from dreamgan.training.budget import last_step_within
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
 from dreamgan.training.steps import dcgan_step, loss_terms, noise_terms, pix2pix_step, update_ema
 
