@@ -115,6 +115,19 @@ def test_a_budgeted_run_trains_the_steps_that_fit_decays_to_zero_there_and_resum
 
 
 @pytest.mark.slow
+def test_a_budgeted_run_whose_first_eval_is_far_plans_ten_steps_in(tiny_pairs, tmp_path, monkeypatch):
+    clock = _Clock(step_s=1.0, eval_s=5.0)
+    monkeypatch.setattr(gan, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
+    plans: list[int] = []
+    report = train_gan(_cfg(tiny_pairs, tmp_path, eval_every=100), **clock.callbacks(plans))
+    # at step 10, 10 s spent and no eval costed yet: 20 more steps, then the last step's eval
+    assert report.step == 30 and plans == [60, 30]
+    rows = _rows(report.run_dir)
+    assert [(r["step"], r["plan"], r["eval_seconds"]) for r in rows if "plan" in r] == [(10, 30, 0.0)]
+    assert [r["step"] for r in rows if r.get("eval") == "val"] == [30]
+
+
+@pytest.mark.slow
 def test_without_minutes_a_run_trains_exactly_its_steps_and_plans_nothing(tiny_pairs, tmp_path, monkeypatch):
     clock = _Clock(step_s=100.0, eval_s=100.0)  # far beyond any budget: it must not matter
     monkeypatch.setattr(gan, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))

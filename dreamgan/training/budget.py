@@ -7,6 +7,10 @@ took (scores, checkpoints, the sample sheet). The plan never exceeds `TrainConfi
 the same minutes; a machine that slows down mid-run stops earlier. The learning-rate schedule
 decays over the second half of the planned steps, so the decay always ends at the last step.
 
+Evals may be far apart, so a run that has no plan yet makes a first one 10 steps in, from
+those steps alone (no eval is costed yet, so it may end one eval late); the first eval plans
+again with both times.
+
 The plan is logged to metrics.jsonl as a row {"step", "plan", "minutes", "step_seconds",
 "eval_seconds", "seconds"} after each eval, and a resumed run continues under its last plan.
 """

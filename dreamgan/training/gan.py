@@ -335,11 +335,11 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     return world.mean(losses)
 
 
-def _logged_plan(logged: list[dict], start: int, default: int) -> int:
+def _logged_plan(logged: list[dict], start: int) -> int | None:
     """The last step the time budget planned by step `start` (metrics.jsonl's plan rows), or
-    `default` for a run that has not planned yet."""
+    None for a run that has not planned yet."""
     plans = [r["plan"] for r in logged if "plan" in r and r["step"] <= start]
-    return plans[-1] if plans else default
+    return plans[-1] if plans else None
 
 
 def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, since: tuple[int, float], eval_began: float,
@@ -401,7 +401,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
     t0 = began - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
     evals, losses, step = [], {}, start
-    last = world.from_main(lambda: _logged_plan(logged, start, cfg.steps)) if cfg.minutes > 0 else cfg.steps  # the run's last step
+    plan = world.from_main(lambda: _logged_plan(logged, start)) if cfg.minutes > 0 else None
+    last = plan or cfg.steps  # the run's last step
     nets.plan(last)
     if on_plan and main and cfg.minutes > 0:
         on_plan(last)
@@ -426,6 +427,10 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     append_jsonl(run / "metrics.jsonl", row)
                 if on_step and main:
                     on_step(step, losses)
+                if cfg.minutes > 0 and plan is None and step == start + 10 and step % cfg.eval_every:
+                    # a first plan, as the first eval may come late: no eval is costed yet
+                    last = plan = _replan(cfg, world, run, step, t0, since, time.perf_counter(), last, on_plan)
+                    nets.plan(last)
                 evaluating = step % cfg.eval_every == 0 or step == last
                 eval_began = time.perf_counter()
                 if evaluating and main:
@@ -446,7 +451,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                 if evaluating:
                     world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
                     if cfg.minutes > 0 and step < last:
-                        last = _replan(cfg, world, run, step, t0, since, eval_began, last, on_plan)
+                        last = plan = _replan(cfg, world, run, step, t0, since, eval_began, last, on_plan)
                         nets.plan(last)
                     since = (step, time.perf_counter())
         except RuntimeError as e:
