@@ -177,8 +177,8 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
     """Train (or resume) a GAN on a dataset made by `make-dataset`.
 
     `on_step(step, losses)`, `on_eval(step, metrics)`, `on_resume(step)` (the step a resumed
-    run continues from) and `on_plan(last_step)` (a time-budgeted run's plan, at its start and
-    whenever an eval changes it) are progress callbacks.
+    run continues from) and `on_plan(last_step)` (a time-budgeted run's plan, whenever it
+    changes, and a resumed run's at its start) are progress callbacks.
 
     Started by `torchrun`, it trains data-parallel: `cfg.batch_size` is the global batch
     (split evenly over the processes), rank 0 alone writes and calls the callbacks.
@@ -404,7 +404,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     plan = world.from_main(lambda: _logged_plan(logged, start)) if cfg.minutes > 0 else None
     last = plan or cfg.steps  # the run's last step
     nets.plan(last)
-    if on_plan and main and cfg.minutes > 0:
+    if on_plan and main and plan is not None:  # a resumed run's plan
         on_plan(last)
     since = (step, time.perf_counter())  # the steps since the last eval, and when they began: the step time
     saved_step = start if resume else None  # the step latest.pt holds
