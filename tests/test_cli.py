@@ -311,7 +311,7 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert set(hooks) == {"dataset", "train", "stage"} and seen["dry_run"] is False
     # each hook makes the callbacks its library call takes (their display: test_progress.py)
     assert set(hooks["dataset"]()) == {"on_plan", "on_pair"}
-    assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume"}
+    assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume", "on_plan"}
 
     def fake_eval(run, split, data, fid, jitter_floor, refine, crops):
         seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine, crops=crops)
