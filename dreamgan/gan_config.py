@@ -286,7 +286,7 @@ budget (2400–2560 steps), seeds 0, 1 and 2 scored 0.38×, 0.41× and 0.41× on
 0.56×, 0.64× and 0.56× for the same seeds on the same machine ("A time budget and a faster
 learning rate"). G's training pass in bf16 where the
 CPU has bf16 units (`g_precision="auto"`; elsewhere float32): on an AMX Xeon the step costs 0.7–0.85×, so
-`pipelines/dcgan.toml` trains 2400 steps in the time 1800 took, and seed 3, the one seed that missed
+`pipelines/dcgan.toml` trained 2400 steps in the time 1800 took, and seed 3, the one seed that missed
 half the photos' Inception KID at 1800 (0.63×), scores 0.43× ("G in bf16"). The statistics
 term's Inception passes run in bf16 there too (`stats_precision="auto"`; features cast back to
 float32 before the distances): on an AVX-512 BF16 AMD EPYC the step costs 0.84–0.94× as much
