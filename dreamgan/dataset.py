@@ -183,6 +183,36 @@ def _identity(recipe, size: int, seed: int, source: str, photos: list[Photo], va
             "val": val, "test": test, "split_by": SPLIT_BY}
 
 
+def _legacy_precision(out: Path, recipe):
+    """`recipe`, with precision auto replaced by the precision of a dataset in `out` made before
+    auto existed (its dataset.json has no `precision` record; its recipe says fp32 or bf16), so
+    that it resumes exactly as it was made, with a warning that says so. Any other recipe as given."""
+    meta_path = out / "dataset.json"
+    if recipe.precision != "auto" or not meta_path.exists():
+        return recipe
+    try:
+        meta = json.loads(meta_path.read_text())
+        made = meta["identity"]["recipe"].get("precision", "fp32")
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return recipe  # an unreadable dataset.json: _claim_folder decides
+    if "precision" in meta or made not in ("fp32", "bf16"):
+        return recipe
+    warnings.warn(f"{out} was made before --precision auto existed: it continues in {made}, as it was made", stacklevel=3)
+    return recipe.replace(precision=made)
+
+
+def _precision_change(previous: dict | None, identity: dict) -> str | None:
+    """The one-line refusal for a dataset that differs from `identity` only in the resolved
+    precision, or None."""
+    was, now = ((previous or {}).get("recipe") or {}).get("precision"), identity["recipe"]["precision"]
+    if was is None or was == now:
+        return None
+    if {**previous, "recipe": {**previous["recipe"], "precision": now}} != identity:
+        return None
+    return (f"was dreamed in {was} and this run would dream in {now} (--precision auto means {now} on this machine); "
+            f"continue it with --precision {was}, or use another --out name, or --force to start over")
+
+
 def _claim_folder(out: Path, identity: dict, batch: int, shards: int, force: bool) -> None:
     """Make `out` this dataset's folder: an existing dataset must be the same one (its identity:
     recipe, size, seed, source, photos, split), unless `force` clears it; one with no pair yet is
@@ -206,6 +236,8 @@ def _claim_folder(out: Path, identity: dict, batch: int, shards: int, force: boo
                 raise DreamganError(f"{out} holds a dataset planned with other options than this worker's; "
                                     "every --shard worker must run the same command")
             if not force and read_manifest(out):
+                if precision := _precision_change(previous, identity):
+                    raise DreamganError(f"{out} {precision}")
                 changed = sorted(k for k in identity if (previous or {}).get(k) != identity[k])
                 raise DreamganError(
                     f"{out} holds a dataset made differently (changed: {', '.join(changed) or 'unreadable dataset.json'}); "
@@ -310,11 +342,13 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     provenance = read_provenance(source)
     if not photos:
         raise DreamganError(f"no readable photo in {source or EMBEDDED_SOURCE} ({len(skipped)} unreadable)")
-    identity = _identity(recipe, size, seed, source_id, photos, val, test)
     # every option is checked before anything is written: a bad backbone, layer or class
     # leaves no dataset.json behind to refuse the corrected rerun
     weights = weights_file(recipe.backbone, recipe.weights)
-    engine = DreamEngine(recipe)
+    asked = recipe.precision
+    engine = DreamEngine(_legacy_precision(out, recipe))
+    recipe = engine.config  # precision auto resolved: the recipe the dreams are made with
+    identity = _identity(recipe, size, seed, source_id, photos, val, test)
 
     # 0. an existing dataset must be the same one, unless --force
     _claim_folder(out, identity, batch, shards, force)
@@ -338,6 +372,7 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
         "recipe": recipe.to_dict(), "backbone": recipe.backbone, "weights": weights.name,
         "weights_sha256": sha256_file(weights), "size": size, "seed": seed, "source": source_id,
         "photos": len(photos), "planned": planned, "complete": False, "batch": batch,
+        "precision": {"asked": asked, "resolved": recipe.precision},
     }
     if shards == 1 or not (out / "dataset.json").exists():  # the plan files, once (identical for every shard)
         write_json_atomic(out / "recipe.json", recipe.to_dict())

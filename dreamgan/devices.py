@@ -1,5 +1,7 @@
 """Where tensors run and in what precision: `--device auto|cpu|cuda[:N]` resolved once, with a clear
-error; `--g-precision` resolved to an autocast dtype."""
+error; a precision option (`--precision`, `--g-precision`, `--stats-precision`: fp32, bf16 or auto)
+resolved to an autocast dtype. The one rule for `auto`: bf16 where the device multiplies bf16 in
+hardware (`bf16_is_native`), float32 elsewhere."""
 from __future__ import annotations
 
 import contextlib
@@ -62,6 +64,16 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "bf16" or (precision == "auto" and bf16_is_native(device)):
         return torch.bfloat16
     return None
+
+
+def resolved_precision(precision: str, device: torch.device) -> str:
+    """'fp32' or 'bf16': what `precision` (fp32, bf16 or auto) means on `device`
+    (`autocast_dtype`'s rule, as a name to record in a manifest or a recipe).
+
+    Raises:
+        ValueError: a precision not in `PRECISIONS`.
+    """
+    return "bf16" if autocast_dtype(precision, device) is not None else "fp32"
 
 
 def autocast_to(device_type: str, dtype: torch.dtype | None):

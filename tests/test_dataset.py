@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from dreamgan.dataset import SPLITS, dataset_info, make_dataset, plan_views, scan_photos, split_photos
+from dreamgan.devices import autocast_dtype
 from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
 from dreamgan.pairs import read_manifest
@@ -47,7 +49,8 @@ def test_layout_manifest_and_by_photo_split(photo_dir, tmp_path):
     meta = json.loads((out / "dataset.json").read_text())
     assert meta["complete"] and meta["counts"] == {"train": 8, "val": 4, "test": 4} and meta["size"] == 48
     assert len(meta["weights_sha256"]) == 64 and meta["recipe"]["layers"] == ["conv2"] and meta["backbone"] == "tiny"
-    assert json.loads((out / "recipe.json").read_text()) == TINY.to_dict()
+    made_with = TINY.replace(precision="bf16" if autocast_dtype("auto", torch.device("cpu")) else "fp32")  # auto, resolved
+    assert json.loads((out / "recipe.json").read_text()) == made_with.to_dict()
     rows = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 16 and len({r["id"] for r in rows}) == 16
     split_of_photo = {}
@@ -146,6 +149,50 @@ def test_other_recipe_is_refused_unless_force(photo_dir, tmp_path):
     assert again.made == 0 and again.already_done == 4, "the same command continues, recomputing nothing"
     forced = make_dataset(out, source=photo_dir, count=4, size=40, recipe=TINY, val=0, test=0, force=True)
     assert forced.made == 4 and np.asarray(Image.open(next((out / "train" / "dream").iterdir()))).shape == (40, 40, 3)
+
+
+def _machine(monkeypatch, native: bool) -> None:
+    """Make this machine one with (or without) bf16 units, for precision auto."""
+    import dreamgan.devices as devices
+
+    monkeypatch.setattr(devices, "bf16_is_native", lambda device: native)
+
+
+def test_the_manifest_records_the_resolved_precision_and_another_resolution_is_refused(photo_dir, tmp_path, monkeypatch):
+    """--precision auto (the default) is resolved before the dataset is claimed: dataset.json
+    and recipe.json say what the dreams were made with; resuming where auto means another
+    precision is refused in one line that names both and the way to continue."""
+    out = tmp_path / "ds"
+    _machine(monkeypatch, True)
+    make_dataset(out, source=photo_dir, count=2, size=32, recipe=TINY, val=0, test=0)
+    meta = json.loads((out / "dataset.json").read_text())
+    assert meta["precision"] == {"asked": "auto", "resolved": "bf16"}
+    assert meta["recipe"]["precision"] == "bf16" and json.loads((out / "recipe.json").read_text())["precision"] == "bf16"
+    before = _files(out)
+    _machine(monkeypatch, False)
+    with pytest.raises(DreamganError, match=r"dreamed in bf16 .*auto means fp32.*--precision bf16") as err:
+        make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
+    assert "\n" not in str(err.value)
+    assert _files(out) == before, "a refused run must not touch the dataset"
+    more = make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY.replace(precision="bf16"), val=0, test=0)
+    assert more.already_done == 2 and more.made == 2, "an explicit --precision bf16 continues it"
+
+
+def test_a_dataset_made_before_auto_resumes_exactly_as_it_was_made(photo_dir, tmp_path, monkeypatch):
+    """A dataset.json without a precision record comes from before auto: a rerun with the
+    default recipe continues in the precision its recipe names (fp32), even on a machine where
+    auto means bf16, and gives the pairs the one uninterrupted fp32 run gives."""
+    _machine(monkeypatch, True)
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    make_dataset(whole, source=photo_dir, count=4, size=32, recipe=TINY.replace(precision="fp32"), val=0, test=0, batch=2)
+    make_dataset(cut, source=photo_dir, count=2, size=32, recipe=TINY.replace(precision="fp32"), val=0, test=0, batch=2)
+    meta = json.loads((cut / "dataset.json").read_text())
+    del meta["precision"]  # as dreamgan wrote it before --precision auto
+    (cut / "dataset.json").write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="before --precision auto.*continues in fp32"):
+        report = make_dataset(cut, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0, batch=2)
+    assert report.already_done == 2 and report.made == 2
+    assert {k: v for k, v in _files(cut).items() if k.endswith(".png")} == {k: v for k, v in _files(whole).items() if k.endswith(".png")}
 
 
 def test_a_failed_start_leaves_nothing_that_refuses_the_corrected_rerun(photo_dir, tmp_path):

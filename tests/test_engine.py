@@ -150,11 +150,28 @@ def test_gaussian_blur_preserves_mean_and_shape():
 
 
 def test_bf16_and_channels_last_give_the_same_dream(tiny, noise_x01):
-    ref = dream(noise_x01, _cfg(), backbone=tiny)
-    cl = dream(noise_x01, _cfg(channels_last=True), backbone=tiny)
+    ref = dream(noise_x01, _cfg(precision="fp32", channels_last=False), backbone=tiny)
+    cl = dream(noise_x01, _cfg(precision="fp32", channels_last=True), backbone=tiny)
     bf = dream(noise_x01, _cfg(precision="bf16"), backbone=tiny)
     assert (cl - ref).abs().mean() < 1e-4
     assert (bf - ref).abs().mean() < 0.02
+
+
+def test_auto_precision_is_the_default_and_the_engine_records_what_it_resolved_to(tiny, noise_x01, monkeypatch):
+    """precision auto (the default) means bf16 exactly where the device has bf16 units, as the
+    GAN training's auto does, and the engine's config says which, so outputs record it."""
+    import dreamgan.devices as devices
+
+    assert DreamConfig().precision == "auto"
+    for native, resolved in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(devices, "bf16_is_native", lambda device, native=native: native)
+        engine = DreamEngine(_cfg(), backbone=tiny)
+        assert engine.config.precision == resolved, (native, engine.config.precision)
+        assert torch.equal(engine.run(noise_x01), DreamEngine(_cfg(precision=resolved), backbone=tiny).run(noise_x01)), \
+            f"auto on a device {'with' if native else 'without'} bf16 units must dream exactly as {resolved}"
+    assert DreamEngine(_cfg(precision="fp32"), backbone=tiny).config.precision == "fp32"
+    with pytest.raises(DreamganError, match="precision must be one of"):
+        _cfg(precision="fp16")
 
 
 def test_mean_abs_step_norm(tiny, noise_x01):

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli.options import BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
+from dreamgan.cli.options import BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, PrecisionOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 
@@ -32,6 +32,7 @@ def make_dataset_command(
     val: Annotated[float, Opt(help="Fraction of photos held out for validation.")] = 0.15,
     test: Annotated[float, Opt(help="Fraction of photos held out for testing.")] = 0.15,
     seed: SeedOpt = None,
+    precision: PrecisionOpt = None,
     batch: Annotated[int, Opt(help="Pairs dreamed together.")] = 1,
     force: Annotated[bool, Opt("--force", help="Start over if OUT holds a dataset made differently.")] = False,
     shard: Annotated[Optional[str], Opt(help="I/N: dream only this worker's part (N workers, same command, one OUT).")] = None,
@@ -52,6 +53,7 @@ def make_dataset_command(
         config = config.replace(seed=seed) if seed is not None else config
     else:
         config = from_options(preset, **engine_opts)
+    config = config.replace(precision=precision) if precision is not None else config
 
     with job_progress() as bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

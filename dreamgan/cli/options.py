@@ -21,6 +21,9 @@ def recipe_option(field: str, help: str, *names: str):
     shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
     return typer.Option(*names, help=help, show_default=f"{shown}, or the preset's")
 
+PrecisionOpt = Annotated[Optional[str], recipe_option(
+    "precision", "fp32, bf16 (autocast), or auto: bf16 where the CPU or GPU has bf16 units (AMX, AVX-512 BF16), else fp32. "
+    "fp32 reproduces a dream exactly across machines.", "--precision")]
 SeedOpt = Annotated[Optional[int], recipe_option("seed", "Random seed (jitter); same seed, same dream on this machine.", "--seed")]
 BackboneOpt = Annotated[Optional[str], recipe_option("backbone", "Backbone name (`dreamgan backbones`) or a dreamgan classifier .pt.", "--backbone", "-b")]
 OctavesOpt = Annotated[Optional[int], recipe_option("octaves", "Number of octaves.")]
@@ -96,7 +99,7 @@ ENGINE_OPTIONS: dict[str, object] = {
     "tv": Annotated[Optional[float], recipe_option("tv", "Total-variation penalty weight.")],
     "blur": Annotated[Optional[float], recipe_option("blur", "Gradient blur sigma in px (0 = off).")],
     "seed": SeedOpt,
-    "precision": Annotated[Optional[str], recipe_option("precision", "fp32 or bf16 (autocast).")],
+    "precision": PrecisionOpt,
     "channels_last": Annotated[Optional[bool], Opt("--channels-last/--no-channels-last", help="channels_last memory format.")],
 }
 """Every option of the classical engine, as `dreamgan dream`, `video` and `zoom` take them."""

@@ -18,7 +18,7 @@ DEFAULT_BACKBONE = "inception-v3-tf"
 
 REDUCTIONS = ("mean", "l2")
 STEP_NORMS = ("std", "mean_abs")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")  # as devices.PRECISIONS (this module imports no torch)
 GUIDE_MODES = ("weights", "dot")
 
 
@@ -54,8 +54,12 @@ class DreamConfig:
     tv: float = 0.0
     blur: float = 0.0
     seed: int = 0
-    precision: str = "fp32"
-    """fp32, or bf16 autocast (20× slower on CPUs without native bf16: see benchmarks/engine.py)."""
+    precision: str = "auto"
+    """fp32, bf16 (autocast), or auto: bf16 where the device multiplies bf16 in hardware (a CPU
+    with AMX or AVX-512 BF16, a bf16 GPU), fp32 elsewhere, where bf16 is emulated and many times
+    slower (`devices.resolved_precision`). The engine resolves auto when it is built, so what it
+    records (`DreamEngine.config`: PNG text, dataset manifests) says fp32 or bf16. fp32 reproduces
+    a dream exactly across machines."""
     channels_last: bool = True
     """channels_last memory format: 1.2-1.3× faster on CPU for the same result (benchmarks/engine.py)."""
 

@@ -11,7 +11,8 @@ github.com/google/deepdream) and the TF DeepDream tutorial:
     without seams (each tile also carries an overlap margin whose gradient is discarded).
 
 Speed: the backbone is truncated after the deepest layer the objective reads and its weights
-never get gradients; a batch of same-size images ascends together.
+never get gradients; a batch of same-size images ascends together; where the CPU (or GPU) has
+bf16 units, the passes autocast to bf16 (`precision="auto"`, the default).
 
 One call from Python::
 
@@ -19,7 +20,6 @@ One call from Python::
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 import dreamgan.dream.objectives as O
 from dreamgan.backbones import Backbone, load_backbone
+from dreamgan.devices import autocast_dtype, autocast_to, resolved_precision
 from dreamgan.dream.config import PRESETS, DreamConfig, preset  # noqa: F401  (re-exported)
 from dreamgan.errors import DreamganError
 
@@ -168,7 +169,8 @@ class DreamEngine:
     """Gradient ascent with octaves, jitter and tiles, over one truncated backbone.
 
     Args:
-        config: the recipe.
+        config: the recipe. `precision="auto"` is resolved for `device` here: `self.config` is
+            the recipe with fp32 or bf16, what the dreams were made with.
         backbone: a loaded `Backbone` (default: `load_backbone(config.backbone)`).
         objective: overrides the objective the config describes (e.g. a composed one).
         guide_x01: (1, 3, h, w) guide image in [0, 1] for guided dreams.
@@ -189,6 +191,7 @@ class DreamEngine:
         # Speed: drop the stages after the deepest layer, fold frozen batch norms into convs.
         self.net = full.truncated(self.objective.layers).folded()
         self.device = torch.device(device) if device is not None else full.mean.device
+        self.config = config = config.replace(precision=resolved_precision(config.precision, self.device))
         if self.device != full.mean.device:
             # truncated/folded modules still share leaf parameters with `full` (often the
             # process-wide cached backbone): move a private copy, never the shared one.
@@ -199,9 +202,7 @@ class DreamEngine:
 
     # 1 forward + backward over one tile
     def _autocast(self):
-        if self.config.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast_to(self.device.type, autocast_dtype(self.config.precision, self.device))
 
     def activations(self, x01: torch.Tensor) -> dict[str, torch.Tensor]:
         """Activations of the objective's layers (inputs below the backbone minimum are upsampled)."""

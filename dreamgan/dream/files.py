@@ -151,8 +151,8 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
     Args:
         paths: image files (see `images.list_images` to expand folders).
         out_dir: created if missing.
-        config: the recipe (stored in each PNG); the engine is built once (validating backbone,
-            layers, class).
+        config: the recipe (stored in each PNG, with the precision the engine resolved); the
+            engine is built once (validating backbone, layers, class).
         overlay: also write the dream blended over the original with this opacity in [0, 1].
         skip_existing, on_skip: see `write_dreams`.
         on_start(path, total_steps), on_progress(Progress), on_done(path, output or None, error or None):
@@ -164,6 +164,7 @@ def dream_files(paths: list[Path], out_dir: str | os.PathLike, config: DreamConf
     """
     ensure_writable_dir(out_dir)  # before the (slower) engine, so a bad folder fails first
     engine = engine or DreamEngine(config)
+    config = engine.config  # the recipe as made: precision auto resolved to fp32 or bf16
 
     def dream_one(path: Path, uint8: np.ndarray) -> np.ndarray:
         if on_start:

@@ -40,7 +40,7 @@ def fast_dream(g, x01: torch.Tensor, *, refine: int = 0, recipe=None, chunk: int
 
         if recipe is None:
             raise DreamganError("--refine needs the dataset recipe stored in the checkpoint")
-        cfg = DreamConfig.from_dict(recipe).replace(octaves=1, steps=refine)
+        cfg = DreamConfig.from_dict(recipe).replace(octaves=1, steps=refine, precision="auto")
         out = DreamEngine(cfg).run(out)
     return out
 

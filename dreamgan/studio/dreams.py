@@ -76,6 +76,7 @@ def classical_job(req, photo, guide=None, *, preview_every: int = 2) -> Callable
     config, guide_x01 = request_recipe(req, guide)
     photo_uint8 = fit_longest_side(photo.uint8, req.max_side)
     engine = DreamEngine(config, guide_x01=guide_x01)  # resolves backbone, layers, class, channels and top-k now
+    config = engine.config  # and the precision: auto → fp32 or bf16, as the PNG records it
     h, w = photo_uint8.shape[:2]
     # Work per step grows with the octave's area: the ETA weighs steps by it.
     areas = [a * b for a, b in reversed(octave_sizes(h, w, config.octaves, config.octave_scale, engine.min_side))]
@@ -135,7 +136,7 @@ def zoom_job(req, photo, guide=None, *, generator=None, ckpt: dict | None = None
     if req.mode == "classical":
         config, guide_x01 = request_recipe(req, guide)
         dreamer = FrameDreamer("classical", (w, h), recipe=config, guide_x01=guide_x01)  # validates the recipe now
-        recipe = {"zoom": asdict(cfg), "config": config.to_dict()}
+        recipe = {"zoom": asdict(cfg), "config": dreamer.recipe.to_dict()}
     else:
         dreamer = FrameDreamer("fast", (w, h), generator=(generator, ckpt), seed=req.seed)
         recipe = {"zoom": asdict(cfg), "generator": str(ckpt["path"]), "step": ckpt.get("step")}

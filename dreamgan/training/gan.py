@@ -30,7 +30,7 @@ import torch
 
 from dreamgan import __version__
 from dreamgan.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
-from dreamgan.devices import autocast_dtype
+from dreamgan.devices import autocast_dtype, resolved_precision
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
 from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)

@@ -103,8 +103,8 @@ class FrameDreamer:
             from dreamgan.dream.config import DreamConfig
             from dreamgan.dream.engine import DreamEngine
 
-            self.recipe = recipe or DreamConfig()
-            self.engine = DreamEngine(self.recipe, guide_x01=guide_x01)
+            self.engine = DreamEngine(recipe or DreamConfig(), guide_x01=guide_x01)
+            self.recipe = self.engine.config  # precision auto resolved: what job.json records
         else:
             from dreamgan.fast import load_fast_generator
 
