@@ -117,7 +117,7 @@ and what each one computes."""
 def resolved_precisions(cfg: TrainConfig, device: torch.device) -> dict[str, str]:
     """{'g_precision': 'bf16' or 'fp32', 'stats_precision': ...}: what each precision option
     resolves to on `device` (auto: bf16 where it has bf16 units)."""
-    return {name: "bf16" if autocast_dtype(getattr(cfg, name), device) else "fp32" for name in PRECISION_OPTIONS}
+    return {name: resolved_precision(getattr(cfg, name), device) for name in PRECISION_OPTIONS}
 
 
 def _check_same_precision(run: Path, cfg: TrainConfig, ours: dict[str, str]) -> None:
