@@ -68,7 +68,8 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             from dreamgan.models.context import DilatedResidualNet
 
             return DilatedResidualNet(cfg.ngf, cfg.depth, cfg.unshuffle, cfg.noise), d
-        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise, noise_levels=cfg.noise_levels or None), d
+        return ResidualUNet(cfg.ngf, cfg.depth, cfg.unshuffle, noise=cfg.noise, noise_levels=cfg.noise_levels or None,
+                            antialias=cfg.antialias), d
     from dreamgan.models.dcgan import noise_networks
 
     return noise_networks(cfg.noise_g, cfg.noise_d, cfg.image_size, cfg.z_dim, cfg.ngf, cfg.ndf, fine_noise=cfg.fine_noise,

@@ -61,6 +61,10 @@ class TrainConfig:
     """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
     noise_levels: int = 0
     """How many encoder inputs, finest first, get that noise (0 = all)."""
+    antialias: bool = False
+    """U-Net generator: blur before every stride, bilinear doublings, and noise drawn at full
+    resolution and pooled to each level (`models.pix2pix.ResidualUNet(antialias=True)`), so that
+    no 2^depth-px cell of the deepest level fixes where its motif sits."""
     ndf: int = 64
     z_dim: int = 100
     """dcgan: noise channels (the spatial generator's noise map has z_dim channels per 16×16 px)."""
@@ -203,6 +207,8 @@ class TrainConfig:
                   (self.unshuffle >= 1, "--unshuffle must be ≥ 1"),
                   (self.g_octaves >= 1 and self.g_octave_scale > 1, "--g-octaves must be ≥ 1 and --g-octave-scale > 1"),
                   (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
+                  (not self.antialias or (self.arch == "pix2pix" and self.generator == "unet" and self.g_octaves == 1),
+                   "--antialias is for the pix2pix U-Net generator (--generator unet, one octave)"),
                   (self.noise == 0 or self.generator in ("unet", "dilated"), "--noise needs the unet or dilated generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
                    "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),

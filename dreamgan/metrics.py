@@ -345,22 +345,10 @@ LATTICE_LAGS = (12, 100)
 """The lags (px, Euclidean) over which `lattice_index` looks for a repeat."""
 
 
-def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
-    """How periodic a dream's change to its photo is: the largest normalised autocorrelation of
-    the luminance change (b − photo) at lags of `lags` px.
-
-    The change is mean-removed and Hann-windowed; its autocorrelation (by FFT, zero-padded, so
-    no wrap-around) is divided by the window's own, so that a perfectly periodic change scores
-    ≈ 1 at its period whatever the window's overlap, and then by its value at lag 0. One motif
-    stamped on a lattice scores near 1; DeepDream's aperiodic motifs score ≈ 0.1; white noise
-    less.
-
-    Args:
-        real_a, b: (N, 3, H, W) in [0, 1], photos and their dreams.
-
-    Returns:
-        (N,) float64 in [0, 1] (a change of 0 scores 0).
-    """
+def _periodicity(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int]):
+    """The normalised autocorrelation of the luminance change (b − photo) at the lags of `lags`
+    px (see `lattice_index`): ((N, L) values relative to lag 0, (L, 2) their (dy, dx) lags in
+    px, (N,) whether the change is nonzero), or None where no lag of that range fits."""
     w_lum = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64, device=b.device).view(1, 3, 1, 1)
     d = ((b.double() - real_a.double()) * w_lum).sum(1)  # (N, H, W)
     n, h, w = d.shape
@@ -380,11 +368,60 @@ def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] =
     # lags where the windows still overlap enough to estimate (≥ 5 % of lag 0's overlap)
     mask = (radius >= lags[0]) & (radius <= lags[1]) & (acf_w > 0.05 * acf_w[0, 0])
     if not bool(mask.any()):
-        return torch.zeros(n, dtype=torch.float64)
+        return None
     r = acf / acf_w.clamp_min(1e-12)
-    zero = r[:, 0, 0].clamp_min(1e-30)
-    index = (r[:, mask].max(1).values / zero).clamp(0, 1)
-    return torch.where(acf[:, 0, 0] > 1e-12, index, torch.zeros_like(index)).cpu()
+    values = r[:, mask] / r[:, 0, 0].clamp_min(1e-30).unsqueeze(1)
+    where = torch.stack([dy.expand_as(radius)[mask], dx.expand_as(radius)[mask]], 1)
+    return values, where, acf[:, 0, 0] > 1e-12
+
+
+def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
+    """How periodic a dream's change to its photo is: the largest normalised autocorrelation of
+    the luminance change (b − photo) at lags of `lags` px.
+
+    The change is mean-removed and Hann-windowed; its autocorrelation (by FFT, zero-padded, so
+    no wrap-around) is divided by the window's own, so that a perfectly periodic change scores
+    ≈ 1 at its period whatever the window's overlap, and then by its value at lag 0. One motif
+    stamped on a lattice scores near 1; DeepDream's aperiodic motifs score ≈ 0.1; white noise
+    less.
+
+    Args:
+        real_a, b: (N, 3, H, W) in [0, 1], photos and their dreams.
+
+    Returns:
+        (N,) float64 in [0, 1] (a change of 0 scores 0).
+    """
+    found = _periodicity(real_a, b, lags)
+    if found is None:
+        return torch.zeros(real_a.shape[0], dtype=torch.float64)
+    values, _, nonzero = found
+    index = values.max(1).values.clamp(0, 1)
+    return torch.where(nonzero, index, torch.zeros_like(index)).cpu()
+
+
+def lattice_period(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
+    """Where a dream's change to its photo repeats: the lag (dy, dx) in px, within `lags`
+    (Euclidean), of the largest normalised autocorrelation that `lattice_index` reports (the
+    shortest lag within 5 % of it: a lattice peaks at its period's multiples too), with dy ≥ 0
+    (a lag and its negative are the same repeat). A generator that stamps one motif per
+    cell of its deepest level repeats at (±2^depth, ±2^depth) or (0, 2^depth).
+
+    Args:
+        real_a, b: (N, 3, H, W) in [0, 1], photos and their dreams.
+
+    Returns:
+        (N, 2) int64 lags in px; (0, 0) where the change is 0 or no lag fits.
+    """
+    found = _periodicity(real_a, b, lags)
+    if found is None:
+        return torch.zeros(real_a.shape[0], 2, dtype=torch.int64)
+    values, where, nonzero = found
+    # the shortest lag within 5 % of the peak: a lattice of period p peaks alike at p, 2p, ...
+    radius = where.pow(2).sum(1).sqrt()  # (L,)
+    near_peak = values >= 0.95 * values.max(1, keepdim=True).values
+    lag = where[torch.where(near_peak, radius, torch.full_like(values, float("inf"))).argmin(1)].round().long()  # (N, 2)
+    lag = torch.where((lag[:, :1] < 0) | ((lag[:, :1] == 0) & (lag[:, 1:] < 0)), -lag, lag)
+    return torch.where(nonzero.unsqueeze(1), lag, torch.zeros_like(lag)).cpu()
 
 
 _SECOND: dict = {}

@@ -174,6 +174,20 @@ def test_lattice_index_is_high_for_a_tiled_motif_low_for_noise_and_deterministic
     assert (lattice_index(photo, photo) == 0).all(), "no change, no lattice"
 
 
+def test_lattice_period_is_the_motif_s_repeat_and_not_a_multiple_of_it():
+    from dreamgan.metrics import lattice_period
+
+    g = torch.Generator().manual_seed(0)
+    photo = 0.4 + 0.2 * torch.rand(3, 3, 160, 200, generator=g)
+    square = 0.3 * (torch.rand(1, 3, 32, 32, generator=g).repeat(1, 1, 5, 7)[..., :200] - 0.5)  # repeats every 32 px both ways
+    wide = 0.3 * (torch.rand(1, 3, 160, 24, generator=g).repeat(1, 1, 1, 9)[..., :200] - 0.5)  # every 24 px across only
+    dreams = photo + torch.cat([square, wide, torch.zeros(1, 3, 160, 200)])
+    period = lattice_period(photo, dreams)
+    assert period[0].tolist() in ([0, 32], [32, 0]), period[0]
+    assert period[1].tolist() == [0, 24], period[1]
+    assert period[2].tolist() == [0, 0], "no change, no period"
+
+
 def test_conditional_stats_ratio_sees_motifs_moved_to_other_content():
     from dreamgan.metrics import conditional_stats_ratio, stats_ratio
 

@@ -234,3 +234,18 @@ def test_the_dilated_generator_exports_with_pytorch_s_pixels(tmp_path):
     with torch.no_grad():
         ours = fast_dream(g, x, seed=3)
     assert (fast_dream(og, x, seed=3) - ours).abs().max() < 1e-4 and og.geometry.depth == 0
+
+
+def test_the_antialiased_unet_exports_with_pytorch_s_pixels_and_its_full_size_noise(tmp_path):
+    from dreamgan.models.pix2pix import ResidualUNet
+
+    torch.manual_seed(0)
+    g = ResidualUNet(ngf=8, depth=3, noise=2, antialias=True).eval()
+    torch.nn.init.normal_(g.head.weight, std=0.05)
+    path = write_onnx(g, {"path": "aa.pt", "step": 5, "recipe": None}, tmp_path / "aa.onnx")
+    og = OnnxGenerator(path)
+    assert og.geometry.full_res_noise and og.geometry == g.geometry
+    x = torch.rand(1, 3, 67, 90, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ours = fast_dream(g, x, seed=3)
+    assert (fast_dream(og, x, seed=3) - ours).abs().max() < 1e-4

@@ -42,6 +42,7 @@ def train_command(
     lambda_tv: Annotated[Optional[float], Opt(help="Weight of the guarded roughness term: no rougher a change than the true dream's (0 = off).")] = None,
     noise: Annotated[Optional[int], Opt(help="Noise channels at every U-Net level: the generator draws its own dream (0 = deterministic).")] = None,
     noise_levels: Annotated[Optional[int], Opt(help="How many encoder levels, finest first, get noise (0 = all).")] = None,
+    antialias: Annotated[Optional[bool], Opt("--antialias/--no-antialias", help="U-Net: blur before strides, bilinear doublings, full-size noise.")] = None,
     lambda_stats: Annotated[Optional[float], Opt(help="Weight of the position-free dream-statistics loss (sliced Wasserstein; 0 = off).")] = None,
     stats_kind: Annotated[Optional[str], Opt(help="Dream-statistics distance: swd or gram.")] = None,
     stats_layers: Annotated[Optional[str], Opt(help="Layers of that loss (default: conv_2,conv_4,mixed + the dream layers).")] = None,
@@ -90,7 +91,8 @@ def train_command(
         resolve_device(device)  # a clear error now, not after the dataset is read
     cfg = TrainConfig.from_preset(
         preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, minutes=minutes, image_size=image_size,
-        batch_size=batch_size, ngf=ngf, ndf=ndf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, lr=lr, gan_mode=gan_mode,
+        batch_size=batch_size, ngf=ngf, ndf=ndf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, antialias=antialias, lr=lr,
+        gan_mode=gan_mode,
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
         obj_transforms=obj_transforms, lambda_tv=lambda_tv, lambda_stats=lambda_stats, stats_kind=stats_kind,
         stats_layers=tuple(stats_layers.split(",")) if stats_layers else None, stats_projections=stats_projections, stats_norm=stats_norm,

@@ -65,7 +65,7 @@ def write_onnx(g, ckpt: dict, out: str | os.PathLike) -> Path:
     axes = {"photo": {0: "batch", 2: "height", 3: "width"}, "residual": {0: "batch", 2: "height", 3: "width"}}
     axes.update({name: {0: "batch", 2: f"{name}_height", 3: f"{name}_width"} for name in names})
     meta = {"dreamgan_format": ONNX_FORMAT, "depth": g.geometry.depth, "unshuffle": g.unshuffle,
-            "noise_per_level": json.dumps(g.noise_per_level), "step": str(ckpt.get("step")),
+            "noise_per_level": json.dumps(g.noise_per_level), "full_res_noise": str(int(g.geometry.full_res_noise)), "step": str(ckpt.get("step")),
             "recipe": json.dumps(ckpt.get("recipe")), "source": str(ckpt["path"])}
     out = Path(out)
     ensure_writable_dir(out.parent)
@@ -183,7 +183,10 @@ def _checked_geometry(meta: dict, session, path: Path) -> UNetGeometry:
             raise refuse(f"the graph's {name} is declared {shape}, its metadata says (batch, {channels}, height, width)")
     if [name for name, _ in outputs] != ["residual"]:
         raise refuse(f"the graph's outputs {[n for n, _ in outputs][:8]} are not ['residual']")
-    geometry = UNetGeometry(depth, unshuffle, tuple(noise))
+    full_res = meta.get("full_res_noise", "0")  # absent: exported before the anti-aliased U-Net
+    if full_res not in ("0", "1"):
+        raise refuse(f"metadata full_res_noise={full_res[:20]!r} is not 0 or 1")
+    geometry = UNetGeometry(depth, unshuffle, tuple(noise), full_res_noise=full_res == "1")
     # 3. probe: the smallest input the geometry pads to must come back at its own size
     m = geometry.multiple
     probe = torch.zeros(1, 3, m, m)

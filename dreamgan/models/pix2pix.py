@@ -32,28 +32,47 @@ def _group_norm(c: int) -> nn.Module:
     return nn.GroupNorm(8 if c % 8 == 0 else 1, c)
 
 
-class Down(nn.Module):
-    """4×4 stride-2 conv → norm → LeakyReLU(0.2): halves the size."""
+class Blur(nn.Module):
+    """(B, C, H, W) → the same, low-passed by the separable binomial filter [1, 2, 1] / 4 with
+    reflect padding: the anti-aliasing filter before a stride (Zhang, "Making Convolutional
+    Networks Shift-Invariant Again", ICML 2019), so that a stride-2 sampling keeps little of
+    what the sub-grid's phase would decide. No parameters (the kernel is not saved)."""
 
-    def __init__(self, c_in: int, c_out: int, norm: bool = True):
+    def __init__(self, channels: int):
         super().__init__()
+        k = torch.tensor([1.0, 2.0, 1.0]) / 4
+        self.register_buffer("kernel", torch.outer(k, k).expand(channels, 1, 3, 3).contiguous(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.to(x.dtype), groups=self.kernel.shape[0])
+
+
+class Down(nn.Module):
+    """4×4 stride-2 conv → norm → LeakyReLU(0.2): halves the size. `antialias`: the input is
+    blurred first (`Blur`), so the stride samples a band-limited map."""
+
+    def __init__(self, c_in: int, c_out: int, norm: bool = True, antialias: bool = False):
+        super().__init__()
+        self.blur = Blur(c_in) if antialias else nn.Identity()
         self.block = nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1, padding_mode="reflect"),
                                    _norm(c_out) if norm else nn.Identity(), nn.LeakyReLU(0.2))
 
     def forward(self, x):
-        return self.block(x)
+        return self.block(self.blur(x))
 
 
 class Up(nn.Module):
-    """Resize-conv: nearest ×2 → 3×3 conv → norm → ReLU, then concat the skip."""
+    """Resize-conv: ×2 (nearest, or bilinear with `antialias`: no 2×2 blocks that keep the
+    coarse grid's phase) → 3×3 conv → norm → ReLU, then concat the skip."""
 
-    def __init__(self, c_in: int, c_skip: int, c_out: int):
+    def __init__(self, c_in: int, c_skip: int, c_out: int, antialias: bool = False):
         super().__init__()
+        self.mode = "bilinear" if antialias else "nearest"
         self.block = nn.Sequential(nn.Conv2d(c_in, c_out, 3, 1, 1, padding_mode="reflect"), _norm(c_out), nn.ReLU())
         self.c_out = c_out + c_skip
 
     def forward(self, x, skip):
-        x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
+        x = F.interpolate(x, size=skip.shape[-2:], mode=self.mode, **({"align_corners": False} if self.mode == "bilinear" else {}))
         return torch.cat([self.block(x), skip], 1)
 
 
@@ -67,6 +86,10 @@ class UNetGeometry:
     unshuffle: int
     noise_per_level: tuple[int, ...]
     """Noise channels of the stem's input, then of each encoder level's input."""
+    full_res_noise: bool = False
+    """Every level's noise is drawn at the (unshuffled) input's full size and pooled to its level
+    by the network (`pool_noise`), so a shift of photo and noise by any number of pixels shifts
+    what every level sees, instead of each coarse level's noise being one draw per cell."""
 
     @property
     def multiple(self) -> int:
@@ -90,10 +113,24 @@ class UNetGeometry:
         h, w = height // self.unshuffle, width // self.unshuffle
         shapes = []
         for level, n in enumerate(self.noise_per_level):
-            scale = 2 ** max(0, level - 1)  # the stem keeps the size; each Down halves it
+            scale = 1 if self.full_res_noise else self.level_scale(level)
             if n:
                 shapes.append((batch, n, h // scale, w // scale))
         return shapes
+
+    @staticmethod
+    def level_scale(level: int) -> int:
+        """How many input pixels one pixel of encoder level `level`'s input spans (the stem
+        keeps the size; each Down halves it)."""
+        return 2 ** max(0, level - 1)
+
+    def pool_noise(self, noise: torch.Tensor, level: int) -> torch.Tensor:
+        """Full-size noise (B, n, h, w) → level `level`'s size, area-pooled and rescaled to unit
+        variance (with `full_res_noise`; otherwise the noise is already at its level's size)."""
+        scale = self.level_scale(level)
+        if not self.full_res_noise or scale == 1:
+            return noise
+        return F.avg_pool2d(noise, scale) * scale  # the mean of s² unit normals has std 1/s
 
     def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None,
                    part: tuple[int, int] = (0, 1)) -> list[torch.Tensor]:
@@ -162,25 +199,32 @@ class ResidualUNet(NoisyResidualGenerator):
             of all of them. The noise comes from `generator`, so a seed fixes the pixels.
         noise_levels: how many of the depth + 1 encoder inputs (stem first, finest first) get
             noise; None = all of them. Fewer leaves the coarse layout to the photo alone.
+        antialias: blur before every stride (`Down`), bilinear doublings (`Up`) and noise drawn
+            at full resolution and pooled to each level (`UNetGeometry.full_res_noise`): without
+            it, each cell of the deepest level (2^depth px) draws its motif at a fixed phase, and
+            the fast dream is a lattice of period 2^depth.
 
     forward: real_a (B, 3, H, W) in [0, 1] → fake_b (B, 3, H, W) in [0, 1], any H, W ≥ 2.
     """
 
-    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1, noise: int = 0, noise_levels: int | None = None):
+    def __init__(self, ngf: int = 32, depth: int = 5, unshuffle: int = 1, noise: int = 0, noise_levels: int | None = None,
+                 antialias: bool = False):
         super().__init__()
         if depth < 1 or unshuffle < 1 or noise < 0:
             raise ValueError("depth and unshuffle must be ≥ 1, noise ≥ 0")
         self.depth, self.unshuffle, self.noise = depth, unshuffle, noise
         levels = depth + 1 if noise_levels is None else max(0, min(noise_levels, depth + 1))
-        self.geometry = UNetGeometry(depth, unshuffle, tuple(noise if i < levels else 0 for i in range(depth + 1)))
+        self.geometry = UNetGeometry(depth, unshuffle, tuple(noise if i < levels else 0 for i in range(depth + 1)),
+                                     full_res_noise=antialias)
         c_io = 3 * unshuffle ** 2
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
         self.stem = nn.Sequential(nn.Conv2d(c_io + self.noise_per_level[0], widths[0], 3, 1, 1, padding_mode="reflect"),
                                   nn.LeakyReLU(0.2))
-        self.downs = nn.ModuleList(Down(widths[i] + self.noise_per_level[i + 1], widths[i + 1], norm=i > 0) for i in range(depth))
+        self.downs = nn.ModuleList(Down(widths[i] + self.noise_per_level[i + 1], widths[i + 1], norm=i > 0, antialias=antialias)
+                                   for i in range(depth))
         ups, c = [], widths[depth]
         for i in reversed(range(depth)):
-            up = Up(c, widths[i], widths[i])
+            up = Up(c, widths[i], widths[i], antialias=antialias)
             ups.append(up)
             c = up.c_out
         self.ups = nn.ModuleList(ups)
@@ -197,7 +241,7 @@ class ResidualUNet(NoisyResidualGenerator):
         queue = list(noises)
 
         def with_noise(t: torch.Tensor, level: int) -> torch.Tensor:
-            return torch.cat([t, queue.pop(0)], 1) if self.noise_per_level[level] else t
+            return torch.cat([t, self.geometry.pool_noise(queue.pop(0), level)], 1) if self.noise_per_level[level] else t
 
         skips = [self.stem(with_noise(x, 0))]
         for i, down in enumerate(self.downs):

@@ -146,7 +146,7 @@ def _check_same_dataset(run: Path, data: Dataset) -> None:
             "or drop --resume to start a new run on this dataset")
 
 
-ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "z_dim", "g_octaves", "g_octave_scale",
+ARCH_KEYS = ("arch", "generator", "taps", "ngf", "depth", "unshuffle", "noise", "noise_levels", "antialias", "z_dim", "g_octaves", "g_octave_scale",
              "noise_g", "fine_noise", "upsample", "g_convs")
 """The options that shape the generator: a checkpoint's weights fit only a config that agrees on them."""
 
