@@ -3,8 +3,9 @@
 For each `--run LABEL=RUN` (and the bundled generator as `bundled`), fast dreams (seed 0) of a
 dataset split's centre views, scored against their true dreams with the paired dream metrics
 (`metrics.paired_dream_metrics`): attainment, the dream-statistics ratios on Inception and
-EfficientNet-Lite0, the conditional statistics ratio and the lattice index (median over the
-photos, and mean). The true dreams' own lattice index and a second true dream (the jitter
+EfficientNet-Lite0, the conditional statistics ratio, the lattice index (median over the
+photos, and mean) and the lattice period (`metrics.lattice_period`: the most common lag, in px,
+at which the photos' changes repeat, and the share of photos that repeat there). The true dreams' own lattice index and a second true dream (the jitter
 floor) are measured in the same run as the yardsticks. Photos whose manifest provenance names
 a package in `--exclude-packages` (or, for `embedded`, no package: the scikit-image photos)
 are left out, so that no generator has seen them. Prints JSON; `--sheet` writes photo | true
@@ -28,7 +29,7 @@ def main() -> None:
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.images import x01_to_uint8
-    from dreamgan.metrics import lattice_index, paired_dream_metrics
+    from dreamgan.metrics import lattice_index, lattice_period, paired_dream_metrics
     from dreamgan.pairs import PairedDreams, read_manifest
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,11 +55,14 @@ def main() -> None:
     if not args.no_bundled:
         runs = {"bundled": None, **runs}
 
-    def summary(m: dict) -> dict:
+    def summary(m: dict, b: torch.Tensor) -> dict:
         lattice = torch.tensor(m["per_image"]["lattice_index"])
         keys = ("attainment", "stats_ratio", "stats_ratio_effnet", "cond_stats_ratio", "feature_ratio", "l1")
+        periods = [tuple(p) for p in lattice_period(real_a, b).tolist()]  # where each change repeats, (dy, dx) px
         return {**{k: round(m[k], 4) for k in keys}, "lattice_index_median": round(float(lattice.median()), 4),
-                "lattice_index_mean": round(float(lattice.mean()), 4)}
+                "lattice_index_mean": round(float(lattice.mean()), 4),
+                "lattice_period_mode": list(max(set(periods), key=periods.count)),
+                "lattice_period_mode_share": round(periods.count(max(set(periods), key=periods.count)) / len(periods), 3)}
 
     report: dict = {"data": args.data, "split": args.split, "n": len(keep), "excluded_packages": sorted(excluded), "rows": {}}
     fakes = {}
@@ -67,10 +71,10 @@ def main() -> None:
         t = time.perf_counter()
         fakes[label] = fast_dream(g, real_a, seed=0)
         seconds = (time.perf_counter() - t) / len(real_a)
-        report["rows"][label] = {**summary(paired_dream_metrics(real_a, real_b, fakes[label], recipe, engine=engine)),
+        report["rows"][label] = {**summary(paired_dream_metrics(real_a, real_b, fakes[label], recipe, engine=engine), fakes[label]),
                                  "seconds_per_image": round(seconds, 3)}
     second = DreamEngine(recipe.replace(seed=recipe.seed + 1)).run(real_a)
-    report["rows"]["jitter floor (2nd true dream)"] = summary(paired_dream_metrics(real_a, real_b, second, recipe, engine=engine))
+    report["rows"]["jitter floor (2nd true dream)"] = summary(paired_dream_metrics(real_a, real_b, second, recipe, engine=engine), second)
     true = lattice_index(real_a, real_b)
     report["true_dream_lattice_index"] = {"median": round(float(true.median()), 4), "mean": round(float(true.mean()), 4)}
     for row in report["rows"].values():
