@@ -1,7 +1,8 @@
 """Metrics: FID/KID over the embedded TF Inception, and paired metrics that can see a dream.
 
-Distribution metrics go through torch-fidelity (Obukhov et al.) with our own feature
-extractors registered, so nothing is downloaded:
+Distribution metrics use torch-fidelity's (Obukhov et al.) formulas and feature extraction,
+with our own feature extractors registered, so nothing is downloaded (and its feature cache,
+which unpickles, is never used: ours holds arrays only):
 
   * `dreamgan-inception-v3-tf`: 2048-d pool3 features of the TF Inception-v3 that standard FID
     uses (Heusel et al. 2017), input resized to 299 with TF1-compatible bilinear interpolation;
@@ -188,38 +189,64 @@ def mean_pairwise_distance(x01: torch.Tensor, extractor: str = INCEPTION) -> flo
 # -- 2. distribution metrics ---------------------------------------------------------------------
 def fid_kid(source_a, source_b, *, extractor: str = INCEPTION, batch_size: int = 32,
             cache_b: str | os.PathLike | None = None) -> dict:
-    """FID and KID (mean ± std) between two image sets, via torch-fidelity.
+    """FID and KID (mean ± std) between two image sets, by torch-fidelity's formulas on our
+    extractors' features.
 
     KID's subset size follows N (min(1000, N_a, N_b)); N is always reported next to FID.
-    `cache_b` (a path: folder + name) caches source_b's features there, so a fixed reference
-    set (the true dreams of a split) is featurised once per run; the name must change when
-    the set does (e.g. carry the dataset hash).
+    `cache_b` (a path: folder + name) caches source_b's features there as `NAME.npz`, so a
+    fixed reference set (the true dreams of a split) is featurised once per run; the name must
+    change when the set does (e.g. carry the dataset hash). The cache holds arrays only and is
+    read without unpickling (`_cached_features`): a file planted there can run no code.
 
     Returns:
         {fid, kid_mean, kid_std, n: [N_a, N_b], kid_subset_size, extractor}
 
     Raises:
-        DreamganError: fewer than 2 images on a side, or unreadable inputs.
+        DreamganError: fewer than 2 images on a side, unreadable inputs, or a cache file that
+            is not a feature array of this extractor.
     """
-    register_extractors()
-    import torch_fidelity
+    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+    from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
 
     a, b = as_dataset(source_a), as_dataset(source_b)
     n = min(len(a), len(b))
     if n < 2:
         raise DreamganError(f"FID/KID need at least 2 images per set; got {len(a)} and {len(b)}")
     subset = min(1000, n)
-    caching = {}
-    if cache_b is not None:
-        cache_b = Path(cache_b)
-        cache_b.parent.mkdir(parents=True, exist_ok=True)
-        caching = dict(cache=True, cache_root=str(cache_b.parent), input2_cache_name=cache_b.name)
-    out = torch_fidelity.calculate_metrics(
-        input1=a, input2=b, fid=True, kid=True, feature_extractor=extractor, cuda=False, verbose=False,
-        kid_subset_size=subset, batch_size=batch_size, save_cpu_ram=True, **({"cache": False} | caching))
-    return {KEY_FID: float(out["frechet_inception_distance"]), KEY_KID_MEAN: float(out["kernel_inception_distance_mean"]),
-            KEY_KID_STD: float(out["kernel_inception_distance_std"]), KEY_N: [len(a), len(b)], KEY_KID_SUBSET: subset,
+    extract = lambda ds: features(ds, extractor, batch_size).astype(np.float32)  # noqa: E731  (torch-fidelity's own precision)
+    feats_a = torch.from_numpy(extract(a))
+    feats_b = torch.from_numpy(extract(b) if cache_b is None else _cached_features(Path(cache_b), len(b), lambda: extract(b)))
+    fid = fid_statistics_to_metric(fid_features_to_statistics(feats_a), fid_features_to_statistics(feats_b), False)
+    kid = kid_features_to_metric(feats_a, feats_b, kid_subset_size=subset, verbose=False)
+    return {KEY_FID: float(fid["frechet_inception_distance"]), KEY_KID_MEAN: float(kid[KEY_METRIC_KID_MEAN]),
+            KEY_KID_STD: float(kid[KEY_METRIC_KID_STD]), KEY_N: [len(a), len(b)], KEY_KID_SUBSET: subset,
             "extractor": extractor}
+
+
+def _cached_features(cache: Path, n: int, compute) -> np.ndarray:
+    """(n, D) features from `cache`.npz, or `compute()`d and written there atomically. The file
+    is read with `allow_pickle=False`: arrays only, never objects.
+
+    Raises:
+        DreamganError: the file is not one float array of n rows (one line naming it).
+    """
+    from dreamgan.fileio import atomic_path
+
+    path = cache.with_name(cache.name + ".npz")
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                feats = z["features"]
+        except Exception as e:  # a zip with object arrays, a pickle, a truncated file: all refused alike
+            raise DreamganError(f"{path} is not a feature cache dreamgan wrote ({type(e).__name__}); delete it to recompute") from None
+        if feats.ndim != 2 or feats.shape[0] != n or feats.dtype.kind != "f":
+            raise DreamganError(f"{path} holds features of shape {feats.shape} ({feats.dtype}), not ({n}, D) floats; delete it to recompute")
+        return feats
+    feats = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, features=feats)
+    return feats
 
 
 # -- 3. paired dream metrics ---------------------------------------------------------------------

@@ -69,6 +69,45 @@ def test_reference_features_are_cached_once_and_reused(sets, fid_ab, tmp_path):
     assert again[KEY_FID] == pytest.approx(first[KEY_FID], rel=1e-6)
 
 
+class _Planted:
+    """A pickle that runs code when it is loaded (`os.system` through `__reduce__`)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.slow
+def test_a_planted_feature_cache_runs_no_code_and_is_refused_in_one_line(sets, tmp_path):
+    """A run's fid-cache is a file anyone who can write the run folder can replace: what is
+    read there must be arrays only. A pickle, a torch file and an .npz holding an object are
+    refused with one line naming the file, and no code runs."""
+    a, b = sets
+    cache = tmp_path / "fid-cache" / "val-0123"
+    marker = tmp_path / "PWNED"
+    path = cache.with_name(cache.name + ".npz")
+    cache.parent.mkdir(parents=True)
+    plants = {
+        "torch.save": lambda: torch.save({"g": _Planted(marker)}, path),
+        "npz with an object array": lambda: np.savez(path, features=np.array([_Planted(marker)], dtype=object)),
+        "wrong shape": lambda: np.savez(path, features=np.zeros((3, 2048), np.float32)),
+    }
+    for name, plant in plants.items():
+        plant()
+        with pytest.raises(DreamganError, match=r"val-0123\.npz .*delete it") as err:
+            fid_kid(a, b, cache_b=cache)
+        assert "\n" not in str(err.value) and not marker.exists(), name
+    # torch-fidelity's own cache names (a planted .pt beside ours) are never read
+    path.unlink()
+    torch.save({"g": _Planted(marker)}, cache.parent / "val-0123-dreamgan-inception-v3-tf-features-2048.pt")
+    fid_kid(a, b, cache_b=cache)
+    assert not marker.exists() and path.exists()
+
+
 @pytest.mark.slow
 def test_fid_matches_a_scipy_reference_and_is_batch_size_independent(sets, fid_ab):
     a, b = sets
