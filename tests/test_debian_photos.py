@@ -80,6 +80,52 @@ def test_a_qt_resource_file_decodes_to_the_same_files():
         list(rcc_files(blob[:60]))
 
 
+def _raw_rcc(nodes: list[bytes], payload: bytes = b"", names: bytes = b"") -> bytes:
+    """A version-2 Qt resource blob from hand-made 22-byte nodes (a hostile file's layout)."""
+    tree = b"".join(nodes)
+    return b"qres" + struct.pack(">IIII", 2, 20, 20 + len(tree), 20 + len(tree) + len(payload)) + tree + payload + names
+
+
+def _name(text_utf16: bytes, chars: int) -> bytes:
+    return struct.pack(">HI", chars, 0) + text_utf16
+
+
+def test_a_hostile_qt_resource_file_is_refused_in_one_line_without_exhausting_the_machine():
+    """fetch-photos --debs reads .rcc files from anyone's .deb: a tree of folders that share
+    their children (2^60 paths), entries that inflate past the length they declare or past the
+    caps, and a name that is not UTF-16 are each one line, found at once."""
+    import time
+
+    from dreamgan import qt_rcc
+
+    names = _name("d".encode("utf-16-be"), 1)
+    shared = [struct.pack(">IHII", 0, 2, 2, i + 1) + b"\0" * 8 for i in range(60)]  # node i's children: i+1 and i+2
+    shared += [struct.pack(">IHHHI", 0, 0, 0, 0, 0) + b"\0" * 8] * 2
+    bomb = zlib.compress(bytes(64 * 2 ** 20), 9)  # 64 MiB of zeros in ~64 KB
+    cases = {
+        "reached twice": _raw_rcc(shared, struct.pack(">I", 1) + b"x", names),
+        "declares 100 bytes|more than the 100": _raw_rcc(  # one stream, claiming 100 bytes
+            [struct.pack(">IHII", 0, 2, 1, 1) + b"\0" * 8, struct.pack(">IHHHI", 0, 1, 0, 0, 0) + b"\0" * 8],
+            struct.pack(">I", 4 + len(bomb)) + struct.pack(">I", 100) + bomb, names),
+        "more than this reader inflates": _raw_rcc(  # eight entries sharing a stream that claims 1 GiB
+            [struct.pack(">IHII", 0, 2, 8, 1) + b"\0" * 8] + [struct.pack(">IHHHI", 0, 1, 0, 0, 0) + b"\0" * 8] * 8,
+            struct.pack(">I", 4 + len(bomb)) + struct.pack(">I", 2 ** 30) + bomb, names),
+        "not valid UTF-16": _raw_rcc(
+            [struct.pack(">IHII", 0, 2, 1, 1) + b"\0" * 8, struct.pack(">IHHHI", 0, 0, 0, 0, 0) + b"\0" * 8],
+            struct.pack(">I", 1) + b"x", _name(b"\xd8\x00", 1)),  # a lone high surrogate
+        "past the end of the file": _raw_rcc(
+            [struct.pack(">IHII", 0, 2, 1, 1) + b"\0" * 8, struct.pack(">IHHHI", 0, 0, 0, 0, 0) + b"\0" * 8],
+            struct.pack(">I", 10 ** 6) + b"x", names),
+    }
+    for message, blob in cases.items():
+        t = time.perf_counter()
+        with pytest.raises(DreamganError, match=message) as err:
+            list(rcc_files(blob, label="evil.rcc"))
+        assert "\n" not in str(err.value) and str(err.value).startswith("evil.rcc: "), err.value
+        assert time.perf_counter() - t < 5, f"{message}: took {time.perf_counter() - t:.1f}s"
+    assert qt_rcc.MAX_ENTRY_BYTES < 2 ** 30
+
+
 def test_licences_come_from_the_stanza_that_names_the_file():
     stanzas = licence_stanzas("Files: *\nCopyright: Project\nLicense: GPL-3+\n\n"
                               "Files: 16.04/bridge.jpg\n other.jpg\nCopyright: Sander, 2018\nLicense: CC-BY-SA-4.0\n")
