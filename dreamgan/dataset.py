@@ -346,7 +346,7 @@ def make_dataset(out: str | os.PathLike, *, source: str | os.PathLike | None = N
     # leaves no dataset.json behind to refuse the corrected rerun
     weights = weights_file(recipe.backbone, recipe.weights)
     asked = recipe.precision
-    engine = DreamEngine(_legacy_precision(out, recipe))
+    engine = DreamEngine(recipe if force else _legacy_precision(out, recipe))
     recipe = engine.config  # precision auto resolved: the recipe the dreams are made with
     identity = _identity(recipe, size, seed, source_id, photos, val, test)
 
