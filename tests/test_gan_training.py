@@ -208,6 +208,39 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
         err = capsys.readouterr().err
         assert stop.value.code == 1 and err.startswith("error: --size") and len(err.strip().splitlines()) == 1, (bad, err)
     assert not (tmp_path / "bad").exists(), "a bad --size fails before anything is written"
+    _check_sample_refusals_and_bounded_textures(run, tmp_path, capsys, monkeypatch=pytest.MonkeyPatch())
+
+
+def _check_sample_refusals_and_bounded_textures(run, tmp_path, capsys, monkeypatch) -> None:
+    """sample on a noise run: values it cannot use and options it would ignore are one line
+    each, before anything is written; a texture larger than one part is drawn part by part
+    (the same pixels as one pass) and a size that needs more memory than is free is refused."""
+    import dreamgan.fast.dreams as dreams
+    from dreamgan.cli import main
+    from dreamgan.models.dcgan import synthesize
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(photo)
+    bad = {("-n", "0"): "-n must be 1 to", ("-n", "-1"): "-n must be 1 to", ("-n", "100000000"): "-n must be 1 to",
+           ("--seed", "18446744073709551616"): "--seed must be 0 to", ("--interpolate", "1000000000"): "--interpolate must be 0",
+           ("--overlay", "0.5"): "--overlay is for photo", ("--refine", "2"): "--refine is for photo",
+           ("--runtime", "bogus"): "--runtime must be one of", (str(photo),): "photos is for photo"}
+    for args, message in bad.items():
+        with pytest.raises(SystemExit) as stop:
+            main(["sample", "-c", str(run), *args, "-o", str(tmp_path / "refused")])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert not (tmp_path / "refused").exists()
+    g = load_generator(run)[0]
+    z = torch.randn(g.noise_shape(1, 16 * 11, 16 * 9), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert (synthesize(g, z, tile_cells=4) - g(z)).abs().max() < 1e-5, "parts join into the one-pass texture"
+    monkeypatch.setattr(dreams, "_available_bytes", lambda: 2 ** 20)
+    with pytest.raises(SystemExit):
+        main(["sample", "-c", str(run), "--size", "4096", "-n", "1", "-o", str(tmp_path / "huge")])
+    err = capsys.readouterr().err
+    assert "GiB" in err and "smaller --size" in err and not (tmp_path / "huge").exists(), err
+    monkeypatch.undo()
 
 
 def _check_the_average_samples_with_its_own_batchnorm_statistics(ckpt: dict) -> None:

@@ -121,7 +121,7 @@ def sample_command(
     out: Annotated[Path, Opt("--out", "-o")] = Path("fast_dreams"),
     overlay: Annotated[Optional[float], Opt(help="Also write the dream over the photo at this opacity.")] = None,
     refine: Annotated[int, Opt(help="Classical steps on top of the generator output (hybrid fast dream).")] = 0,
-    n: Annotated[int, Opt("-n", help="dcgan: number of dreams from noise.")] = 8,
+    n: Annotated[Optional[int], Opt("-n", help="dcgan: number of dreams from noise (default 8).")] = None,
     interpolate: Annotated[int, Opt(help="dcgan: frames of a latent interpolation strip.")] = 0,
     size: Annotated[Optional[str], Opt(help="dcgan (spatial): texture size WIDTHxHEIGHT, e.g. 1024x768 (default: the training size).")] = None,
     tileable: Annotated[bool, Opt("--tileable", help="dcgan (spatial): textures that wrap without a seam.")] = False,
@@ -131,15 +131,35 @@ def sample_command(
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
-    from dreamgan.fast.dreams import parse_size
+    from dreamgan.fast.dreams import check_seed, parse_size
+    from dreamgan.fast.loading import RUNTIMES
     from dreamgan.images import list_images
 
     texture = parse_size(size) if size else None  # a bad --size fails before any weights are read
+    check_seed(seed)
+    if runtime not in RUNTIMES:
+        raise DreamganError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
-        written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed, size=texture, tileable=tileable)
+        ignored = [name for name, given in (("photos", bool(images)), ("--overlay", overlay is not None), ("--refine", refine != 0),
+                                            ("--runtime", runtime != "auto")) if given]
+        if ignored:
+            raise DreamganError(f"{checkpoint} dreams from noise: {', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} "
+                                f"for photo → dream generators; drop {'it' if len(ignored) == 1 else 'them'}")
+        from dreamgan.cli.progress import job_progress
+
+        with job_progress() as bar:
+            n = 8 if n is None else n
+            task = bar.add_task("dreams from noise", total=n + (interpolate > 1), info="", done_before=0)
+            written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed, size=texture, tileable=tileable,
+                                         on_written=lambda done, total: bar.update(task, completed=done))
         typer.echo(f"{len(written)} file(s) written to {out}")
         return
+    noise_only = [name for name, given in (("-n", n is not None), ("--interpolate", interpolate != 0), ("--size", size is not None),
+                                           ("--tileable", tileable)) if given]
+    if noise_only:
+        raise DreamganError(f"{', '.join(noise_only)}: for generators that dream from noise (--arch dcgan runs); "
+                            "this one dreams photos")
     if not images:
         raise DreamganError("give the photos to dream: dreamgan sample -c RUN IMAGES... -o OUT")
     written, failed = write_fast_dreams(checkpoint, list_images(images), out, overlay=overlay, refine=refine, seed=seed, onnx=onnx,

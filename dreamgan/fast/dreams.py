@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -64,7 +65,7 @@ def write_fast_dreams(checkpoint, paths: list[Path], out_dir, *, overlay: float 
 
 
 MAX_TEXTURE_SIDE = 4096
-"""The largest side `write_noise_dreams` draws (a 4096² texture takes a few GB on a CPU)."""
+"""The largest side `write_noise_dreams` draws (in parts: a 4096² texture takes about a GB)."""
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -83,20 +84,68 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
+MAX_SAMPLES = 10_000
+"""The most dreams from noise one `sample` writes."""
+MAX_INTERPOLATION = 64
+"""The most frames of a latent interpolation strip (one PNG, frames side by side)."""
+MAX_SEED = 2 ** 63 - 1
+"""Seeds are torch.Generator seeds: 0 … 2^63 − 1."""
+
+
+def noise_dream_bytes(g, height: int, width: int) -> int:
+    """About the peak memory, in bytes, of drawing one height × width dream from noise with `g` as
+    `write_noise_dreams` does: its noise map (4 bytes a value), the texture in float32 and uint8
+    with its PNG (16 bytes a pixel), and one part's activations (`models.dcgan.synthesize`: 36
+    bytes a pixel per channel of the full-size maps), plus 15 %. Fitted to
+    benchmarks/texture_memory.py's peaks for the recipe's generator (docs/training.md)."""
+    from torch import nn
+
+    from dreamgan.models.dcgan import HALO_CELLS, TILE_CELLS
+
+    c, h, w = g.noise_shape(1, height, width)[1:]
+    full_size = [m.in_channels for m in g.modules() if isinstance(m, nn.Conv2d) and m.out_channels == 3][-1]
+    cells = h * w if h <= TILE_CELLS and w <= TILE_CELLS else (TILE_CELLS + 2 * HALO_CELLS) ** 2
+    part_px = cells * 4 ** getattr(g, "doublings", 4)
+    return int(1.15 * (4 * c * h * w + 16 * height * width + 36 * full_size * part_px))
+
+
+def _available_bytes() -> int | None:
+    """Memory the system can give now (Linux: MemAvailable), or None where it cannot say."""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 @torch.no_grad()
 def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0,
-                       size: tuple[int, int] | None = None, tileable: bool = False) -> list[Path]:
-    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs.
+                       size: tuple[int, int] | None = None, tileable: bool = False,
+                       on_written: Callable[[int, int], None] | None = None) -> list[Path]:
+    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs, each
+    written as soon as it is drawn (a killed run keeps the finished ones), in bounded memory.
 
     `size` (height, width): a spatial generator draws textures of any size (default: its
-    training size); `tileable` rounds the sides up to multiples of 16, where its circular
-    padding makes the texture wrap seamlessly: copies laid side by side show no seam.
+    training size), in parts (`models.dcgan.synthesize`), so a 4096² texture costs about a GB;
+    `tileable` rounds the sides up to multiples of 16, where its circular padding makes the
+    texture wrap seamlessly: copies laid side by side show no seam. The noise of dream i is
+    drawn after that of dreams 0 … i − 1 from one generator seeded with `seed`, so n dreams of
+    one seed begin with the dreams of fewer.
 
     Raises:
-        DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw.
+        DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw;
+            n outside 1 … MAX_SAMPLES, interpolate outside 0 … MAX_INTERPOLATION, a seed outside
+            0 … MAX_SEED; a size that needs more memory than the machine has free.
     """
-    from dreamgan.models.dcgan import interpolate_latents, noise_dreams
+    from dreamgan.models.dcgan import interpolate_latents, synthesize
 
+    if not 1 <= n <= MAX_SAMPLES:
+        raise DreamganError(f"-n must be 1 to {MAX_SAMPLES}, got {n}")
+    if not 0 <= interpolate <= MAX_INTERPOLATION:
+        raise DreamganError(f"--interpolate must be 0 (none) to {MAX_INTERPOLATION} frames, got {interpolate}")
+    check_seed(seed)
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch != "dcgan":
         raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
@@ -107,16 +156,39 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     if tileable:  # the generator pads circularly: a texture of whole noise cells wraps exactly
         cells = g.noise_shape(1, h, w)[2:]
         h, w = (c * 2 ** g.doublings for c in cells)
+    need, free = noise_dream_bytes(g, h, w), _available_bytes()
+    if free is not None and need > free:
+        raise DreamganError(f"a {w}×{h} dream from noise needs about {need / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB "
+                            "is free; ask for a smaller --size")
     out = ensure_writable_dir(out_dir)
-    images = noise_dreams(g, n, seed=seed, height=h, width=w, chunk=1 if h * w > 512 ** 2 else 8)
     text = generator_text(ckpt, seed=seed)
-    written = [save_png(out / f"sample-{i:04d}.png", x01_to_uint8(images[i]), text) for i in range(n)]
+    gen = torch.Generator().manual_seed(seed)
+    device = next(g.parameters()).device
+    written = []
+    for i in range(n):
+        z = torch.randn(g.noise_shape(1, h, w), generator=gen)
+        image = synthesize(g, z.to(device)).cpu()[0, :, :h, :w]
+        written.append(save_png(out / f"sample-{i:04d}.png", x01_to_uint8(image), text))
+        del z, image
+        if on_written:
+            on_written(i + 1, n + (interpolate > 1))
     if interpolate > 1:
         gen = torch.Generator().manual_seed(seed + 1)
         shape = g.noise_shape(1)[1:]
         z = interpolate_latents(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), interpolate)
-        written.append(save_png(out / "interpolation.png", image_grid(g(z), nrow=interpolate), text))
+        frames = torch.cat([g(z[i:i + 8].to(device)).cpu() for i in range(0, interpolate, 8)])
+        written.append(save_png(out / "interpolation.png", image_grid(frames, nrow=interpolate), text))
+        if on_written:
+            on_written(n + 1, n + 1)
     return written
 
 
-__all__ = ["MAX_TEXTURE_SIDE", "fast_dream", "generator_text", "parse_size", "write_fast_dreams", "write_noise_dreams"]
+def check_seed(seed: int) -> int:
+    """`seed`, or a one-line error if torch cannot seed a generator with it (0 … MAX_SEED)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise DreamganError(f"--seed must be 0 to {MAX_SEED}, got {seed}")
+    return seed
+
+
+__all__ = ["MAX_INTERPOLATION", "MAX_SAMPLES", "MAX_TEXTURE_SIDE", "check_seed", "fast_dream", "generator_text", "noise_dream_bytes",
+           "parse_size", "write_fast_dreams", "write_noise_dreams"]

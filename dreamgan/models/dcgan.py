@@ -301,6 +301,43 @@ def noise_dreams(g, n: int, *, seed: int = 0, height: int | None = None, width: 
     return out[..., :h, :w]
 
 
+TILE_CELLS = 32
+"""`synthesize`: the side, in noise cells (16 px each), of the part of a texture drawn at once."""
+HALO_CELLS = 6
+"""`synthesize`: noise cells of context around each part, beyond the generator's reach (the
+texture generator's convs and bilinear enlargements see about 5 cells away), so the parts join
+without a seam."""
+
+
+@torch.no_grad()
+def synthesize(g, z: torch.Tensor, *, tile_cells: int = TILE_CELLS, halo_cells: int = HALO_CELLS) -> torch.Tensor:
+    """g(z) for a noise map (B, C, h, w) of a fully convolutional noise → dream generator, in
+    bounded memory: parts of `tile_cells`² cells are drawn one at a time, each with `halo_cells`
+    of the map around it (gathered across the wrap, as the generator's circular padding sees
+    it) and cut back to its own cells. Equal to g(z) (to float rounding), at the memory of one
+    part, however large the map; a map that fits in one part is drawn in one pass.
+
+    Returns:
+        (B, 3, 16h, 16w) in [0, 1] on z's device.
+    """
+    _, _, h, w = z.shape
+    if h <= tile_cells and w <= tile_cells or not hasattr(g, "doublings"):
+        return g(z)
+    f = 2 ** g.doublings
+    out = None
+    for y0 in range(0, h, tile_cells):
+        for x0 in range(0, w, tile_cells):
+            y1, x1 = min(y0 + tile_cells, h), min(x0 + tile_cells, w)
+            ys = torch.arange(y0 - halo_cells, y1 + halo_cells, device=z.device) % h  # wraps, as circular padding does
+            xs = torch.arange(x0 - halo_cells, x1 + halo_cells, device=z.device) % w
+            part = g(z[:, :, ys][:, :, :, xs])  # (B, 3, 16·(y1 - y0 + 2·halo), …)
+            if out is None:
+                out = part.new_empty(z.shape[0], 3, h * f, w * f)
+            m = halo_cells * f
+            out[..., y0 * f:y1 * f, x0 * f:x1 * f] = part[..., m:m + (y1 - y0) * f, m:m + (x1 - x0) * f]
+    return out
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(g: nn.Module, *, batches: int = 32, batch: int = 16, seed: int = 0) -> nn.Module:
     """Set a noise → dream generator's BatchNorm running statistics to those of its *own*
