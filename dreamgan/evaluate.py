@@ -102,6 +102,10 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
 
 
 @torch.no_grad()
+MAX_CROPS = 4096
+"""The most crops `evaluate_dcgan` measures (as the training's --eval-crops)."""
+
+
 def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None,
                    out_dir: str | os.PathLike | None = None, seed: int = 0, crops: int = 64) -> dict:
     """KID/FID (both extractors) of a noise → dream run's samples against `crops` crops of a
@@ -113,7 +117,7 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     repeated). Writes evaluate-<split>.json and a sheet of samples.
 
     Raises:
-        DreamganError: a split with no pairs, or fewer than 2 crops.
+        DreamganError: a split with no pairs, or fewer than 2 or more than MAX_CROPS crops.
     """
     from dreamgan.fast import load_generator
     from dreamgan.metrics import fid_kid_both_x01, mean_pairwise_distance
@@ -121,8 +125,8 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     from dreamgan.pairs import open_dataset
     from dreamgan.training.evals import dream_crops
 
-    if crops < 2:
-        raise DreamganError(f"--crops {crops}: KID and the diversity need at least 2 crops")
+    if not 2 <= crops <= MAX_CROPS:
+        raise DreamganError(f"--crops must be 2 to {MAX_CROPS} (KID and the diversity need at least 2), got {crops}")
     g, cfg, ckpt = load_generator(checkpoint)
     data = data or cfg.data  # the report names the dataset it used, given or the run's own
     dataset = open_dataset(data)

@@ -5,11 +5,19 @@ made, so a bad option fails before any data is read.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
+BOUNDS = {"steps": (1, 10_000_000), "batch_size": (1, 1024), "eval_every": (1, 10_000_000), "eval_crops": (2, 4096),
+          "image_size": (16, 2048), "ngf": (1, 512), "ndf": (1, 512), "depth": (1, 8), "unshuffle": (1, 8), "noise": (0, 64),
+          "noise_levels": (0, 9), "z_dim": (1, 1024), "d_size": (32, 1024), "g_octaves": (1, 8), "g_convs": (1, 8),
+          "stats_projections": (1, 4096), "stats_shift": (0, 1024), "stats_scale": (1.0, 8.0), "stats_tag": (0.0, 1000.0),
+          "d_roll": (0, 1024), "seed": (0, 2 ** 63 - 1), "minutes": (0.0, 100_000.0)}
+"""The range of every bounded numeric option: values outside it would only end in an allocation
+failure or an overflow far into a run, so they are refused when the config is made."""
 NOISE_GENERATORS = ("spatial", "texture", "dcgan")
 """dcgan generators (`models.dcgan.noise_networks`)."""
 UPSAMPLES = ("nearest", "bilinear")
@@ -180,7 +188,15 @@ class TrainConfig:
         from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
         spatial = self.arch == "dcgan" and self.noise_g == "spatial"  # the generator the fine noise, jitter and conv count belong to
         wraps = self.arch == "dcgan" and self.noise_g in ("spatial", "texture")  # samples that wrap: bilinear doublings and D's rolls
-        checks = [(self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
+        floats = {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), float)}
+        not_finite = [name for name, value in floats.items() if not math.isfinite(value)]
+        not_finite += ["crop_scale"] if not all(math.isfinite(v) for v in self.crop_scale) else []
+        checks = [(not not_finite, f"--{(not_finite or ['x'])[0].replace('_', '-')} must be a finite number"),
+                  *((lo <= getattr(self, name) <= hi, f"--{name.replace('_', '-')} must be {lo} to {hi}, got {getattr(self, name)}")
+                    for name, (lo, hi) in BOUNDS.items()),
+                  (0 < self.lr <= 1, f"--lr must be in (0, 1], got {self.lr}"),
+                  (self.arch != "dcgan" or self.ngf >= 8, "dcgan --ngf must be ≥ 8 (its narrowest maps are 8 channels)"),
+                  (self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
@@ -223,8 +239,8 @@ class TrainConfig:
                   (self.arch != "dcgan" or self.lambda_stats == 0 or _photo_free_stats(self.stats_norm, self.stats_tag),
                    "dcgan's statistics loss has no photo: it needs --stats-norm energy and no --stats-tag "
                    "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),
-                  (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1],
-                   "--crop-scale must be LO,HI with 0 < LO ≤ HI"),
+                  (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1] <= 16,
+                   "--crop-scale must be LO,HI with 0 < LO ≤ HI ≤ 16"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
                        self.lambda_stats, self.lambda_lowpass, self.lambda_div) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),

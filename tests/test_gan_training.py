@@ -521,3 +521,21 @@ def test_a_dcgan_run_scores_the_photos_once_and_keeps_the_step_nearest_the_true_
     train_gan(TrainConfig(**{**vars(cfg), "steps": 5}), resume=run)  # a resumed run does not score the photos again
     rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert sum(r.get("reference") == "identity" for r in rows) == 1 and "kid_ratio" in rows[-1]
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("lr", -1.0, "--lr must be in"), ("lr", float("nan"), "--lr must be a finite number"),
+    ("crop_scale", (1.0, float("inf")), "--crop-scale must be a finite number"),
+    ("stats_scale", float("inf"), "--stats-scale must be a finite number"), ("z_dim", 0, "--z-dim must be 1 to 1024"),
+    ("lambda_stats", float("nan"), "--lambda-stats must be a finite number"),
+    ("lambda_stats", float("inf"), "--lambda-stats must be a finite number"), ("stats_tag", float("inf"), "--stats-tag must be a finite"),
+    ("eval_crops", 1_000_000, "--eval-crops must be 2 to 4096"), ("batch_size", 100_000, "--batch-size must be 1 to 1024"),
+    ("d_size", 100_000, "--d-size must be 32 to 1024"), ("ngf", 1_000_000, "--ngf must be 1 to 512"),
+    ("ngf", 0, "--ngf must be 1 to 512"), ("stats_projections", 100_000_000, "--stats-projections must be 1 to 4096"),
+    ("seed", 2 ** 64, "--seed must be 0 to"),
+])
+def test_values_a_run_cannot_use_are_refused_when_the_config_is_made(option, value, message):
+    """A NaN, an infinity or a size no machine can allocate fails in one line naming the option
+    and its range before any data is read, not as a traceback minutes into a run."""
+    with pytest.raises(DreamganError, match=message):
+        TrainConfig.from_preset(None, data="d", arch="dcgan", **{option: value})
