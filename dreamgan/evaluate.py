@@ -101,11 +101,11 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
     return report
 
 
-@torch.no_grad()
 MAX_CROPS = 4096
 """The most crops `evaluate_dcgan` measures (as the training's --eval-crops)."""
 
 
+@torch.no_grad()
 def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: str | None = None,
                    out_dir: str | os.PathLike | None = None, seed: int = 0, crops: int = 64) -> dict:
     """KID/FID (both extractors) of a noise → dream run's samples against `crops` crops of a
