@@ -195,7 +195,6 @@ class TrainConfig:
                   *((lo <= getattr(self, name) <= hi, f"--{name.replace('_', '-')} must be {lo} to {hi}, got {getattr(self, name)}")
                     for name, (lo, hi) in BOUNDS.items()),
                   (0 < self.lr <= 1, f"--lr must be in (0, 1], got {self.lr}"),
-                  (self.arch != "dcgan" or self.ngf >= 8, "dcgan --ngf must be ≥ 8 (its narrowest maps are 8 channels)"),
                   (self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),

@@ -257,7 +257,7 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     monkeypatch.setattr(gan, "train_gan", fake)
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--steps", "50", "--image-size", "256", "--batch-size", "3",
                             "--gan-mode", "hinge", "--lambda-l1", "10", "--lambda-feat", "2", "--eval-every", "25",
-                            "--no-fid", "--seed", "4", "--resume", "--preset", "legacy-aligned", "--device", "cpu", "--unshuffle", "2",
+                            "--no-fid", "--seed", "4", "--preset", "legacy-aligned", "--device", "cpu", "--unshuffle", "2",
                             "--ngf", "64", "--ndf", "32", "--depth", "6",
                             "--lambda-obj", "5", "--no-obj-transforms", "--lambda-tv", "3"])
     assert r.exit_code == 0, r.output
@@ -266,7 +266,15 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     assert (cfg.lambda_obj, cfg.obj_transforms, cfg.lambda_tv) == (5.0, False, 3.0)
     assert (cfg.steps, cfg.image_size, cfg.batch_size, cfg.gan_mode, cfg.lambda_l1, cfg.lambda_feat, cfg.eval_every,
             cfg.eval_fid, cfg.seed, cfg.ngf, cfg.depth) == (50, 256, 3, "hinge", 10.0, 2.0, 25, False, 4, 64, 6)
-    assert seen["resume"] is True
+    assert seen["resume"] is False
+    # --resume: the run's own config, with only the options given on top, and the run it found
+    asked = {}
+    monkeypatch.setattr(gan, "resume_config", lambda data, **kw: (asked.update(kw) or cfg, tmp_path / "00001-pix2pix-x"))
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--resume", "--steps", "80"])
+    assert r.exit_code == 0 and seen["resume"] == tmp_path / "00001-pix2pix-x", r.output
+    assert asked["steps"] == 80 and asked["run"] is None and all(v is None for k, v in asked.items() if k not in ("steps", "out", "arch", "run"))
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--resume", "--preset", "dream"])
+    assert isinstance(r.exception, DreamganError) and "--preset starts a new run" in str(r.exception)
     # the default preset draws dreams: noise, the statistics loss, no aligned losses; its options reach the config
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--stats-layers", "conv_2,mixed_3", "--stats-kind", "gram",
                             "--stats-projections", "32", "--stats-norm", "photo", "--crop-scale", "0.5,2", "--noise", "2",
@@ -311,7 +319,7 @@ def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_pa
     assert set(hooks) == {"dataset", "train", "stage"} and seen["dry_run"] is False
     # each hook makes the callbacks its library call takes (their display: test_progress.py)
     assert set(hooks["dataset"]()) == {"on_plan", "on_pair"}
-    assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume", "on_plan"}
+    assert set(hooks["train"](20)) == {"on_step", "on_eval", "on_resume", "on_plan", "on_changed"}
 
     def fake_eval(run, split, data, fid, jitter_floor, refine, crops):
         seen.update(run=run, split=split, fid=fid, jitter_floor=jitter_floor, refine=refine, crops=crops)
@@ -528,7 +536,7 @@ def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():
     root = Path(__file__).resolve().parents[1]
     spec = load_pipeline(root / "pipelines" / "default.toml")
     assert spec["dataset"]["val"] == inspect.signature(make_dataset).parameters["val"].default == 0.15
-    assert "[default: dream]" in runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
+    assert "(default: dream)" in runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
 
 
 def test_dream_into_the_photos_own_folder_refuses_before_dreaming(photo_file, tmp_path, capsys):

@@ -539,3 +539,36 @@ def test_values_a_run_cannot_use_are_refused_when_the_config_is_made(option, val
     and its range before any data is read, not as a traceback minutes into a run."""
     with pytest.raises(DreamganError, match=message):
         TrainConfig.from_preset(None, data="d", arch="dcgan", **{option: value})
+
+
+@pytest.mark.slow
+def test_a_resumed_run_keeps_its_settings_refuses_meaning_changes_and_logs_safe_ones(dataset, tmp_path, capsys):
+    """`train --resume` with only --steps continues with the run's own batch, crops and eval
+    cadence (not the CLI's defaults); an option that changes the run's meaning is refused in one
+    line before anything is written; --steps and --eval-every are applied and logged; a run with
+    nothing left to train writes nothing, so its record (config.json) stays as it trained."""
+    from dreamgan.cli import main
+
+    out = tmp_path / "runs"
+    base = ["train", "--data", str(dataset), "--out", str(out), "--preset", "legacy-aligned", "--image-size", "32", "--batch-size", "2",
+            "--ngf", "8", "--depth", "3", "--ndf", "8", "--eval-every", "2", "--no-fid", "--lambda-feat", "1"]
+    main([*base, "--steps", "2"])
+    run = next(out.glob("*-pix2pix-tiny"))
+    first = json.loads((run / "config.json").read_text())
+    main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--steps", "4"])
+    config = json.loads((run / "config.json").read_text())
+    assert (config["batch_size"], config["eval_every"], config["lambda_feat"], config["ngf"], config["steps"]) == (2, 2, 1.0, 8, 4)
+    assert {k: v for k, v in config.items() if k != "steps"} == {k: v for k, v in first.items() if k != "steps"}
+    logged = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {"step": 2, "resumed_with": {"steps": ["2", "4"]}} in logged
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    for args, option in ((["--batch-size", "8"], "--batch-size 2 .* 8"), (["--lambda-l1", "3"], "--lambda-l1 10.0 .* 3.0"),
+                         (["--preset", "dream"], "--preset starts a new run")):
+        with pytest.raises(SystemExit) as stop:
+            main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--steps", "6", *args])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1 and len(err.strip().splitlines()) == 1 and __import__("re").search(option, err), err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before, "a refused resume writes nothing"
+    main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--steps", "4", "--eval-every", "3"])  # nothing left
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before, "nothing left to train: nothing written"

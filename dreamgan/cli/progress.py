@@ -125,9 +125,10 @@ def dataset_callbacks(bar: Progress, label: str = "dreams") -> dict[str, Callabl
 
 
 def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str, Callable]:
-    """{"on_step", "on_eval", "on_resume", "on_plan"} for `train_gan`: a bar over the steps (with
-    the run's losses), a line with the paired metrics at every eval, "resuming from step N", and
-    a time budget's plan (the bar's total becomes the planned last step)."""
+    """{"on_step", "on_eval", "on_resume", "on_plan", "on_changed"} for `train_gan`: a bar over the
+    steps (with the run's losses), a line with the paired metrics at every eval, "resuming from
+    step N", a time budget's plan (the bar's total becomes the planned last step), and the options
+    a resumed run changed."""
     task = bar.add_task(label, total=steps, info="", done_before=0)
 
     def on_plan(last: int) -> None:
@@ -143,6 +144,10 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
                           markup=False, highlight=False)
         bar.reset(task, total=steps, completed=step, done_before=step, info="")
 
+    def on_changed(changes: dict) -> None:
+        bar.console.print("resumed with " + ", ".join(f"--{k.replace('_', '-')} {was} → {now}" for k, (was, now) in changes.items()),
+                          markup=False, highlight=False)
+
     def on_step(step: int, losses: dict) -> None:
         # the run's own losses, at most three (a stats-led run has no G/D to show)
         parts = [f"{name} {losses[key]:.3f}" for key, name in shown.items() if key in losses]
@@ -152,7 +157,7 @@ def train_callbacks(bar: Progress, steps: int, label: str = "steps") -> dict[str
         values = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
         bar.console.print(f"eval @ {step}: {values}", markup=False, highlight=False)
 
-    return {"on_step": on_step, "on_eval": on_eval, "on_resume": on_resume, "on_plan": on_plan}
+    return {"on_step": on_step, "on_eval": on_eval, "on_resume": on_resume, "on_plan": on_plan, "on_changed": on_changed}
 
 
 def frame_callbacks(bar: Progress, label: str = "frames") -> dict[str, Callable]:

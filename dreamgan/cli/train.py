@@ -18,11 +18,13 @@ Opt = typer.Option
 def train_command(
     data: Annotated[Path, Opt(help="Dataset made by `dreamgan make-dataset` (data/NAME).")],
     arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
-    generator: Annotated[str, Opt(help="pix2pix generator: unet, dilated (shift-equivariant), or backbone (frozen dreaming network as encoder).")] = "unet",
+    generator: Annotated[Optional[str], Opt(help="pix2pix generator: unet (default), dilated (shift-equivariant) or "
+                                                 "backbone (frozen network as encoder).")] = None,
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[str, Opt(help="pix2pix losses: dream (the default training: draws motifs) or legacy-aligned (the first "
-                                    "generators' aligned losses, which learn the mean dream). dcgan runs use their own recipe.")] = DEFAULT_PRESET,
-    steps: Annotated[int, Opt(help="Steps to train (with --minutes: the most).")] = 2000,
+    preset: Annotated[Optional[str], Opt(help=f"pix2pix losses (default: {DEFAULT_PRESET}): dream (the default training: draws motifs) or "
+                                              "legacy-aligned (the first generators' aligned losses, which learn the mean dream). "
+                                              "dcgan runs use their own recipe.")] = None,
+    steps: Annotated[Optional[int], Opt(help=f"Steps to train (with --minutes: the most; default {TrainConfig.steps}).")] = None,
     minutes: Annotated[Optional[float], Opt(help="Time budget: as many steps as end within these minutes, setup and evals "
                                                  "included, planned again at every eval (0 = exactly --steps).")] = None,
     image_size: Annotated[Optional[int], Opt(help="Training crop (pix2pix) or output size (dcgan: 64/128).")] = None,
@@ -38,7 +40,7 @@ def train_command(
     lambda_l1: Annotated[Optional[float], Opt(help="Weight of the pixel L1 anchor (pix2pix: 100).")] = None,
     lambda_feat: Annotated[Optional[float], Opt(help="Weight of the dream-layer feature loss.")] = None,
     lambda_obj: Annotated[Optional[float], Opt(help="Weight of the guarded dream-objective term (0 = off).")] = None,
-    obj_transforms: Annotated[bool, Opt("--obj-transforms/--no-obj-transforms", help="Random jitter/scale before J in that term.")] = True,
+    obj_transforms: Annotated[Optional[bool], Opt("--obj-transforms/--no-obj-transforms", help="Random jitter/scale before J (default on).")] = None,
     lambda_tv: Annotated[Optional[float], Opt(help="Weight of the guarded roughness term: no rougher a change than the true dream's (0 = off).")] = None,
     noise: Annotated[Optional[int], Opt(help="Noise channels at every U-Net level: the generator draws its own dream (0 = deterministic).")] = None,
     noise_levels: Annotated[Optional[int], Opt(help="How many encoder levels, finest first, get noise (0 = all).")] = None,
@@ -71,11 +73,11 @@ def train_command(
     eval_every: Annotated[Optional[int], Opt(help=f"Evaluate and save every N steps (default {TrainConfig.eval_every}; dcgan {_DCGAN['eval_every']}).")] = None,
     eval_crops: Annotated[Optional[int], Opt(help=f"dcgan: crops of the val dreams each eval's KID is measured on (default {_DCGAN['eval_crops']}).")] = None,
     no_fid: Annotated[bool, Opt("--no-fid", help="Skip FID/KID at eval steps (paired metrics only).")] = False,
-    seed: Annotated[int, Opt()] = 0,
+    seed: Annotated[Optional[int], Opt(help="Seed of the weights, the crops and the noise (default 0).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch.")] = False,
     run: Annotated[Optional[Path], Opt(help="With --resume: the run directory to continue.")] = None,
     init_g: Annotated[Optional[str], Opt(help="Start the generator from a run, a .pt, or 'bundled' (fine-tune the shipped one).")] = None,
-    device: Annotated[str, Opt(help="auto (CUDA if present), cpu, cuda or cuda:N.")] = "auto",
+    device: Annotated[Optional[str], Opt(help="auto (CUDA if present; the default), cpu, cuda or cuda:N.")] = None,
 ):
     """Train a GAN that replicates the dataset's dreams; Ctrl-C saves latest.pt.
 
@@ -85,12 +87,12 @@ def train_command(
     from dreamgan.cli.progress import job_progress, train_callbacks
     from dreamgan.devices import resolve_device
     from dreamgan.training.distributed import is_main_process, launched_world_size
-    from dreamgan.training.gan import train_gan
+    from dreamgan.training.gan import resume_config, train_gan
 
     if launched_world_size() == 1:
-        resolve_device(device)  # a clear error now, not after the dataset is read
-    cfg = TrainConfig.from_preset(
-        preset, data=str(data), arch=arch, generator=generator, out=str(out), steps=steps, minutes=minutes, image_size=image_size,
+        resolve_device(device or "auto")  # a clear error now, not after the dataset is read
+    given = dict(
+        generator=generator, steps=steps, minutes=minutes, image_size=image_size,
         batch_size=batch_size, ngf=ngf, ndf=ndf, depth=depth, unshuffle=unshuffle, noise=noise, noise_levels=noise_levels, antialias=antialias, lr=lr,
         gan_mode=gan_mode,
         lambda_gan=lambda_gan, d_input=d_input, lambda_l1=lambda_l1, lambda_feat=lambda_feat, lambda_obj=lambda_obj,
@@ -100,8 +102,13 @@ def train_command(
         lambda_lowpass=lambda_lowpass, lambda_div=lambda_div, crop_scale=parse_floats(crop_scale, "crop-scale", 2) if crop_scale else None,
         noise_g=noise_g, noise_d=noise_d, diffaugment=diffaugment, ema=ema, z_dim=z_dim, fine_noise=fine_noise, upsample=upsample, g_convs=g_convs,
         g_jitter=g_jitter, d_size=d_size, d_roll=d_roll, g_precision=g_precision, stats_precision=stats_precision, eval_every=eval_every, eval_crops=eval_crops,
-        eval_fid=not no_fid, seed=seed, device=device, init_g=init_g)
-    resume_from = (run if run else True) if resume else False
+        eval_fid=False if no_fid else None, seed=seed, device=device, init_g=init_g)
+    if resume:  # the run's own settings, with only the options given here on top (train_gan refuses those that change its meaning)
+        if preset is not None:
+            raise DreamganError("--preset starts a new run; a resumed run keeps its own settings (drop --preset, or drop --resume)")
+        cfg, resume_from = resume_config(data, out=out, arch=arch, run=run, **given)
+    else:
+        cfg, resume_from = TrainConfig.from_preset(preset, data=str(data), arch=arch, out=str(out), **given), False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
         train_gan(cfg, resume=resume_from)
         return

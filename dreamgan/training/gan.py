@@ -22,7 +22,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -134,6 +134,61 @@ def _check_same_precision(run: Path, cfg: TrainConfig, ours: dict[str, str]) -> 
                                 f"here; pass {option} {theirs} to continue as it began, or {option} {ours[name]} to switch")
 
 
+RESUME_SAFE = ("steps", "minutes", "eval_every", "eval_fid", "device", "g_precision", "stats_precision", "data", "out")
+"""The options a resumed run may change (applied, and logged to metrics.jsonl): how long it
+trains, how often it is scored, where it runs and in what precision (`_check_same_precision`
+guards auto), and where its files are (the dataset is checked by its hash). Any other option
+would change what the run is: its networks, losses, data views, seed, or the yardstick its
+best.pt is chosen by (`--eval-crops`)."""
+
+
+def _resumed_changes(run: Path, cfg: TrainConfig) -> dict[str, list]:
+    """{option: [the run's value, this config's]} for the `RESUME_SAFE` options that differ from
+    the run's config.json ({} for a run without one).
+
+    Raises:
+        DreamganError: any other option differs: one line naming it, both values and the way out.
+    """
+    previous = _previous_config(run)
+    if not previous:
+        return {}
+    saved = saved_config(previous)
+    changed = {f.name: [getattr(saved, f.name), getattr(cfg, f.name)] for f in fields(TrainConfig)
+               if getattr(saved, f.name) != getattr(cfg, f.name)}
+    meaning = [name for name in changed if name not in RESUME_SAFE]
+    if meaning:
+        name = meaning[0]
+        old, new = changed[name]
+        more = f" (and {', '.join('--' + m.replace('_', '-') for m in meaning[1:])})" if len(meaning) > 1 else ""
+        raise DreamganError(f"cannot resume {run}: it trained with --{name.replace('_', '-')} {_shown(old)} and this run asks for "
+                            f"{_shown(new)}{more}; a resumed run keeps its own settings (only {', '.join(RESUME_SAFE[:7])} may "
+                            "change): drop the option, or drop --resume to start a new run")
+    return {name: [_shown(old), _shown(new)] for name, (old, new) in changed.items() if name not in ("data", "out")}
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def resume_config(data: str | os.PathLike, *, out: str | os.PathLike = "checkpoints", arch: str = "pix2pix",
+                  run: str | os.PathLike | None = None, **given) -> tuple[TrainConfig, Path]:
+    """(config, run directory) of the run to resume (`run`, or the latest run of `data` and
+    `arch` in `out`): the config it continues with is its own (config.json, or its latest.pt's for a
+    run saved before config.json), with the options in `given` that are not None on top (the
+    CLI's explicitly given options). `train_gan` then refuses those that would change the run's
+    meaning (`RESUME_SAFE`).
+
+    Raises:
+        DreamganError: no run to resume.
+    """
+    name = Path(data).resolve().name
+    cfg = TrainConfig.from_preset(None, data=str(data), out=str(out), arch=arch)
+    found = _resume_run(cfg, run if run else True, name)
+    previous = _previous_config(found) or load_gan_checkpoint(found / "latest.pt").get("config") or {}
+    saved = saved_config({**previous, "data": str(data), "out": str(out)})
+    return replace(saved, **{k: v for k, v in given.items() if v is not None}), found
+
+
 def _check_same_dataset(run: Path, data: Dataset) -> None:
     """A run continues on the dataset it started on: its checkpoints, metrics and best.pt are
     about that dataset's val split (the dataset is identified by its content hash)."""
@@ -173,19 +228,26 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
               on_step: Callable[[int, dict], None] | None = None,
               on_eval: Callable[[int, dict], None] | None = None,
               on_resume: Callable[[int], None] | None = None,
-              on_plan: Callable[[int], None] | None = None) -> TrainReport:
+              on_plan: Callable[[int], None] | None = None,
+              on_changed: Callable[[dict], None] | None = None) -> TrainReport:
     """Train (or resume) a GAN on a dataset made by `make-dataset`.
 
     `on_step(step, losses)`, `on_eval(step, metrics)`, `on_resume(step)` (the step a resumed
-    run continues from) and `on_plan(last_step)` (a time-budgeted run's plan, whenever it
-    changes, and a resumed run's at its start) are progress callbacks.
+    run continues from), `on_plan(last_step)` (a time-budgeted run's plan, whenever it
+    changes, and a resumed run's at its start) and `on_changed({option: [was, now]})` (the
+    options a resumed run changes, `RESUME_SAFE`) are progress callbacks.
+
+    A resumed run keeps its settings: `cfg` may differ from the run's config.json only in
+    `RESUME_SAFE` options (`resume_config` makes such a config from the CLI's given options).
+    A resumed run with nothing left to train writes nothing.
 
     Started by `torchrun`, it trains data-parallel: `cfg.batch_size` is the global batch
     (split evenly over the processes), rank 0 alone writes and calls the callbacks.
 
     Raises:
         DreamganError: malformed dataset, too few pairs, nothing to resume, a checkpoint of
-            another arch or size or of another dataset, a NaN loss (the last good checkpoint is
+            another arch or size or of another dataset, a resume that changes an option
+            outside `RESUME_SAFE`, a NaN loss (the last good checkpoint is
             kept and named), a global batch that does not split over the processes.
     """
     world = join_world(cfg.device)
@@ -193,7 +255,7 @@ def train_gan(cfg: TrainConfig, *, resume: bool | str | os.PathLike = False,
         if cfg.batch_size % world.size:
             raise DreamganError(f"--batch-size {cfg.batch_size} is the global batch; it must split evenly over the "
                                 f"{world.size} processes (use a multiple of {world.size})")
-        return _train_gan(cfg, world, resume, on_step, on_eval, on_resume, on_plan)
+        return _train_gan(cfg, world, resume, on_step, on_eval, on_resume, on_plan, on_changed)
     finally:
         world.close()
 
@@ -264,26 +326,30 @@ class _Networks:
 
 
 def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, precisions: dict[str, str], resume,
-              on_resume) -> tuple[Path, int, dict]:
-    """(run directory, start step, best scores): a new run directory, or the resumed run with
+              on_resume, on_changed=None) -> tuple[Path, int, dict, dict]:
+    """(run directory, start step, best scores, the options a resume changes): a new run directory, or the resumed run with
     every state restored from its latest.pt (checked to fit this config, dataset and the
-    `resolved_precisions`)."""
+    `resolved_precisions`; options that may change on resume are logged and passed to
+    `on_changed`, others refused: `_resumed_changes`)."""
     if not resume:
         if cfg.init_g:
             nets.start_from(_init_generator_state(cfg))
-        return world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, data.name)), 0, {}
+        return world.from_main(lambda: new_run_dir(cfg.out, cfg.arch, data.name)), 0, {}, {}
     run = world.from_main(lambda: _resume_run(cfg, resume, data.name))
     ckpt = load_gan_checkpoint(run / "latest.pt")
     _check_same_networks(ckpt, cfg, ARCH_KEYS + ("image_size", "ndf", "d_input", "d_layers", "noise_d", "d_size", "ema"), f"cannot resume {run}")
     nets.load(ckpt)
     _check_same_dataset(run, data)
     _check_same_precision(run, cfg, precisions)
+    changes = _resumed_changes(run, cfg)
+    if changes and world.is_main and on_changed:
+        on_changed(changes)
     if "torch_rng" in ckpt:  # absent from checkpoints saved before it was kept
         torch.set_rng_state(ckpt["torch_rng"])
     start = int(ckpt["step"])
     if on_resume and world.is_main:
         on_resume(start)
-    return run, start, dict(ckpt["best"])
+    return run, start, dict(ckpt["best"]), changes
 
 
 @dataclass
@@ -361,7 +427,7 @@ def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, sin
     return new
 
 
-def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume, on_plan) -> TrainReport:
+def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resume, on_plan, on_changed) -> TrainReport:
     began = time.perf_counter()  # the run's clock counts its setup too: a time budget covers it
     # 1. data, networks, the run directory and the objectives
     data = open_dataset(cfg.data)  # dataset.json, the recipe, the pairs and the hash: read once
@@ -375,8 +441,12 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     nets = _Networks.build(cfg, recipe.to_dict(), world.device)
     g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
     precisions = resolved_precisions(cfg, world.device)
-    run, start, best = _open_run(cfg, world, data, nets, precisions, resume, on_resume)
-    if main:
+    run, start, best, changes = _open_run(cfg, world, data, nets, precisions, resume, on_resume, on_changed)
+    planned = world.from_main(lambda: _logged_plan(read_jsonl(run / "metrics.jsonl"), start)) if resume and cfg.minutes > 0 else None
+    finished = bool(resume) and start >= (planned or cfg.steps)
+    if main and changes and not finished:
+        append_jsonl(run / "metrics.jsonl", {"step": start, "resumed_with": changes})
+    if main and not finished:  # a run with nothing left to train writes nothing (its record stays as it trained)
         ensure_writable_dir(run / "samples")
         write_json_atomic(run / "config.json", {**asdict(cfg), "dataset_hash": data.hash, "dataset_recipe": recipe.to_dict(),
                                                 "train_pairs": len(train), "val_pairs": len(val), "val_is_train": val is train,
