@@ -114,6 +114,40 @@ def test_a_budgeted_run_trains_the_steps_that_fit_decays_to_zero_there_and_resum
     assert all(a["g"][k].float().allclose(b["g"][k].float(), atol=1e-6) for k in a["g"])
 
 
+class _UnevenClock(_Clock):
+    """A clock whose steps take `seconds(step)`."""
+
+    def __init__(self, seconds, eval_s: float):
+        super().__init__(0.0, eval_s)
+        self.seconds = seconds
+
+    def callbacks(self, plans: list, stop_at: int | None = None) -> dict:
+        out = super().callbacks(plans, stop_at)
+
+        def on_step(step, losses):
+            self.now += self.seconds(step)
+
+        return {**out, "on_step": on_step}
+
+
+@pytest.mark.slow
+def test_a_run_slow_at_first_trains_on_at_its_planned_end_and_a_pause_costs_it_nothing(tiny_pairs, tmp_path, monkeypatch):
+    """A busy machine early on makes the first plan short; at that planned end, with time left,
+    the run plans again and trains on (within the budget). A step that takes 1000 s (a suspended
+    laptop) is a pause, not the run's pace: the run plans as if it had not happened."""
+    busy = _UnevenClock(lambda step: 2.5 if step <= 10 else 0.5, eval_s=1.0)
+    monkeypatch.setattr(gan, "time", types.SimpleNamespace(perf_counter=busy.perf_counter))
+    plans: list[int] = []
+    report = train_gan(_cfg(tiny_pairs, tmp_path / "busy", minutes=1.0), **busy.callbacks(plans))
+    assert plans[0] <= 30 and report.step > plans[0] and report.step == plans[-1], (plans, report.step)
+    assert max(r["seconds"] for r in _rows(report.run_dir) if "seconds" in r) <= 60.0
+    paused = _UnevenClock(lambda step: 1000.0 if step == 5 else 1.0, eval_s=5.0)
+    monkeypatch.setattr(gan, "time", types.SimpleNamespace(perf_counter=paused.perf_counter))
+    report = train_gan(_cfg(tiny_pairs, tmp_path / "paused"), **paused.callbacks([]))
+    assert report.step == 20, "the same plan as the run that never paused"
+    assert [r["paused_seconds"] for r in _rows(report.run_dir) if "plan" in r][0] == pytest.approx(999.0)
+
+
 @pytest.mark.slow
 def test_a_budgeted_run_whose_first_eval_is_far_plans_ten_steps_in(tiny_pairs, tmp_path, monkeypatch):
     clock = _Clock(step_s=1.0, eval_s=5.0)

@@ -21,8 +21,9 @@ import copy
 import json
 import math
 import os
+import statistics
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -408,22 +409,46 @@ def _logged_plan(logged: list[dict], start: int) -> int | None:
     return plans[-1] if plans else None
 
 
-def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, since: tuple[int, float], eval_began: float,
-            last: int, on_plan) -> int:
+@dataclass
+class _Pace:
+    """The run's pace for its time budget: the seconds of each training step since the last
+    eval, and the seconds lost to pauses (a suspended laptop, a stalled machine: a step that took
+    more than ten times the typical one and 5 s more), which the budget does not count."""
+
+    steps: list = field(default_factory=list)
+    paused: float = 0.0
+
+    def step_seconds(self) -> float:
+        """Seconds per step since the last eval, pauses left out (0 before any step)."""
+        if not self.steps:
+            return 0.0
+        typical = statistics.median(self.steps)
+        limit = max(10 * typical, typical + 5)
+        kept = [d for d in self.steps if d <= limit]
+        self.paused += sum(d - typical for d in self.steps if d > limit)
+        self.steps = kept
+        return sum(kept) / len(kept)
+
+
+def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, pace: _Pace, eval_began: float,
+            last: int, on_plan, *, log_unchanged: bool = True) -> int:
     """The time budget's new last step, planned at the eval of `step` (rank 0's plan on every
-    rank) and logged: the seconds per step since the previous eval (`since`: its step and time),
-    the seconds this eval took, the clock (`t0`) and `cfg.minutes`."""
+    rank) and logged: the seconds per step since the previous eval (`pace`, without pauses), the
+    seconds this eval took, the clock (`t0`, less the pauses) and `cfg.minutes`. With
+    `log_unchanged` False (the planned end reached) a plan that adds no step is not logged."""
     now = time.perf_counter()
-    step_s = (eval_began - since[1]) / max(1, step - since[0])
+    step_s = max(pace.step_seconds(), 1e-6)
     eval_s = now - eval_began
-    new = last_step_within(cfg.minutes * 60, step=step, elapsed_s=now - t0, step_s=step_s, eval_s=eval_s,
+    new = last_step_within(cfg.minutes * 60, step=step, elapsed_s=now - t0 - pace.paused, step_s=step_s, eval_s=eval_s,
                            eval_every=cfg.eval_every, most=cfg.steps)
     new = world.from_main(lambda: new)
-    if world.is_main:
+    if world.is_main and (log_unchanged or new != last):
         append_jsonl(run / "metrics.jsonl", {"step": step, "plan": new, "minutes": cfg.minutes, "step_seconds": round(step_s, 4),
-                                             "eval_seconds": round(eval_s, 3), "seconds": round(now - t0, 3)})
+                                             "eval_seconds": round(eval_s, 3), "seconds": round(now - t0, 3),
+                                             **({"paused_seconds": round(pace.paused, 3)} if pace.paused else {})})
         if on_plan and new != last:
             on_plan(new)
+    pace.steps = []
     return new
 
 
@@ -476,7 +501,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     nets.plan(last)
     if on_plan and main and plan is not None:  # a resumed run's plan
         on_plan(last)
-    since = (step, time.perf_counter())  # the steps since the last eval, and when they began: the step time
+    pace = _Pace()  # each step's seconds since the last eval: the step time the budget plans with
     saved_step = start if resume else None  # the step latest.pt holds
     # 2. the loop: step, log, and at eval steps score, save and draw
     nets.g.train()
@@ -484,6 +509,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     try:  # a killed worker: its collective fails mid-step, so this step's state is not saved
         try:
             while step < last:
+                step_began = time.perf_counter()
                 losses = _train_step(cfg, nets, net_g, net_d, obj, train, world, step)
                 if not all(math.isfinite(v) for v in losses.values()):
                     raise DreamganError(f"a loss became non-finite at step {step} ({losses}); stopped. The last good "
@@ -497,9 +523,10 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                     append_jsonl(run / "metrics.jsonl", row)
                 if on_step and main:
                     on_step(step, losses)
+                pace.steps.append(time.perf_counter() - step_began)
                 if cfg.minutes > 0 and plan is None and step == start + 10 and step % cfg.eval_every:
                     # a first plan, as the first eval may come late: no eval is costed yet
-                    last = plan = _replan(cfg, world, run, step, t0, since, time.perf_counter(), last, on_plan)
+                    last = plan = _replan(cfg, world, run, step, t0, pace, time.perf_counter(), last, on_plan)
                     nets.plan(last)
                 evaluating = step % cfg.eval_every == 0 or step == last
                 eval_began = time.perf_counter()
@@ -520,10 +547,12 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                         on_eval(step, scores)
                 if evaluating:
                     world.barrier()  # the other processes wait for rank 0's evaluation and checkpoints
-                    if cfg.minutes > 0 and step < last:
-                        last = plan = _replan(cfg, world, run, step, t0, since, eval_began, last, on_plan)
+                    if cfg.minutes > 0 and (step < last or last < cfg.steps):
+                        # at the planned end too: a run whose early steps were slow (a busy machine)
+                        # trains on while its budget has time left
+                        last = plan = _replan(cfg, world, run, step, t0, pace, eval_began, last, on_plan, log_unchanged=step < last)
                         nets.plan(last)
-                    since = (step, time.perf_counter())
+                    pace.steps = []
         except RuntimeError as e:
             if not world.lost_peer(e):
                 raise
