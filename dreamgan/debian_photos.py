@@ -127,7 +127,8 @@ def _run(cmd: list[str], cwd: Path, hint: str) -> None:
 
 
 def find_deb(package: str, debs: Path | None, work: Path) -> Path:
-    """The package's .deb: in `debs` if given, else fetched into `work` by `apt-get download`.
+    """The package's .deb: in `debs` if given, else in `work` (a download an interrupted run
+    kept), else fetched into `work` by `apt-get download`.
 
     Raises:
         DreamganError: naming the `apt-get download` command to run by hand and `--debs`.
@@ -137,6 +138,10 @@ def find_deb(package: str, debs: Path | None, work: Path) -> Path:
         found = sorted(debs.glob(f"{package}_*.deb"))
         if not found:
             raise DreamganError(f"no {package}_*.deb in {debs}; {hint}")
+        return found[-1]
+    work.mkdir(parents=True, exist_ok=True)
+    found = sorted(work.glob(f"{package}_*.deb"))  # downloaded by an interrupted run
+    if found:
         return found[-1]
     _run(["apt-get", "download", package], work, hint)
     found = sorted(work.glob(f"{package}_*.deb"))
@@ -192,32 +197,49 @@ def _photo_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+DEB_CACHE = ".debs"
+"""`out/.debs/`: the packages `fetch_debian_photos` downloaded, kept until a fetch completes, so
+that a rerun after an interruption (even kill -9) continues without downloading them again."""
+
+
 def fetch_debian_photos(out: str | os.PathLike, *, packages: tuple[str, ...] | None = None, debs: str | os.PathLike | None = None,
                         min_side: int = MIN_SIDE, on_package: Callable[[str, int], None] | None = None) -> list[dict]:
-    """Write every listed photo of `packages` (default: all of `PACKAGES`) with a short side of at
-    least `min_side` px to `out/` and their provenance to `out/photos.json`; returns its entries.
+    """Write every listed photo of `packages` (default: all of `PACKAGES`; each once) with a short
+    side of at least `min_side` px to `out/` and their provenance to `out/photos.json`; returns
+    the entries of the packages fetched.
 
-    `debs`: a folder holding the packages' .deb files (else `apt-get download` fetches them into a
-    temporary folder). `on_package(name, photos)` is called after each package.
+    photos.json is merged, never replaced: entries of other packages (an earlier fetch, or the
+    embedded photos' absence of one) stay, a package fetched again replaces its own. Each
+    package's entries are written before its photos, so an interrupted fetch never leaves a
+    photo without its licence. Downloads go to `out/.debs/` (removed when the fetch completes;
+    a rerun after an interruption reuses them) and are unpacked into a temporary folder outside
+    `out`, which a rerun clears if a kill left it behind.
+
+    `debs`: a folder holding the packages' .deb files (relative to the current folder; else
+    `apt-get download` fetches them). `on_package(name, photos)` is called after each package.
 
     Raises:
         DreamganError: an unknown package, a .deb that cannot be fetched or unpacked (the message
-            names the `apt-get download` command), or an unwritable `out`.
+            names the `apt-get download` command), an unreadable photos.json, or an unwritable `out`.
     """
-    names = packages or tuple(PACKAGES)
+    names = tuple(dict.fromkeys(packages or tuple(PACKAGES)))  # a package named twice is fetched once
     unknown = [n for n in names if n not in PACKAGES]
     if unknown:
         raise DreamganError(f"{', '.join(unknown)}: not a photo package dreamgan may train on; allowed: {', '.join(PACKAGES)}")
     out = ensure_writable_dir(out)
-    debs = Path(debs) if debs is not None else None
+    debs = Path(debs).resolve() if debs is not None else None  # dpkg-deb and apt-get run in another folder
+    known = {e["file"]: e for e in read_provenance(out).values()}  # what earlier fetches wrote
+    cache = out / DEB_CACHE
+    unpack = Path(tempfile.gettempdir()) / f"dreamgan-unpack-{hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]}"
+    shutil.rmtree(unpack, ignore_errors=True)  # left by a killed run
     entries = []
-    with tempfile.TemporaryDirectory(prefix="dreamgan-debs-") as tmp:
+    try:
         for name in names:
-            work = Path(tmp) / name
-            work.mkdir()
-            deb = find_deb(name, debs, work)
+            work = unpack / name
+            work.mkdir(parents=True)
+            deb = find_deb(name, debs, cache)
             _run(["dpkg-deb", "-x", str(deb), str(work / "root")], work, f"unpack {deb} by hand, or install dpkg")
-            count = 0
+            photos = []
             for path, data, licence in package_photos(PACKAGES[name], work / "root"):
                 size = _photo_size(data)
                 if size is None or min(size) < min_side:
@@ -225,14 +247,22 @@ def fetch_debian_photos(out: str | os.PathLike, *, packages: tuple[str, ...] | N
                 sha = hashlib.sha256(data).hexdigest()
                 suffix = Path(path.split(":")[-1]).suffix.lower()
                 file = f"{name}--{sha[:12]}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', Path(path.split(':')[-1]).stem)[:60]}{suffix}"
-                write_bytes_atomic(out / file, data)
-                entries.append({"file": file, "package": name, "version": _version(deb), "path": path, "sha256": sha,
-                                "width": size[0], "height": size[1], **{k: licence.get(k) for k in ("license", "copyright", "source")}})
-                count += 1
+                photos.append(({"file": file, "package": name, "version": _version(deb), "path": path, "sha256": sha,
+                                "width": size[0], "height": size[1], **{k: licence.get(k) for k in ("license", "copyright", "source")}}, data))
+            # 1. the entries (this package's replace its earlier ones), 2. the photos they describe
+            known = {f: e for f, e in known.items() if e.get("package") != name} | {e["file"]: e for e, _ in photos}
+            write_json_atomic(out / PROVENANCE_FILE, {"photos": sorted(known.values(), key=lambda e: e["file"])})
+            for entry, data in photos:
+                write_bytes_atomic(out / entry["file"], data)
+            entries += [e for e, _ in photos]
             shutil.rmtree(work, ignore_errors=True)
             if on_package:
-                on_package(name, count)
-    write_json_atomic(out / PROVENANCE_FILE, {"photos": entries})
+                on_package(name, len(photos))
+    finally:
+        shutil.rmtree(unpack, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)  # complete: the downloads are no longer needed
+    if not (out / PROVENANCE_FILE).exists():
+        write_json_atomic(out / PROVENANCE_FILE, {"photos": []})
     return entries
 
 
@@ -249,5 +279,5 @@ def read_provenance(folder: str | os.PathLike | None) -> dict[str, dict]:
         raise DreamganError(f"{path}: not a dreamgan photo provenance file ({e}); remove it or fetch the photos again") from None
 
 
-__all__ = ["MIN_SIDE", "PACKAGES", "PROVENANCE_FILE", "PhotoPackage", "fetch_debian_photos", "find_deb", "licence_of",
+__all__ = ["DEB_CACHE", "MIN_SIDE", "PACKAGES", "PROVENANCE_FILE", "PhotoPackage", "fetch_debian_photos", "find_deb", "licence_of",
            "licence_stanzas", "package_photos", "read_provenance"]

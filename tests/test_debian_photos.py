@@ -6,7 +6,9 @@ import hashlib
 import io
 import json
 import struct
+import tempfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,3 +178,62 @@ def test_the_photos_provenance_reaches_the_dataset_manifest(tmp_path, registered
     rows = [json.loads(line) for line in (tmp_path / "data" / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and all(r["provenance"]["package"] == "palapeli-data" and r["provenance"]["license"] == "CC0-1.0" for r in rows)
     assert sorted(r["provenance"]["path"] for r in rows) == ["usr/share/p0.jpg", "usr/share/p1.jpg", "usr/share/p2.jpg"]
+
+
+def _fake_deb(folder, package: str, files: dict[str, bytes]) -> None:
+    """A real .deb (dpkg-deb -b) of `package` holding `files` ({path in the tree: bytes})."""
+    import subprocess
+
+    root = folder / f"{package}-tree"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(f"Package: {package}\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n")
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    subprocess.run(["dpkg-deb", "-b", str(root), str(folder / f"{package}_1.0_all.deb")], check=True, capture_output=True)
+
+
+def _jpeg(seed: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray((np.random.default_rng(seed).random((320, 330, 3)) * 255).astype(np.uint8)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_fetching_more_packages_merges_their_provenance_and_an_interruption_leaves_no_photo_without_one(tmp_path, monkeypatch):
+    """photos.json is merged, not replaced: a second fetch of one package keeps the others'
+    entries; a package named twice is fetched once; a relative --debs works; a fetch killed
+    mid-package leaves photos only with their entries, and no unpack folder once rerun."""
+    import dreamgan.debian_photos as dp
+
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    _fake_deb(debs, "palapeli-data", {f"usr/share/palapeli/collection/p{i}.jpg": _jpeg(i) for i in range(3)})
+    _fake_deb(debs, "lxqt-themes", {f"usr/share/lxqt/wallpapers/{dp._LXQT[0]}": _jpeg(9)})
+    out = tmp_path / "photos"
+    monkeypatch.chdir(tmp_path)
+    fetch_debian_photos(out, packages=("palapeli-data", "lxqt-themes"), debs="debs")  # relative
+    entries = json.loads((out / "photos.json").read_text())["photos"]
+    assert sorted(e["package"] for e in entries) == ["lxqt-themes"] + ["palapeli-data"] * 3
+    again = fetch_debian_photos(out, packages=("palapeli-data", "palapeli-data"), debs=debs)
+    assert len(again) == 3, "named twice, fetched once"
+    merged = json.loads((out / "photos.json").read_text())["photos"]
+    assert sorted(e["file"] for e in merged) == sorted(e["file"] for e in entries), "the other package's entry stays"
+    # killed while writing the second package's photos: each photo on disk has its entry
+    fresh = tmp_path / "fresh"
+    writes = []
+
+    def dying_write(path, data):
+        writes.append(path)
+        if len(writes) == 3:  # the first package's json and photo went through; die inside the next
+            raise KeyboardInterrupt
+        return real_write(path, data)
+
+    real_write = dp.write_bytes_atomic
+    monkeypatch.setattr(dp, "write_bytes_atomic", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_debian_photos(fresh, packages=("lxqt-themes", "palapeli-data"), debs=debs)
+    monkeypatch.setattr(dp, "write_bytes_atomic", real_write)
+    described = {e["file"] for e in json.loads((fresh / "photos.json").read_text())["photos"]}
+    on_disk = {p.name for p in fresh.iterdir() if p.suffix == ".jpg"}
+    assert on_disk and on_disk <= described, (on_disk, described)
+    assert not list(Path(tempfile.gettempdir()).glob("dreamgan-unpack-*")), "the unpack folder is removed"
