@@ -27,8 +27,6 @@ from typing import Callable
 from dreamgan.errors import DreamganError
 
 STAGES = ("dataset", "train", "evaluate", "sample", "export")
-EVALUATE_KEYS = ("split", "fid", "jitter_floor", "refine", "crops")
-SAMPLE_KEYS = ("images", "out", "overlay", "n", "size", "tileable", "interpolate", "seed")
 
 
 def load_pipeline(path: str | os.PathLike) -> dict:
@@ -61,32 +59,108 @@ def _defaults(fn: Callable, keys) -> dict:
     return {k: params[k].default for k in keys}
 
 
+def _section_models() -> dict:
+    """pydantic models of [dataset], [evaluate], [sample] and [export]: each key's type (strict:
+    no "8" for 8, no true for 1.0, no 2.5 for a count) and range, so a bad value is found before
+    the first stage runs rather than when its own stage starts."""
+    from typing import Annotated, Literal, Optional, Union
+
+    from pydantic import ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+
+    from dreamgan.dataset import make_dataset
+    from dreamgan.evaluate import MAX_CROPS, evaluate_run
+    from dreamgan.fast.dreams import MAX_INTERPOLATION, MAX_SAMPLES, MAX_SEED
+
+    def count(lo: int, hi: int):
+        return Annotated[StrictInt, Field(ge=lo, le=hi)]
+
+    def fraction(hi: float = 1.0):
+        return Annotated[Union[StrictFloat, StrictInt], Field(ge=0, le=hi)]
+
+    strict = ConfigDict(extra="forbid")
+    dataset_types = dict(source=Optional[StrictStr], count=Optional[count(1, 1_000_000)], size=count(32, 4096), val=fraction(0.9),
+                         test=fraction(0.9), seed=count(0, MAX_SEED), batch=count(1, 256))
+    evaluate_types = dict(split=Literal["train", "val", "test"], fid=StrictBool, jitter_floor=StrictBool,
+                          refine=Union[list[count(0, 1000)], tuple[count(0, 1000), ...]], crops=count(2, MAX_CROPS))
+    # a stage's unset keys mean what its command's do (the library functions' defaults)
+    with_defaults = lambda fn, types: {k: (t, d) for (k, t), d in zip(types.items(), _defaults(fn, types).values())}  # noqa: E731
+    return {
+        "dataset": create_model("DatasetStage", __config__=strict, out=(StrictStr, ...), **with_defaults(make_dataset, dataset_types)),
+        "evaluate": create_model("EvaluateStage", __config__=strict, **with_defaults(evaluate_run, evaluate_types)),
+        "sample": create_model("SampleStage", __config__=strict, images=(Union[StrictStr, list[StrictStr]], "embedded"),
+                               out=(Optional[StrictStr], None), overlay=(Optional[fraction()], 0.5), n=(count(1, MAX_SAMPLES), 8),
+                               size=(Optional[StrictStr], None), tileable=(StrictBool, False),
+                               interpolate=(count(0, MAX_INTERPOLATION), 0), seed=(count(0, MAX_SEED), 0)),
+        "export": create_model("ExportStage", __config__=strict, out=(Optional[StrictStr], None)),
+    }
+
+
+def _train_types() -> dict:
+    """{TrainConfig key: its strict type}, from the dataclass's own annotations: a float key takes
+    an integer too, a tuple key a TOML array."""
+    import typing
+    from typing import Union
+
+    from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
+
+    from dreamgan.gan_config import TrainConfig
+
+    plain = {int: StrictInt, float: Union[StrictFloat, StrictInt], bool: StrictBool, str: StrictStr}
+    out = {}
+    for name, hint in typing.get_type_hints(TrainConfig).items():
+        if typing.get_origin(hint) is tuple:
+            item = plain.get(typing.get_args(hint)[0], typing.get_args(hint)[0])
+            out[name] = Union[list[item], tuple[item, ...]]
+        else:
+            out[name] = plain.get(hint, hint)
+    return out
+
+
+def _validated(section: str, values: dict, model) -> dict:
+    """`values` checked by `model`; one line naming the first bad key, what it holds and why."""
+    from pydantic import ValidationError
+
+    _refuse_unknown_keys(section, values, list(model.model_fields))
+    try:
+        return model.model_validate(values).model_dump()
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = str(err["loc"][0])
+        raise DreamganError(f"[{section}] {key} = {values.get(key)!r}: {err['msg'].lower()}") from None
+
+
 def plan(spec: dict) -> dict:
-    """Resolved configs of each stage (validated: bad keys fail here, before anything runs)."""
+    """Resolved configs of each stage, every key of every stage checked for its type and range
+    before anything runs (a stage that runs an hour in must not fail on a typo)."""
+    from pydantic import TypeAdapter, ValidationError
+
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.evaluate import evaluate_run
     from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
 
+    for name in ("dataset", "train", "evaluate", "sample", "export"):
+        if not isinstance(spec.get(name, {}), dict):
+            raise DreamganError(f"[{name}] must be a table of keys, got {spec[name]!r}")
+    models = _section_models()
     ds = dict(spec.get("dataset", {}))
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
-    ds.setdefault("out", "data/default")
-    _refuse_unknown_keys("dataset", ds, sorted({"out", "source", "count", "size", "val", "test", "seed", "batch"}))
+    ds = _validated("dataset", {"out": "data/default", **ds}, models["dataset"])
     tr = dict(spec.get("train", {}))
-    try:
-        train = TrainConfig.from_preset(tr.pop("preset", DEFAULT_PRESET), **{**tr, "data": ds["out"]})
-    except TypeError as e:
-        raise DreamganError(f"bad [train] keys: {e}") from None
-    ev = {**_defaults(evaluate_run, EVALUATE_KEYS), **spec.get("evaluate", {})}
-    _refuse_unknown_keys("evaluate", ev, EVALUATE_KEYS)
-    sa = {"images": "embedded", "out": None, "overlay": 0.5, "n": 8, "size": None, "tileable": False, "interpolate": 0, "seed": 0,
-          **spec.get("sample", {})}
-    _refuse_unknown_keys("sample", sa, SAMPLE_KEYS)
+    preset = tr.pop("preset", DEFAULT_PRESET)
+    types = _train_types()
+    _refuse_unknown_keys("train", tr, ["preset", *sorted(set(types) - {"data"})])
+    for key, value in tr.items():
+        try:
+            TypeAdapter(types[key]).validate_python(value, strict=True)
+        except ValidationError as e:
+            raise DreamganError(f"[train] {key} = {value!r}: {e.errors()[0]['msg'].lower()}") from None
+    train = TrainConfig.from_preset(preset, **{**tr, "data": ds["out"]})
+    ev = _validated("evaluate", spec.get("evaluate", {}), models["evaluate"])
+    sa = _validated("sample", spec.get("sample", {}), models["sample"])
     if sa["size"] is not None:
         from dreamgan.fast.dreams import parse_size
 
         parse_size(str(sa["size"]))  # a bad size fails before the dataset stage
-    ex = dict(spec.get("export", {}))
-    _refuse_unknown_keys("export", ex, ("out",))
+    ex = {k: v for k, v in _validated("export", spec.get("export", {}), models["export"]).items() if v is not None}
     return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa, "export": ex}
 
 

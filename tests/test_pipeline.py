@@ -107,7 +107,7 @@ def test_bad_pipelines_are_clear_errors(tmp_path):
     with pytest.raises(DreamganError, match="unknown sections"):
         load_pipeline(bad)
     bad.write_text("[train]\nstepz = 3\n")
-    with pytest.raises(DreamganError, match="bad \\[train\\] keys"):
+    with pytest.raises(DreamganError, match="unknown \\[train\\] keys \\['stepz'\\]"):
         plan(load_pipeline(bad))
     bad.write_text("[sample]\ntiles = true\n")
     with pytest.raises(DreamganError, match="unknown \\[sample\\] keys"):
@@ -123,5 +123,28 @@ def test_bad_pipelines_are_clear_errors(tmp_path):
         plan(load_pipeline(bad))
     with pytest.raises(DreamganError, match="unknown stage"):
         run_pipeline(SMOKE, start="deploy")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[evaluate]\ncrops = 'many'", r"\[evaluate\] crops = 'many': input should be a valid integer"),
+    ("[sample]\nn = '8'", r"\[sample\] n = '8': input should be a valid integer"),
+    ("[sample]\nn = -1", r"\[sample\] n = -1: input should be greater than or equal to 1"),
+    ("[sample]\ninterpolate = 'x'", r"\[sample\] interpolate = 'x'"),
+    ("[dataset]\ncount = 'x'", r"\[dataset\] count = 'x'"),
+    ("[sample]\ntileable = 'no'", r"\[sample\] tileable = 'no': input should be a valid boolean"),
+    ("[train]\nminutes = true", r"\[train\] minutes = True"),
+    ("[train]\nsteps = 2.5", r"\[train\] steps = 2.5: input should be a valid integer"),
+    ("[train]\nsteps = 'x'", r"\[train\] steps = 'x'"),
+    ("[evaluate]\nsplit = 'bogus'", r"\[evaluate\] split = 'bogus': input should be 'train', 'val' or 'test'"),
+    ("[train]\nlr = nan", r"--lr must be a finite number"),
+])
+def test_every_stage_s_values_are_checked_before_the_first_stage_runs(tmp_path, text, message):
+    """A type or range error in a late stage is one line naming its section and key at --dry-run,
+    not a traceback after the dataset and the training have run."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text + "\n")
+    with pytest.raises(DreamganError, match=message) as err:
+        run_pipeline(bad, dry_run=True, echo=lambda line: None)
+    assert "\n" not in str(err.value)
     with pytest.raises(DreamganError, match="does not exist"):
         load_pipeline(tmp_path / "missing.toml")
