@@ -196,6 +196,9 @@ class TrainConfig:
                     for name, (lo, hi) in BOUNDS.items()),
                   (0 < self.lr <= 1, f"--lr must be in (0, 1], got {self.lr}"),
                   (self.arch in ARCHS, f"--arch must be one of {ARCHS}"),
+                  *((getattr(self, name) == default or self.arch == "pix2pix", f"--{name.replace('_', '-')} is for --arch pix2pix; "
+                     "the noise → dream generator has no photo to take it") for name, default in (("generator", "unet"), ("g_octaves", 1),
+                                                                                              ("d_input", "pair"))),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
                   (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
@@ -273,6 +276,8 @@ class TrainConfig:
         base = dict(PRESETS[preset])
         if overrides.get("arch") == "dcgan":
             base = dict(DCGAN_DEFAULTS)
+        if overrides.get("generator") == "backbone" and overrides.get("noise") is None:
+            base["noise"] = 0  # the frozen-encoder generator takes no noise: the preset's noise is not the user's choice
         return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
 

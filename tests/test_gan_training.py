@@ -532,7 +532,8 @@ def test_a_dcgan_run_scores_the_photos_once_and_keeps_the_step_nearest_the_true_
     ("eval_crops", 1_000_000, "--eval-crops must be 2 to 4096"), ("batch_size", 100_000, "--batch-size must be 1 to 1024"),
     ("d_size", 100_000, "--d-size must be 32 to 1024"), ("ngf", 1_000_000, "--ngf must be 1 to 512"),
     ("ngf", 0, "--ngf must be 1 to 512"), ("stats_projections", 100_000_000, "--stats-projections must be 1 to 4096"),
-    ("seed", 2 ** 64, "--seed must be 0 to"),
+    ("seed", 2 ** 64, "--seed must be 0 to"), ("g_octaves", 3, "--g-octaves is for --arch pix2pix"),
+    ("d_input", "dream", "--d-input is for --arch pix2pix"), ("generator", "backbone", "--generator is for --arch pix2pix"),
 ])
 def test_values_a_run_cannot_use_are_refused_when_the_config_is_made(option, value, message):
     """A NaN, an infinity or a size no machine can allocate fails in one line naming the option
@@ -572,3 +573,11 @@ def test_a_resumed_run_keeps_its_settings_refuses_meaning_changes_and_logs_safe_
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before, "a refused resume writes nothing"
     main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--steps", "4", "--eval-every", "3"])  # nothing left
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before, "nothing left to train: nothing written"
+
+
+def test_the_backbone_generator_runs_with_its_own_defaults():
+    """--generator backbone takes no noise: the preset's noise channels are not asked of it, so
+    it is not refused for an option nobody gave; an explicit --noise still is."""
+    assert TrainConfig.from_preset(None, data="d", generator="backbone").noise == 0
+    with pytest.raises(DreamganError, match="--noise needs the unet"):
+        TrainConfig.from_preset(None, data="d", generator="backbone", noise=2)
