@@ -375,7 +375,8 @@ LATTICE_LAGS = (12, 100)
 def _periodicity(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int]):
     """The normalised autocorrelation of the luminance change (b − photo) at the lags of `lags`
     px (see `lattice_index`): ((N, L) values relative to lag 0, (L, 2) their (dy, dx) lags in
-    px, (N,) whether the change is nonzero), or None where no lag of that range fits."""
+    px, (N,) whether the change is nonzero, (N, L) whether each is a local maximum), or None
+    where no lag of that range fits."""
     w_lum = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64, device=b.device).view(1, 3, 1, 1)
     d = ((b.double() - real_a.double()) * w_lum).sum(1)  # (N, H, W)
     n, h, w = d.shape
@@ -397,9 +398,14 @@ def _periodicity(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int]):
     if not bool(mask.any()):
         return None
     r = acf / acf_w.clamp_min(1e-12)
+    # a repeat is a local maximum of the autocorrelation (3×3, across the lag grid's wrap), not
+    # the slope down from lag 0 at the range's shortest lag
+    padded = torch.cat([r[:, -1:], r, r[:, :1]], 1)
+    padded = torch.cat([padded[:, :, -1:], padded, padded[:, :, :1]], 2)
+    peak = r >= F.max_pool2d(padded.unsqueeze(1), 3, 1).squeeze(1)  # (N, 2H, 2W)
     values = r[:, mask] / r[:, 0, 0].clamp_min(1e-30).unsqueeze(1)
     where = torch.stack([dy.expand_as(radius)[mask], dx.expand_as(radius)[mask]], 1)
-    return values, where, acf[:, 0, 0] > 1e-12
+    return values, where, acf[:, 0, 0] > 1e-12, peak[:, mask]
 
 
 def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
@@ -421,15 +427,16 @@ def lattice_index(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] =
     found = _periodicity(real_a, b, lags)
     if found is None:
         return torch.zeros(real_a.shape[0], dtype=torch.float64)
-    values, _, nonzero = found
+    values, _, nonzero, _ = found
     index = values.max(1).values.clamp(0, 1)
     return torch.where(nonzero, index, torch.zeros_like(index)).cpu()
 
 
 def lattice_period(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] = LATTICE_LAGS) -> torch.Tensor:
     """Where a dream's change to its photo repeats: the lag (dy, dx) in px, within `lags`
-    (Euclidean), of the largest normalised autocorrelation that `lattice_index` reports (the
-    shortest lag within 5 % of it: a lattice peaks at its period's multiples too), with dy ≥ 0
+    (Euclidean), of the highest local maximum of the normalised autocorrelation that
+    `lattice_index` reads (the shortest within 5 % of it: a lattice peaks at its period's
+    multiples too; a change whose autocorrelation only falls from lag 0 has none), with dy ≥ 0
     (a lag and its negative are the same repeat). A generator that stamps one motif per
     cell of its deepest level repeats at (±2^depth, ±2^depth) or (0, 2^depth).
 
@@ -437,16 +444,19 @@ def lattice_period(real_a: torch.Tensor, b: torch.Tensor, lags: tuple[int, int] 
         real_a, b: (N, 3, H, W) in [0, 1], photos and their dreams.
 
     Returns:
-        (N, 2) int64 lags in px; (0, 0) where the change is 0 or no lag fits.
+        (N, 2) int64 lags in px; (0, 0) where the change is 0, no lag fits or none is a peak.
     """
     found = _periodicity(real_a, b, lags)
     if found is None:
         return torch.zeros(real_a.shape[0], 2, dtype=torch.int64)
-    values, where, nonzero = found
-    # the shortest lag within 5 % of the peak: a lattice of period p peaks alike at p, 2p, ...
+    values, where, nonzero, peak = found
+    # among the local maxima, the shortest lag within 5 % of the highest: a lattice of period p
+    # peaks alike at p, 2p, ...
     radius = where.pow(2).sum(1).sqrt()  # (L,)
-    near_peak = values >= 0.95 * values.max(1, keepdim=True).values
+    values = torch.where(peak, values, torch.full_like(values, -float("inf")))
+    near_peak = peak & (values >= 0.95 * values.max(1, keepdim=True).values.clamp_min(0))
     lag = where[torch.where(near_peak, radius, torch.full_like(values, float("inf"))).argmin(1)].round().long()  # (N, 2)
+    nonzero = nonzero & near_peak.any(1)
     lag = torch.where((lag[:, :1] < 0) | ((lag[:, :1] == 0) & (lag[:, 1:] < 0)), -lag, lag)
     return torch.where(nonzero.unsqueeze(1), lag, torch.zeros_like(lag)).cpu()
 

@@ -225,6 +225,8 @@ def test_lattice_period_is_the_motif_s_repeat_and_not_a_multiple_of_it():
     assert period[0].tolist() in ([0, 32], [32, 0]), period[0]
     assert period[1].tolist() == [0, 24], period[1]
     assert period[2].tolist() == [0, 0], "no change, no period"
+    ramp = torch.linspace(0, 0.3, 200).view(1, 1, 1, 200).expand(1, 3, 160, 200)  # one gradient: a slope from lag 0, no repeat
+    assert lattice_period(photo[:1], photo[:1] + ramp).tolist() == [[0, 0]], "a slope from lag 0 is no period"
 
 
 def test_conditional_stats_ratio_sees_motifs_moved_to_other_content():
