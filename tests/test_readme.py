@@ -110,3 +110,13 @@ def test_readme_is_a_short_manual_whose_images_and_links_exist():
             if "://" in target:
                 continue
             assert (page.parent / target).exists(), f"{page.name} links {target}, which does not exist"
+
+
+def test_the_plain_install_gets_the_onnx_runtime_fast_path():
+    """README's one install command (`pip install -e .`) gives sample's default runtime: onnx and
+    onnxruntime are core dependencies, not an extra."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {d.split(";")[0].split("=")[0].split(">")[0].split("<")[0].strip() for d in project["dependencies"]}
+    assert {"onnx", "onnxruntime"} <= names, names

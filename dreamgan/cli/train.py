@@ -134,7 +134,7 @@ def sample_command(
     tileable: Annotated[bool, Opt("--tileable", help="dcgan (spatial): textures that wrap without a seam.")] = False,
     seed: Annotated[int, Opt(help="Noise seed: another seed, another dream of the same photo; same seed, same pixels.")] = 0,
     onnx: Annotated[Optional[Path], Opt(help="Run a generator exported by `dreamgan export` with ONNX Runtime instead.")] = None,
-    runtime: Annotated[str, Opt(help="auto (ONNX Runtime when the [onnx] extra is installed: faster on a CPU), torch or onnx.")] = "auto",
+    runtime: Annotated[str, Opt(help="auto (ONNX Runtime where the generator exports: faster on a CPU), torch or onnx.")] = "auto",
 ):
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams

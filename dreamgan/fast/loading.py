@@ -46,7 +46,7 @@ def load_pix2pix(checkpoint: str | os.PathLike | None = None):
 
 
 RUNTIMES = ("auto", "torch", "onnx")
-"""Where a checkpoint's generator runs: auto (ONNX Runtime when the `[onnx]` extra is installed
+"""Where a checkpoint's generator runs: auto (ONNX Runtime when onnxruntime can be imported
 and the generator exports, else PyTorch), torch, or onnx (ONNX Runtime, or an error)."""
 
 

@@ -1,5 +1,5 @@
 """The pix2pix generator as an ONNX file: `write_onnx` writes it, `OnnxGenerator` dreams with it
-under ONNX Runtime (the optional extra `pip install "dreamgan[onnx]"`).
+under ONNX Runtime (onnx and onnxruntime: core dependencies).
 
 The graph is the generator proper (`core` of a `NoisyResidualGenerator`: the U-Net or the dilated
 generator) with dynamic height and width. What depends on the input size stays on the host, in
@@ -29,7 +29,7 @@ from dreamgan.models.pix2pix import NoisyResidualGenerator, UNetGeometry
 
 ONNX_FORMAT = "dreamgan-onnx-generator/1"
 OPSET = 17
-INSTALL_HINT = 'ONNX support is an optional extra: pip install "dreamgan[onnx]" (onnx and onnxruntime)'
+INSTALL_HINT = "onnx or onnxruntime cannot be imported; reinstall dreamgan (pip install -e .), which installs both"
 
 
 class _Core(torch.nn.Module):
@@ -207,7 +207,7 @@ def exportable(g) -> bool:
 
 
 def onnxruntime_installed() -> bool:
-    """True when the `[onnx]` extra (onnx and onnxruntime) can be imported."""
+    """True when onnx and onnxruntime (core dependencies) can be imported."""
     import importlib.util
 
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
