@@ -2,11 +2,14 @@
 
 Everything dreamgan writes (PNGs, JSON, checkpoints) goes through `atomic_path`: the data is
 written to a temporary file in the same directory, flushed, then renamed over the target
-with `os.replace`, which is atomic on POSIX filesystems.
+with `os.replace`, which is atomic on POSIX filesystems. Also the reading side every module
+shares: JSON lines, safe torch loads (`weights_only=True`, one message per fault), a lock, and
+`sha256_file`.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -181,3 +184,12 @@ def load_torch_file(path: str | os.PathLike, *, error: type[DreamganError] = Dre
         raise error(f"{path}: not a readable dreamgan/torch weights file (truncated, or another format)") from None
     except Exception:  # a truncated zip, not a torch file at all, a file of another format
         raise error(f"{path}: not a readable dreamgan/torch weights file (truncated, or another format)") from None
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The sha256 of a file's bytes, hex, read `chunk` bytes at a time (any size, bounded memory)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

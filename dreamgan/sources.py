@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dreamgan.errors import DreamganError, ImageError
+from dreamgan.fileio import sha256_file  # noqa: F401  (re-exported)
 from dreamgan.images import IMAGE_SUFFIXES, load_image
 
 EMBEDDED_SOURCE = "embedded"
@@ -36,14 +37,6 @@ class Photo:
 
 def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def find_sources(source: str | os.PathLike | None) -> list[str]:

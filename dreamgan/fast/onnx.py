@@ -231,7 +231,7 @@ def cached_onnx_generator(g, ckpt: dict) -> OnnxGenerator:
         DreamganError: the generator does not export (not a U-Net), the extra is missing, or
             the cache cannot be written.
     """
-    from dreamgan.sources import sha256_file
+    from dreamgan.fileio import sha256_file
 
     key = sha256_file(ckpt["path"])[:32]
     path = onnx_cache_dir() / f"{key}-{ONNX_FORMAT.replace('/', '-')}.onnx"

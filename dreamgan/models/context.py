@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dreamgan.images import to_minus_one_one
 from dreamgan.models.pix2pix import NoisyResidualGenerator, UNetGeometry
 
 
@@ -82,7 +83,7 @@ class DilatedResidualNet(NoisyResidualGenerator):
 
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """padded (B, 3, H', W') in [0, 1] (H', W' multiples of r) and its noise → residual (B, 3, H', W')."""
-        photo = padded * 2 - 1
+        photo = to_minus_one_one(padded)
         x = F.pixel_unshuffle(photo, self.unshuffle) if self.unshuffle > 1 else photo  # (B, 3r², H/r, W/r)
         z = noises[0] if self.noise else None
         y = self.stem(torch.cat([x, z], 1) if z is not None else x)

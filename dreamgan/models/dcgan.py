@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from dreamgan.gan_config import UPSAMPLES
+from dreamgan.images import to_minus_one_one, to_unit
 
 SIZES = (64, 128)
 
@@ -66,7 +67,7 @@ class DCGANGenerator(nn.Module):
         return batch, self.z_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return (self.net(z.view(z.shape[0], self.z_dim, 1, 1)) + 1) * 0.5
+        return to_unit(self.net(z.view(z.shape[0], self.z_dim, 1, 1)))
 
 
 def _circular(net: nn.Module) -> None:
@@ -172,7 +173,7 @@ class SpatialGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         jitter = self.jitter and self.training
         if not (self.fine_noise or jitter):
-            return (self.net(z) + 1) * 0.5
+            return to_unit(self.net(z))
         x, level = z[:, :self.z_dim], 0
         noises = _noise_pyramid(z, self.z_dim, 1, self.doublings) if self.fine_noise else []  # (B, 1, 2h…16h, 2w…16w)
         for i, layer in enumerate(self.net):
@@ -182,7 +183,7 @@ class SpatialGenerator(nn.Module):
             if self.fine_noise and i in self._noise_after:  # after each doubling's first conv and norm
                 x = x + self.noise_weights[level] * noises[level]
                 level += 1
-        return (x + 1) * 0.5
+        return to_unit(x)
 
 
 class TextureGenerator(nn.Module):
@@ -233,7 +234,7 @@ class TextureGenerator(nn.Module):
         x = self.head(z[:, :self.z_dim])  # (B, 8·ngf, h, w)
         for block, noise in zip(self.levels, _noise_pyramid(z, self.z_dim, self.k, self.doublings)):
             x = block(torch.cat([self.up(x), noise], 1))  # (B, width, r·h, r·w): noise (B, k, r·h, r·w)
-        return (torch.tanh(self.to_rgb(x)) + 1) * 0.5
+        return to_unit(torch.tanh(self.to_rgb(x)))
 
 
 class SNPatchDiscriminator(nn.Module):
@@ -256,7 +257,7 @@ class SNPatchDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x * 2 - 1)
+        return self.net(to_minus_one_one(x))
 
 
 class DCGANDiscriminator(nn.Module):
@@ -275,7 +276,7 @@ class DCGANDiscriminator(nn.Module):
         self.apply(_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x * 2 - 1).flatten()
+        return self.net(to_minus_one_one(x)).flatten()
 
 
 def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:

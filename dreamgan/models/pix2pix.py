@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dreamgan.images import to_minus_one_one
+
 
 def _norm(c: int) -> nn.Module:
     return nn.InstanceNorm2d(c, affine=True)
@@ -235,7 +237,7 @@ class ResidualUNet(NoisyResidualGenerator):
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """The network proper: padded (B, 3, H', W') in [0, 1] and its noise → residual (B, 3, H', W').
         Shape arithmetic stays outside, so this is what `dreamgan export` writes to ONNX."""
-        x = padded * 2 - 1
+        x = to_minus_one_one(padded)
         if self.unshuffle > 1:
             x = F.pixel_unshuffle(x, self.unshuffle)  # (B, 3r², H/r, W/r)
         queue = list(noises)
@@ -277,7 +279,7 @@ class PatchGAN(nn.Module):
         )
 
     def forward(self, real_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return self.net((torch.cat([real_a, b], 1) if self.conditional else b) * 2 - 1)
+        return self.net(to_minus_one_one(torch.cat([real_a, b], 1) if self.conditional else b))
 
 
 class BackboneUNet(nn.Module):
@@ -335,7 +337,7 @@ class BackboneUNet(nn.Module):
             skip = self.reduce[i](feats[self.taps[i]])
             y = F.interpolate(y, size=skip.shape[-2:], mode="nearest")
             y = self.fuse[i](torch.cat([y, skip], 1))
-        photo = self.photo(real_a * 2 - 1)
+        photo = self.photo(to_minus_one_one(real_a))
         y = F.interpolate(y, size=photo.shape[-2:], mode="bilinear", align_corners=False)
         return self.head(self.final(torch.cat([y, photo], 1)))
 

@@ -117,7 +117,7 @@ class FrameDreamer:
         """What makes the pixels, for the frame cache's job.json."""
         if self.mode == "classical":
             return {"recipe": self.recipe.to_dict()}
-        from dreamgan.sources import sha256_file
+        from dreamgan.fileio import sha256_file
 
         return {"generator": str(self.ckpt["path"]), "generator_sha256": sha256_file(self.ckpt["path"])}
 
@@ -148,7 +148,7 @@ class FrameDreamer:
 
 
 def _source_key(path: Path) -> dict:
-    from dreamgan.sources import sha256_file
+    from dreamgan.fileio import sha256_file
 
     if path.is_dir():
         files = sorted((p.name, p.stat().st_size) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -342,8 +342,8 @@ def dream_zoom(image: str | os.PathLike, out: str | os.PathLike, cfg: ZoomConfig
     Raises:
         DreamganError: bad options, an unreadable photo, an output that cannot be written.
     """
+    from dreamgan.fileio import sha256_file
     from dreamgan.images import load_image
-    from dreamgan.sources import sha256_file
 
     refuse_same_file(out, image)
     out = check_output(out, OUTPUTS)
