@@ -201,6 +201,18 @@ def _legacy_precision(out: Path, recipe):
     return recipe.replace(precision=made)
 
 
+def _with_current_recipe_keys(identity):
+    """A stored identity with its recipe read as this version reads it (a key added since, such
+    as `jitter_average`, takes the default the dataset was made with), so an older dataset still
+    matches the command that made it; anything unreadable is returned as it is."""
+    from dreamgan.dream.config import DreamConfig
+
+    try:
+        return {**identity, "recipe": DreamConfig.from_dict(identity["recipe"]).to_dict()}
+    except (DreamganError, KeyError, TypeError, ValueError):
+        return identity
+
+
 def _precision_change(previous: dict | None, identity: dict) -> str | None:
     """The one-line refusal for a dataset that differs from `identity` only in the resolved
     precision, or None."""
@@ -228,7 +240,7 @@ def _claim_folder(out: Path, identity: dict, batch: int, shards: int, force: boo
             previous_meta = json.loads(meta_path.read_text())
         except json.JSONDecodeError:
             previous_meta = {}
-        previous = previous_meta.get("identity")
+        previous = _with_current_recipe_keys(previous_meta.get("identity"))
         if shards > 1 and previous == identity and previous_meta.get("batch", batch) != batch:
             raise DreamganError(f"{out} is being dreamed in chunks of another --batch; every --shard worker must use the same one")
         if previous != identity:

@@ -188,6 +188,7 @@ def test_a_dataset_made_before_auto_resumes_exactly_as_it_was_made(photo_dir, tm
     make_dataset(cut, source=photo_dir, count=2, size=32, recipe=TINY.replace(precision="fp32"), val=0, test=0, batch=2)
     meta = json.loads((cut / "dataset.json").read_text())
     del meta["precision"]  # as dreamgan wrote it before --precision auto
+    del meta["identity"]["recipe"]["jitter_average"]  # and before --jitter-average
     (cut / "dataset.json").write_text(json.dumps(meta))
     with pytest.warns(UserWarning, match="before --precision auto.*continues in fp32"):
         report = make_dataset(cut, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0, batch=2)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dreamgan.cli.options import BackboneOpt, JitterOpt, LayersOpt, OctavesOpt, PrecisionOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
+from dreamgan.cli.options import BackboneOpt, JitterAverageOpt, JitterOpt, LayersOpt, OctavesOpt, PrecisionOpt, SeedOpt, StepSizeOpt, StepsOpt, parse_layers
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
 
@@ -29,6 +29,7 @@ def make_dataset_command(
     steps: StepsOpt = None,
     step_size: StepSizeOpt = None,
     jitter: JitterOpt = None,
+    jitter_average: JitterAverageOpt = None,
     val: Annotated[float, Opt(help="Fraction of photos held out for validation.")] = 0.15,
     test: Annotated[float, Opt(help="Fraction of photos held out for testing.")] = 0.15,
     seed: SeedOpt = None,
@@ -45,7 +46,7 @@ def make_dataset_command(
     shard_spec = _parse_shard(shard) if shard else (0, 1)
     layer_names, layer_weights = parse_layers(layers) if layers else (None, None)
     engine_opts = dict(backbone=backbone, layers=layer_names, layer_weights=layer_weights, octaves=octaves, steps=steps,
-                       step_size=step_size, jitter=jitter, seed=seed)
+                       step_size=step_size, jitter=jitter, jitter_average=jitter_average, seed=seed)
     if recipe is not None:
         if preset or any(v is not None for v in engine_opts.values() if v is not seed):
             raise DreamganError("give either --recipe or engine options/--preset, not both")

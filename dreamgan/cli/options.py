@@ -21,6 +21,8 @@ def recipe_option(field: str, help: str, *names: str):
     shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
     return typer.Option(*names, help=help, show_default=f"{shown}, or the preset's")
 
+JitterAverageOpt = Annotated[Optional[int], recipe_option(
+    "jitter_average", "Rolls per step whose gradients are averaged: a steadier, more learnable dream at K× the cost.", "--jitter-average")]
 PrecisionOpt = Annotated[Optional[str], recipe_option(
     "precision", "fp32, bf16 (autocast), or auto: bf16 where the CPU or GPU has bf16 units (AMX, AVX-512 BF16), else fp32. "
     "fp32 reproduces a dream exactly across machines.", "--precision")]
@@ -88,6 +90,7 @@ ENGINE_OPTIONS: dict[str, object] = {
     "step_size": StepSizeOpt,
     "step_norm": Annotated[Optional[str], recipe_option("step_norm", "Gradient normalisation: std or mean_abs.")],
     "jitter": JitterOpt,
+    "jitter_average": JitterAverageOpt,
     "tile": Annotated[Optional[int], recipe_option("tile", "Tile size in px for big images (0 = never tile).")],
     "channels": Annotated[Optional[str], Opt(help="Only these channels ('maplist'): 12,40,97")],
     "top_k": Annotated[Optional[int], Opt("--top-k", help="The k most activated channels of each layer for the input.")],

@@ -5,7 +5,8 @@ github.com/google/deepdream) and the TF DeepDream tutorial:
 
   * an octave pyramid, coarse to fine, with *detail transfer*: what the dream added at one
     octave is upscaled and added to the next octave's base image;
-  * random roll jitter each step, undone after the step;
+  * random roll jitter each step, undone after the step (or, with `jitter_average` K, the
+    gradient averaged over K random rolls: a steadier, more shift-consistent dream at K× the cost);
   * a normalised step `x += step_size * g / std(g)` (or `/ mean|g|`), pixels clipped to [0, 1];
   * tiled gradients with a random offset per step, so any image size dreams in bounded memory
     without seams (each tile also carries an overlap margin whose gradient is discarded).
@@ -270,10 +271,16 @@ class DreamEngine:
         reach_y, reach_x = cfg.jitter, cfg.jitter
         if cfg.tile and (h > cfg.tile or w > cfg.tile):
             reach_y, reach_x = max(reach_y, min(h, cfg.tile) // 2), max(reach_x, min(w, cfg.tile) // 2)
-        oy = int(torch.randint(-reach_y, reach_y + 1, (1,), generator=gen)) if reach_y else 0
-        ox = int(torch.randint(-reach_x, reach_x + 1, (1,), generator=gen)) if reach_x else 0
-        # 2. ascend: the gradient of the rolled image, returned un-rolled (undoes the jitter)
-        g, score = self.gradient(objective, img01, (oy, ox))
+        # 2. ascend: the gradient of the rolled image, returned un-rolled (undoes the jitter);
+        #    with jitter_average K, the mean over K rolls (less of the dream is the rolls' chance)
+        g, score = None, 0.0
+        for _ in range(cfg.jitter_average):
+            oy = int(torch.randint(-reach_y, reach_y + 1, (1,), generator=gen)) if reach_y else 0
+            ox = int(torch.randint(-reach_x, reach_x + 1, (1,), generator=gen)) if reach_x else 0
+            g_k, s_k = self.gradient(objective, img01, (oy, ox))
+            g, score = (g_k, s_k) if g is None else (g.add_(g_k), score + s_k)
+        if cfg.jitter_average > 1:
+            g, score = g.div_(cfg.jitter_average), score / cfg.jitter_average
         if cfg.blur > 0:
             g = _gaussian_blur(g, cfg.blur)
         # 3. normalise per image and clip the pixel range (in place: img01 is the engine's own)

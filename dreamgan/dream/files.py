@@ -16,7 +16,7 @@ import numpy as np
 
 from dreamgan import __version__
 from dreamgan.dream.engine import DreamConfig, DreamEngine, Progress
-from dreamgan.errors import ImageError
+from dreamgan.errors import DreamganError, ImageError
 from dreamgan.fileio import ensure_writable_dir, refuse_same_file
 from dreamgan.images import load_image, overlay_uint8, save_png, uint8_to_x01, x01_to_uint8
 
@@ -41,7 +41,14 @@ def _made_with(target: Path, meta: dict[str, str]) -> bool | None:
     except (OSError, ValueError):
         return None
     ours = json.loads(meta.get(RECIPE_KEY, "{}"))
-    strip = lambda r: {k: v for k, v in r.items() if k != "dreamgan_version"}  # noqa: E731
+
+    def strip(r: dict) -> dict:  # the version aside; a recipe as this version reads it (keys added since take their defaults)
+        r = {k: v for k, v in r.items() if k != "dreamgan_version"}
+        try:
+            return {**r, "config": DreamConfig.from_dict(r["config"]).to_dict()} if "config" in r else r
+        except (DreamganError, TypeError, ValueError):
+            return r
+
     return strip(theirs) == strip(ours)
 
 
