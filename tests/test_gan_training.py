@@ -581,3 +581,11 @@ def test_the_backbone_generator_runs_with_its_own_defaults():
     assert TrainConfig.from_preset(None, data="d", generator="backbone").noise == 0
     with pytest.raises(DreamganError, match="--noise needs the unet"):
         TrainConfig.from_preset(None, data="d", generator="backbone", noise=2)
+
+
+def test_evaluate_crops_are_bounded_before_anything_is_read(tmp_path):
+    from dreamgan.evaluate import MAX_CROPS, evaluate_dcgan
+
+    for crops in (1, 100_000_000):
+        with pytest.raises(DreamganError, match=f"--crops must be 2 to {MAX_CROPS}"):
+            evaluate_dcgan(tmp_path / "no-such-run", crops=crops)
