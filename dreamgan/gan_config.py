@@ -285,45 +285,22 @@ DCGAN_DEFAULTS = dict(image_size=64, ngf=32, ndf=64, batch_size=16, lr=6e-4, bet
                       crop_scale=(1.0, 2.0), eval_every=600, eval_crops=128, lambda_gan=1.0, noise=0, lambda_stats=40.0, stats_norm="energy",
                       stats_shift=64, stats_scale=1.5, lambda_lowpass=0.0, noise_g="texture", noise_d="projected", d_size=96,
                       g_precision="auto", stats_precision="auto")
-"""The noise → dream recipe (docs/results.md, "Noise → dream"): 64 px multi-scale crops of the
-true dreams near their own scale (windows of 64–128 px, where the dream's meshes and eyes are as
-large as the generator can draw them); the texture generator (`noise_g="texture"`: fresh noise
-concatenated at every scale, wider fine maps; val KID 0.117 against the spatial generator's
-0.142 at step 800, at 1.2× the step cost) of width 32, nearest-neighbour doublings; the projected
-discriminator (`noise_d="projected"`: heads on a frozen EfficientNet-Lite0, DiffAugment; 0.090
-at step 800 against the patch D's 0.117, at 1.3× the step cost, and the first samples with
-eye-like orbs: docs/results.md, "A noise pyramid and a projected discriminator"), which reads
-the crops enlarged to 96 px (`d_size=96`: its pass costs 0.43× of 128's, the step 0.72×, and val
-KID was no worse: docs/results.md, "A cheaper discriminator"; a step of the recipe costs ≈ 0.86 s
-on 2 idle AMD EPYC cores with the former `torch.sort`; on an Intel Xeon with NumPy's sort `dcgan.toml`'s 1800 steps train in 27.8 min);
-hinge loss, and beside it
-the dream-statistics term at weight 40: the sliced Wasserstein distance between the batch of samples' and the batch of true crops' backbone
-features (`DreamStatsLoss(pooled=True)`; it took val KID from 0.28 to under 0.1 at equal
-minutes), read through random rolls (up to 64 px: any place on the sample's torus) and
-enlargements (1–1.5×), so that a pixel pattern fitted to the backbone's sampling grid no longer
-matches and dream motifs do (docs/results.md, "Transformation robustness"). Adam at lr 6e-4
-(β 0.5/0.999, decaying to 0 over the second half): at 2e-4 two 1800-step runs scored 0.52× and
-0.59× the photos' test KID on Inception and 0.77× / 0.81× on EfficientNet, at 4e-4 five runs 0.41–0.57×
-(mean 0.49×) and 0.61–0.91× (docs/results.md, "A faster learning rate", "A faster sort and a third seed"); with the
-EMA sampled through its own BatchNorm statistics, seven seeds 0.42–0.63× (mean 0.48×) and 0.61–0.80× at 256
-test crops ("The average's own statistics", "A steadier best.pt"). At 6e-4, with a 28-minute
-budget (2400–2560 steps), seeds 0, 1 and 2 scored 0.38×, 0.41× and 0.41× on Inception and
-0.57×, 0.58× and 0.66× on EfficientNet, where 4e-4 had scored 0.37×, 0.50× and 0.46× and
-0.56×, 0.64× and 0.56× for the same seeds on the same machine ("A time budget and a faster
-learning rate"). G's training pass in bf16 where the
-CPU has bf16 units (`g_precision="auto"`; elsewhere float32): on an AMX Xeon the step costs 0.7–0.85×, so
-`pipelines/dcgan.toml` trained 2400 steps in the time 1800 took, and seed 3, the one seed that missed
-half the photos' Inception KID at 1800 (0.63×), scores 0.43× ("G in bf16"). The statistics
-term's Inception passes run in bf16 there too (`stats_precision="auto"`; features cast back to
-float32 before the distances): on an AVX-512 BF16 AMD EPYC the step costs 0.84–0.94× as much
-("The statistics term in bf16"). Each eval measures val
-KID on 128 crops (`eval_crops`; at 64 the measurement's noise was as large as the gap between two
-late steps, and seed 4's best.pt was the worse of them on test: "A steadier best.pt"; 128 and 256
-chose the same steps, and 128 costs half the time). The config's
-defaults do the rest: circular padding, EMA of G. The pix2pix losses are off (its config names
-no noise channels or pixel terms it does not use). Both networks KID embeds with are now read
-in training (Inception by the term, EfficientNet-Lite0 by D), so neither KID is an independent
-judge: the sample sheet is."""
+"""The noise → dream recipe: what `--arch dcgan` starts from.
+
+- data: 64 px crops of windows of 64–128 px (`crop_scale`), near the true dreams' own scale;
+- G: the texture generator (`noise_g="texture"`: fresh noise at every scale), width 32,
+  nearest doublings, circular padding, an EMA (sampled with its own BatchNorm statistics);
+- D: the projected discriminator (`noise_d="projected"`: heads on a frozen EfficientNet-Lite0
+  reading the crops at 96 px, with DiffAugment), hinge loss;
+- the dream-statistics term at weight 40 (pooled over the batch; no photo), read through random
+  rolls of up to 64 px and enlargements of 1–1.5×;
+- Adam at lr 6e-4 (β 0.5/0.999), batch 16, decaying to 0 over the second half of the steps;
+- G's training pass and the statistics term's backbone passes in bf16 where the device has bf16
+  units (`auto`);
+- evals every 600 steps on 128 val crops (best.pt: nearest the true dreams on both KID networks).
+
+Each choice, with the runs that chose it, the machines and the KIDs, is in docs/results.md
+("Noise → dream" and the sections after it)."""
 
 
 def _photo_free_stats(stats_norm: str, stats_tag: float) -> bool:

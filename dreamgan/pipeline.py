@@ -3,7 +3,8 @@
     [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
-                 `gan_config.PRESETS`: dream, the default, or fast, cpu, gpu)
+                 `gan_config.PRESETS`: dream, the default, or legacy-aligned; arch = "dcgan"
+                 starts from `gan_config.DCGAN_DEFAULTS`)
     [evaluate]   split, fid, jitter_floor, refine; a dcgan run: crops (how many crops of the
                  split's true dreams the samples are measured against, as `evaluate --crops`)
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
@@ -11,6 +12,7 @@
     [export]     out: write the trained generator as an inference-only file there (optional;
                  pipelines/release.toml makes the bundled generator this way)
 
+Every key of every stage is checked for its type and range before the first stage runs.
 Stages run in the order dataset → train → evaluate → sample; `--from STAGE` starts later
 (earlier stages' outputs are found on disk), `--dry-run` prints the plan and runs nothing.
 Each stage is resumable on its own (make-dataset and train resume), so rerunning a pipeline

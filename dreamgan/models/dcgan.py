@@ -13,8 +13,12 @@ Spatial texture GAN (Jetchev et al. 2016, "Texture Synthesis with Spatial GANs";
 al. 2017, PSGAN), and the texture generator built on it (Ulyanov et al. 2016's noise at every
 scale; the recipe's): z is a noise *map* (B, z_dim, H/16, W/16); the generator is fully
 convolutional (nearest-neighbour upsampling + 3×3 convs, no checkerboard), so a bigger map
-draws a bigger texture, and circular padding makes it wrap without a seam. Its
-discriminator has spectral norm on every conv and no BatchNorm, and judges patches.
+draws a bigger texture, and circular padding makes it wrap without a seam. Textures larger
+than one part are drawn part by part (`synthesize`), in bounded memory.
+
+Discriminators: `SNPatchDiscriminator` (spectral norm on every conv, no BatchNorm, patch
+logits) and, in the recipe, the projected discriminator of `models/projected.py` (heads on a
+frozen EfficientNet-Lite0; `noise_networks` builds either, or the classic one).
 """
 from __future__ import annotations
 

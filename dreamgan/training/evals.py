@@ -85,11 +85,10 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 def is_better(new: dict, best: dict) -> bool:
     """best.pt is chosen by the paired metrics, not by FID at small N: the position-free
     dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio.
-    A noise → dream run has no pairs; it is chosen by KID, which is unbiased at 64 crops and is
-    what the run is judged by (in a fine-noise trial FID picked step 800, val KID 0.103, over
-    step 1600's 0.084): by `kid_ratio`, the worse of the two networks' KID over the photos', so
-    that best.pt is the step nearest the true dreams on both (a run's Inception-best step was
-    1.39× the photos' KID on EfficientNet, its last step 0.95×), else by Inception's KID."""
+    A noise → dream run has no pairs; it is chosen by KID (unbiased at the `eval_crops` crops it
+    is measured on; FID is not at that N) by `kid_ratio`, the worse of the two networks' KID
+    over the photos', so that best.pt is the step nearest the true dreams on both, else by
+    Inception's KID (docs/results.md, "A cheaper discriminator, best.pt on both networks")."""
     for key in ("stats_ratio", "feature_ratio", "kid_ratio", "kid_mean", "fid"):
         if key in new:
             return not best or new[key] < best.get(key, math.inf)
