@@ -41,7 +41,9 @@ class TrainConfig:
     """
 
     data: str
+    """The dataset made by `dreamgan make-dataset` (data/NAME)."""
     arch: str = "pix2pix"
+    """pix2pix (photo → dream) or dcgan (noise → dream)."""
     generator: str = "unet"
     """pix2pix generator: 'unet' (residual U-Net), 'dilated' (shift-equivariant dilated convs: ngf wide,
     depth dilation doublings, at 1/unshuffle resolution; `models/context.py`) or 'backbone' (frozen
@@ -49,6 +51,7 @@ class TrainConfig:
     taps: tuple[str, ...] = ("conv_2", "conv_4", "mixed_2")
     """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
     out: str = "checkpoints"
+    """Where run directories go."""
     steps: int = 2000
     """How many steps to train; with `minutes`, the most it may train."""
     minutes: float = 0.0
@@ -59,10 +62,15 @@ class TrainConfig:
     image_size: int = 128
     """Training crop (pix2pix) or output size (dcgan: 64 or 128)."""
     batch_size: int = 4
+    """The global batch (under torchrun, split evenly over the processes)."""
     lr: float = 5e-4
+    """Adam's learning rate, for G and D."""
     beta1: float = 0.9
+    """Adam's β1."""
     ngf: int = 16
+    """Generator width."""
     depth: int = 5
+    """U-Net depth: stride-2 levels."""
     unshuffle: int = 1
     """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
     noise: int = 4
@@ -74,6 +82,7 @@ class TrainConfig:
     resolution and pooled to each level (`models.pix2pix.ResidualUNet(antialias=True)`), so that
     no 2^depth-px cell of the deepest level fixes where its motif sits."""
     ndf: int = 64
+    """Discriminator width."""
     z_dim: int = 100
     """dcgan: noise channels (the spatial generator's noise map has z_dim channels per 16×16 px)."""
     noise_g: str = "spatial"
@@ -119,6 +128,7 @@ class TrainConfig:
     ema: float = 0.999
     """dcgan: decay of the exponential moving average of G's weights used for sampling (0 = off)."""
     gan_mode: str = "lsgan"
+    """The adversarial loss: vanilla, lsgan or hinge."""
     d_input: str = "pair"
     """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN) or projected
     (patch heads on the frozen backbone's features of both, with DiffAugment; `models/projected.py`)."""
@@ -128,7 +138,6 @@ class TrainConfig:
     """Size ratio between those octaves."""
     d_layers: tuple[str, ...] = ("conv_4",)
     """With d_input='projected': layers judged besides the dataset's dream layers."""
-    """pix2pix discriminator input: pair (photo and dream, as pix2pix) or dream (the dream's texture alone)."""
     lambda_gan: float = 0.0
     """Weight of the PatchGAN term (0 = no discriminator)."""
     lambda_l1: float = 0.0
@@ -172,11 +181,14 @@ class TrainConfig:
     'bundled' (the generator shipped in the package; fine-tuning it on your own photos). Empty =
     the identity initialisation."""
     eval_every: int = 250
+    """Evaluate, save and draw a sample sheet every N steps."""
     eval_fid: bool = True
+    """FID/KID at every eval (off: the paired metrics only)."""
     eval_crops: int = 64
     """dcgan: how many crops of the val split's true dreams each eval's FID/KID is measured
     against (and the photos' yardstick); more crops, a steadier choice of best.pt."""
     seed: int = 0
+    """Seeds the weights, the crops and the noise: two runs of one recipe differ only by it."""
     device: str = "auto"
     """auto (CUDA if present), cpu, cuda or cuda:N (see `devices.resolve_device`)."""
 

@@ -273,8 +273,8 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--resume", "--steps", "80"])
     assert r.exit_code == 0 and seen["resume"] == tmp_path / "00001-pix2pix-x", r.output
     assert asked["steps"] == 80 and asked["run"] is None and all(v is None for k, v in asked.items() if k not in ("steps", "out", "arch", "run"))
-    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--resume", "--preset", "dream"])
-    assert isinstance(r.exception, DreamganError) and "--preset starts a new run" in str(r.exception)
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--resume", "--preset", "dream", "--steps", "90"])
+    assert r.exit_code == 0 and seen["resume"] is True and seen["cfg"].steps == 90, "a restated command: train_gan compares it with the run"
     # the default preset draws dreams: noise, the statistics loss, no aligned losses; its options reach the config
     r = runner.invoke(app, ["train", "--data", str(tmp_path), "--stats-layers", "conv_2,mixed_3", "--stats-kind", "gram",
                             "--stats-projections", "32", "--stats-norm", "photo", "--crop-scale", "0.5,2", "--noise", "2",
@@ -284,7 +284,7 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
     assert (cfg.noise, cfg.lambda_stats, cfg.lambda_l1, cfg.lambda_feat, cfg.lambda_gan) == (2, 100.0, 0.0, 0.0, 0.0)
     assert (cfg.stats_layers, cfg.stats_kind, cfg.stats_projections, cfg.stats_norm, cfg.crop_scale, cfg.lambda_lowpass) == \
         (("conv_2", "mixed_3"), "gram", 32, "photo", (0.5, 2.0), 3.0)
-    for bad, message in ((["--crop-scale", "2"], "expected 2"), (["--stats-norm", "x"], "stats-norm"), (["--preset", "x"], "unknown preset")):
+    for bad, message in ((["--crop-scale", "2"], "--crop-scale must be LO,HI"), (["--stats-norm", "x"], "stats-norm"), (["--preset", "x"], "unknown preset")):
         r = runner.invoke(app, ["train", "--data", str(tmp_path), *bad])
         assert isinstance(r.exception, DreamganError) and message in str(r.exception), r.output
     # the dcgan phase options
@@ -518,6 +518,34 @@ def test_a_checkpoint_that_would_run_code_is_refused_in_one_voice(tmp_path, caps
     r = subprocess.run([sys.executable, "-m", "dreamgan", "sample", str(photo_file), "-c", str(evil), "-o", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "Warning" not in r.stderr, r.stderr
+
+
+def test_every_training_option_is_one_field_reachable_from_the_cli_and_the_pipeline(monkeypatch, tmp_path):
+    """`dreamgan train` makes one option per TrainConfig field, with the field's docstring as
+    its help, and a pipeline's [train] takes every field: a new knob is one field and its use.
+    Each option's value reaches the config (a non-default value of every scalar field)."""
+    import dataclasses
+    import inspect
+
+    import dreamgan.training.gan as gan
+    from dreamgan.cli.options import field_docs
+    from dreamgan.cli.train import train_command
+    from dreamgan.gan_config import TrainConfig
+    from dreamgan.pipeline import _train_types
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    assert set(fields) <= set(inspect.signature(train_command).parameters), set(fields) - set(inspect.signature(train_command).parameters)
+    assert set(fields) == set(_train_types()), "every field is a [train] key"
+    assert set(fields) == set(field_docs(TrainConfig)), "every field says what it is"
+    help_text = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "400"}).output
+    assert all(f"--{name.replace('_', '-')}" in help_text for name in fields if name != "eval_fid") and "--no-fid" in help_text
+    seen = {}
+    monkeypatch.setattr(gan, "train_gan", lambda cfg, resume=False, **kw: seen.update(cfg=cfg) or gan.TrainReport(tmp_path, 1, {}, []))
+    r = runner.invoke(app, ["train", "--data", str(tmp_path), "--beta1", "0.7", "--g-octave-scale", "1.8", "--d-layers", "conv_2,mixed_3",
+                            "--taps", "conv_4", "--no-fid"])
+    assert r.exit_code == 0, r.output
+    cfg = seen["cfg"]
+    assert (cfg.beta1, cfg.g_octave_scale, cfg.d_layers, cfg.taps, cfg.eval_fid) == (0.7, 1.8, ("conv_2", "mixed_3"), ("conv_4",), False)
 
 
 def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():

@@ -565,7 +565,7 @@ def test_a_resumed_run_keeps_its_settings_refuses_meaning_changes_and_logs_safe_
     capsys.readouterr()
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     for args, option in ((["--batch-size", "8"], "--batch-size 2 .* 8"), (["--lambda-l1", "3"], "--lambda-l1 10.0 .* 3.0"),
-                         (["--preset", "dream"], "--preset starts a new run")):
+                         (["--preset", "dream"], "cannot resume .*ngf is 8")):
         with pytest.raises(SystemExit) as stop:
             main(["train", "--data", str(dataset), "--out", str(out), "--resume", "--steps", "6", *args])
         err = capsys.readouterr().err

@@ -143,3 +143,67 @@ def engine_options(command: Callable) -> Callable:
     with_recipe.__annotations__ = {**{p.name: p.annotation for p in own}, **ENGINE_OPTIONS}
     del with_recipe.__wrapped__  # typer reads the signature above, not the command's own
     return with_recipe
+
+
+def field_docs(cls) -> dict[str, str]:
+    """{field: its docstring, on one line} of a dataclass whose fields carry attribute docstrings
+    (the string literal under each field, as `TrainConfig`'s): the one place a knob's help lives."""
+    import ast
+    import textwrap
+
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
+    return {node.target.id: " ".join(after.value.value.split()) for node, after in zip(body, body[1:])
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)}
+
+
+TRAIN_FLAG_NAMES = {"eval_fid": "--fid/--no-fid"}
+"""Boolean training options whose flags keep a shorter, older name (`--no-fid`)."""
+
+
+def train_options(command: Callable, *, own: tuple[str, ...] = ("data", "arch", "out")) -> Callable:
+    """Give a Typer command one option per `TrainConfig` field (except those in `own`, which the
+    command declares itself), its help the field's docstring and its default the field's (with
+    the noise → dream recipe's where it differs). Every option is unset (None) unless given; the
+    command declares a `given` parameter instead and gets {field: value} of the options given
+    (comma-separated tuples parsed). A new training knob is then one field of `TrainConfig`."""
+    import dataclasses
+    import typing
+
+    from dreamgan.gan_config import DCGAN_DEFAULTS, TrainConfig
+
+    hints, docs = typing.get_type_hints(TrainConfig), field_docs(TrainConfig)
+    annotations: dict[str, object] = {}
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in own:
+            continue
+        hint, dash = hints[f.name], f.name.replace("_", "-")
+        default = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
+        shown = f"{default}" + (f"; dcgan {DCGAN_DEFAULTS[f.name]}" if f.name in DCGAN_DEFAULTS and DCGAN_DEFAULTS[f.name] != f.default else "")
+        help_text = docs.get(f.name, dash).split(". ")[0].rstrip(".") + "."
+        if hint is bool:
+            annotations[f.name] = Annotated[Optional[bool], Opt(TRAIN_FLAG_NAMES.get(f.name, f"--{dash}/--no-{dash}"), help=help_text,
+                                                              show_default=shown)]
+        elif typing.get_origin(hint) is tuple:
+            annotations[f.name] = Annotated[Optional[str], Opt(f"--{dash}", help=help_text + " Comma-separated.", show_default=shown)]
+        else:
+            annotations[f.name] = Annotated[Optional[hint], Opt(f"--{dash}", help=help_text, show_default=shown)]
+    sig = inspect.signature(command, eval_str=True)
+    kept = [p for name, p in sig.parameters.items() if name != "given"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a) for name, a in annotations.items()]
+
+    def parsed(name: str, value):
+        if value is None or typing.get_origin(hints[name]) is not tuple:
+            return value
+        item = typing.get_args(hints[name])[0]
+        return parse_floats(value, name.replace("_", "-")) if item is float else tuple(p.strip() for p in value.split(",") if p.strip())
+
+    @functools.wraps(command)
+    def with_given(**kwargs):
+        given = {name: parsed(name, kwargs.pop(name)) for name in annotations}
+        return command(**kwargs, given=given)
+
+    with_given.__signature__ = sig.replace(parameters=[*kept, *extra])
+    with_given.__annotations__ = {**{p.name: p.annotation for p in kept}, **annotations}
+    del with_given.__wrapped__  # typer reads the signature above, not the command's own
+    return with_given
