@@ -11,11 +11,13 @@ from dataclasses import dataclass, fields
 from dreamgan.errors import DreamganError, require
 
 ARCHS = ("pix2pix", "dcgan")
+MAX_SEED = 2 ** 63 - 1
+"""Seeds are torch.Generator seeds: 0 … 2^63 − 1 (training, sampling, pipelines)."""
 BOUNDS = {"steps": (1, 10_000_000), "batch_size": (1, 1024), "eval_every": (1, 10_000_000), "eval_crops": (2, 4096),
           "image_size": (16, 2048), "ngf": (1, 512), "ndf": (1, 512), "depth": (1, 8), "unshuffle": (1, 8), "noise": (0, 64),
           "noise_levels": (0, 9), "z_dim": (1, 1024), "d_size": (32, 1024), "g_octaves": (1, 8), "g_convs": (1, 8),
           "stats_projections": (1, 4096), "stats_shift": (0, 1024), "stats_scale": (1.0, 8.0), "stats_tag": (0.0, 1000.0),
-          "d_roll": (0, 1024), "seed": (0, 2 ** 63 - 1), "minutes": (0.0, 100_000.0)}
+          "d_roll": (0, 1024), "seed": (0, MAX_SEED), "minutes": (0.0, 100_000.0)}
 """The range of every bounded numeric option: values outside it would only end in an allocation
 failure or an overflow far into a run, so they are refused when the config is made."""
 NOISE_GENERATORS = ("spatial", "texture", "dcgan")

@@ -230,7 +230,9 @@ def _cached_features(cache: Path, n: int, compute) -> np.ndarray:
     Raises:
         DreamganError: the file is not one float array of n rows (one line naming it).
     """
-    from dreamgan.fileio import atomic_path
+    import io
+
+    from dreamgan.fileio import write_bytes_atomic
 
     path = cache.with_name(cache.name + ".npz")
     if path.exists():
@@ -244,8 +246,9 @@ def _cached_features(cache: Path, n: int, compute) -> np.ndarray:
         return feats
     feats = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, features=feats)
+    buf = io.BytesIO()
+    np.savez(buf, features=feats)
+    write_bytes_atomic(path, buf.getvalue())
     return feats
 
 

@@ -71,7 +71,8 @@ def _section_models() -> dict:
 
     from dreamgan.dataset import make_dataset
     from dreamgan.evaluate import MAX_CROPS, evaluate_run
-    from dreamgan.fast.dreams import MAX_INTERPOLATION, MAX_SAMPLES, MAX_SEED
+    from dreamgan.fast.dreams import MAX_INTERPOLATION, MAX_SAMPLES
+    from dreamgan.gan_config import MAX_SEED
 
     def count(lo: int, hi: int):
         return Annotated[StrictInt, Field(ge=lo, le=hi)]

@@ -13,6 +13,7 @@ import torch
 from dreamgan.errors import DreamganError
 from dreamgan.fast.loading import load_fast_generator, load_generator
 from dreamgan.fileio import ensure_writable_dir
+from dreamgan.gan_config import MAX_SEED
 from dreamgan.images import image_grid, save_png, uint8_to_x01, x01_to_uint8
 from dreamgan.models.pix2pix import run_generator
 
@@ -88,8 +89,6 @@ MAX_SAMPLES = 10_000
 """The most dreams from noise one `sample` writes."""
 MAX_INTERPOLATION = 64
 """The most frames of a latent interpolation strip (one PNG, frames side by side)."""
-MAX_SEED = 2 ** 63 - 1
-"""Seeds are torch.Generator seeds: 0 … 2^63 − 1."""
 
 
 def noise_dream_bytes(g, height: int, width: int) -> int:

@@ -135,12 +135,13 @@ def _check_same_precision(run: Path, cfg: TrainConfig, ours: dict[str, str]) -> 
                                 f"here; pass {option} {theirs} to continue as it began, or {option} {ours[name]} to switch")
 
 
-RESUME_SAFE = ("steps", "minutes", "eval_every", "eval_fid", "device", "g_precision", "stats_precision", "data", "out")
+RESUME_SAFE = ("steps", "minutes", "eval_every", "eval_fid", "device", "g_precision", "stats_precision")
 """The options a resumed run may change (applied, and logged to metrics.jsonl): how long it
 trains, how often it is scored, where it runs and in what precision (`_check_same_precision`
-guards auto), and where its files are (the dataset is checked by its hash). Any other option
-would change what the run is: its networks, losses, data views, seed, or the yardstick its
-best.pt is chosen by (`--eval-crops`)."""
+guards auto). Any other option would change what the run is: its networks, losses, data views,
+seed, or the yardstick its best.pt is chosen by (`--eval-crops`)."""
+RESUME_PATHS = ("data", "out")
+"""Where a resumed run's files are: free to differ (the dataset is checked by its hash), not logged."""
 
 
 def _resumed_changes(run: Path, cfg: TrainConfig) -> dict[str, list]:
@@ -156,15 +157,15 @@ def _resumed_changes(run: Path, cfg: TrainConfig) -> dict[str, list]:
     saved = saved_config(previous)
     changed = {f.name: [getattr(saved, f.name), getattr(cfg, f.name)] for f in fields(TrainConfig)
                if getattr(saved, f.name) != getattr(cfg, f.name)}
-    meaning = [name for name in changed if name not in RESUME_SAFE]
+    meaning = [name for name in changed if name not in RESUME_SAFE + RESUME_PATHS]
     if meaning:
         name = meaning[0]
         old, new = changed[name]
         more = f" (and {', '.join('--' + m.replace('_', '-') for m in meaning[1:])})" if len(meaning) > 1 else ""
         raise DreamganError(f"cannot resume {run}: it trained with --{name.replace('_', '-')} {_shown(old)} and this run asks for "
-                            f"{_shown(new)}{more}; a resumed run keeps its own settings (only {', '.join(RESUME_SAFE[:7])} may "
+                            f"{_shown(new)}{more}; a resumed run keeps its own settings (only {', '.join(RESUME_SAFE)} may "
                             "change): drop the option, or drop --resume to start a new run")
-    return {name: [_shown(old), _shown(new)] for name, (old, new) in changed.items() if name not in ("data", "out")}
+    return {name: [_shown(old), _shown(new)] for name, (old, new) in changed.items() if name in RESUME_SAFE}
 
 
 def _shown(value) -> str:
@@ -418,15 +419,16 @@ class _Pace:
     steps: list = field(default_factory=list)
     paused: float = 0.0
 
-    def step_seconds(self) -> float:
-        """Seconds per step since the last eval, pauses left out (0 before any step)."""
-        if not self.steps:
+    def close_interval(self) -> float:
+        """Seconds per step since the last eval, pauses left out (0 before any step); the pauses
+        are added to `paused` and a new interval begins."""
+        steps, self.steps = self.steps, []
+        if not steps:
             return 0.0
-        typical = statistics.median(self.steps)
+        typical = statistics.median(steps)
         limit = max(10 * typical, typical + 5)
-        kept = [d for d in self.steps if d <= limit]
-        self.paused += sum(d - typical for d in self.steps if d > limit)
-        self.steps = kept
+        kept = [d for d in steps if d <= limit]
+        self.paused += sum(d - typical for d in steps if d > limit)
         return sum(kept) / len(kept)
 
 
@@ -437,7 +439,7 @@ def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, pac
     seconds this eval took, the clock (`t0`, less the pauses) and `cfg.minutes`. With
     `log_unchanged` False (the planned end reached) a plan that adds no step is not logged."""
     now = time.perf_counter()
-    step_s = max(pace.step_seconds(), 1e-6)
+    step_s = max(pace.close_interval(), 1e-6)
     eval_s = now - eval_began
     new = last_step_within(cfg.minutes * 60, step=step, elapsed_s=now - t0 - pace.paused, step_s=step_s, eval_s=eval_s,
                            eval_every=cfg.eval_every, most=cfg.steps)
@@ -448,7 +450,6 @@ def _replan(cfg: TrainConfig, world: World, run: Path, step: int, t0: float, pac
                                              **({"paused_seconds": round(pace.paused, 3)} if pace.paused else {})})
         if on_plan and new != last:
             on_plan(new)
-    pace.steps = []
     return new
 
 
@@ -467,8 +468,9 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
     precisions = resolved_precisions(cfg, world.device)
     run, start, best, changes = _open_run(cfg, world, data, nets, precisions, resume, on_resume, on_changed)
-    planned = world.from_main(lambda: _logged_plan(read_jsonl(run / "metrics.jsonl"), start)) if resume and cfg.minutes > 0 else None
-    finished = bool(resume) and start >= (planned or cfg.steps)
+    # a resumed run continues under its last plan (a new run has none yet)
+    plan = world.from_main(lambda: _logged_plan(read_jsonl(run / "metrics.jsonl"), start)) if cfg.minutes > 0 else None
+    finished = bool(resume) and start >= (plan or cfg.steps)
     if main and changes and not finished:
         append_jsonl(run / "metrics.jsonl", {"step": start, "resumed_with": changes})
     if main and not finished:  # a run with nothing left to train writes nothing (its record stays as it trained)
@@ -496,7 +498,6 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
     t0 = began - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
     evals, losses, step = [], {}, start
-    plan = world.from_main(lambda: _logged_plan(logged, start)) if cfg.minutes > 0 else None
     last = plan or cfg.steps  # the run's last step
     nets.plan(last)
     if on_plan and main and plan is not None:  # a resumed run's plan
