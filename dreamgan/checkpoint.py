@@ -48,6 +48,12 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
         from dreamgan.models.pix2pix import BackboneUNet, PatchGAN, ResidualUNet
 
         backbone = None
+        if cfg.d_input == "projected-effnet":
+            from dreamgan.backbones import load_backbone
+            from dreamgan.models.dcgan import PROJECTED_LAYERS
+            from dreamgan.models.projected import ProjectedDiscriminator
+
+            d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=cfg.ndf, min_input=cfg.d_size)
         if cfg.d_input == "projected" or cfg.generator == "backbone":  # both run the dataset's frozen network
             from dreamgan.backbones import load_backbone
 
@@ -60,8 +66,12 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             from dreamgan.models.projected import ProjectedDiscriminator
 
             d = ProjectedDiscriminator(backbone, list(dict.fromkeys([*cfg.d_layers, *recipe["layers"]])))
-        else:
+        elif cfg.d_input in ("pair", "dream"):
             d = PatchGAN(cfg.ndf, conditional=cfg.d_input == "pair")
+        if cfg.generator == "texture":
+            from dreamgan.models.photo_texture import PhotoTextureGenerator
+
+            return PhotoTextureGenerator(cfg.ngf, cfg.depth, cfg.noise), d
         if cfg.generator == "backbone":
             return BackboneUNet(backbone, list(dict.fromkeys([*cfg.taps, *recipe["layers"]])), cfg.ngf), d
         if cfg.generator == "dilated":

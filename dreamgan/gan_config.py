@@ -28,6 +28,8 @@ NOISE_DISCRIMINATORS = ("patch", "projected", "dcgan")
 """dcgan discriminators (`models.dcgan.noise_networks`)."""
 GAN_MODES = ("vanilla", "lsgan", "hinge")
 """The adversarial losses (`training.losses.GANLoss`)."""
+D_INPUTS = ("pair", "dream", "projected", "projected-effnet")
+"""What a pix2pix discriminator sees (`TrainConfig.d_input`)."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ class TrainConfig:
     """pix2pix (photo → dream) or dcgan (noise → dream)."""
     generator: str = "unet"
     """pix2pix generator: 'unet' (residual U-Net), 'dilated' (shift-equivariant dilated convs: ngf wide,
-    depth dilation doublings, at 1/unshuffle resolution; `models/context.py`) or 'backbone' (frozen
-    dreaming network as encoder)."""
+    depth dilation doublings, at 1/unshuffle resolution; `models/context.py`), 'backbone' (frozen
+    dreaming network as encoder) or 'texture' (the noise recipe's texture decoder given the photo at
+    each of depth + 1 scales, noise at every scale; `models/photo_texture.py`)."""
     taps: tuple[str, ...] = ("conv_2", "conv_4", "mixed_2")
     """With generator='backbone': shallow backbone layers tapped besides the dataset's dream layers."""
     out: str = "checkpoints"
@@ -107,7 +110,7 @@ class TrainConfig:
     sees it (the samples wrap, so a roll is another view of the same texture), so D's strided
     patch grid no longer lines up with G's doublings (0 = off)."""
     g_precision: str = "fp32"
-    """dcgan: G's forward pass in training, autocast to 'bf16', kept in 'fp32', or 'auto' (bf16 where
+    """G's forward pass in training, autocast to 'bf16', kept in 'fp32', or 'auto' (bf16 where
     the device multiplies bf16 in hardware: a CPU with AMX or AVX-512 BF16, a bf16 CUDA device;
     `devices.autocast_dtype`). On an AMX Xeon bf16 makes the recipe's step 0.7–0.85× as long; G's
     weights, its optimiser and D stay float32 (the statistics term has `stats_precision`), and
@@ -122,18 +125,21 @@ class TrainConfig:
     frozen EfficientNet-Lite0's features, Projected GAN) or 'dcgan' (the classic BatchNorm discriminator,
     which cannot see what a fake batch shares: docs/results.md)."""
     d_size: int = 128
-    """dcgan, projected discriminator: crops are enlarged to this side before EfficientNet-Lite0
-    reads them (64 px crops give it too coarse features; at 96 a D pass costs 0.43× of 128's)."""
+    """The EfficientNet-Lite0 discriminator (dcgan's projected, pix2pix's projected-effnet): crops are
+    enlarged to this side before EfficientNet-Lite0 reads them (64 px crops give it too coarse features; at 96 a D pass costs 0.43× of 128's)."""
     diffaugment: bool = False
     """dcgan: DiffAugment (colour, translation, cutout) on everything D sees, real and fake alike. Off:
     at the 30-minute CPU budget it slowed training (docs/results.md, "A DCGAN that dreams")."""
     ema: float = 0.999
-    """dcgan: decay of the exponential moving average of G's weights used for sampling (0 = off)."""
+    """Decay of the exponential moving average of G's weights used for sampling (0 = off): dcgan and
+    the pix2pix texture generator (`TrainConfig.averages_g`); the other pix2pix generators train without."""
     gan_mode: str = "lsgan"
     """The adversarial loss: vanilla, lsgan or hinge."""
     d_input: str = "pair"
-    """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN) or projected
-    (patch heads on the frozen backbone's features of both, with DiffAugment; `models/projected.py`)."""
+    """What D sees: pair (photo and dream, PatchGAN), dream (dream texture alone, PatchGAN), projected
+    (patch heads on the frozen backbone's features of both, with DiffAugment; `models/projected.py`) or
+    projected-effnet (the same on a frozen EfficientNet-Lite0's features, read at ≥ d_size px, as the
+    noise → dream recipe's D, made conditional on the photo)."""
     g_octaves: int = 1
     """Apply the generator coarse to fine over this many octaves (`models/octaves.py`; 1 = one pass)."""
     g_octave_scale: float = 1.4
@@ -215,7 +221,7 @@ class TrainConfig:
                                                                                               ("d_input", "pair"))),
                   (self.generator in GENERATORS, f"--generator must be one of {', '.join(GENERATORS)}"),
                   (self.gan_mode in GAN_MODES, f"gan mode must be one of {GAN_MODES}"),
-                  (self.d_input in ("pair", "dream", "projected"), "--d-input must be pair, dream or projected"),
+                  (self.d_input in D_INPUTS, f"--d-input must be one of {', '.join(D_INPUTS)}"),
                   (self.noise_g in NOISE_GENERATORS, f"--noise-g must be one of {', '.join(NOISE_GENERATORS)}"),
                   (not self.fine_noise or spatial, "--fine-noise is for --arch dcgan with the spatial generator"),
                   (self.g_convs == 1 or (self.g_convs > 1 and spatial), "--g-convs must be ≥ 1; more than 1 is for --arch dcgan with the spatial generator"),
@@ -224,12 +230,12 @@ class TrainConfig:
                    "--d-roll must be ≥ 0; above 0 it is for --arch dcgan with the spatial or texture generator"),
                   (self.upsample in UPSAMPLES and (self.upsample == "nearest" or wraps),
                    f"--upsample must be one of {', '.join(UPSAMPLES)}; bilinear is for --arch dcgan with the spatial or texture generator"),
-                  (self.g_precision in PRECISIONS and (self.g_precision == "fp32" or self.arch == "dcgan"),
-                   f"--g-precision must be one of {', '.join(PRECISIONS)}; other than fp32 it is for --arch dcgan"),
+                  (self.g_precision in PRECISIONS, f"--g-precision must be one of {', '.join(PRECISIONS)}"),
                   (self.stats_precision in PRECISIONS, f"--stats-precision must be one of {', '.join(PRECISIONS)}"),
                   (self.noise_d in NOISE_DISCRIMINATORS, f"--noise-d must be one of {', '.join(NOISE_DISCRIMINATORS)}"),
-                  (self.d_size >= 32 and (self.d_size == 128 or (self.arch == "dcgan" and self.noise_d == "projected")),
-                   "--d-size must be ≥ 32; other than 128 it is for --arch dcgan with --noise-d projected"),
+                  (self.d_size >= 32 and (self.d_size == 128 or self.reads_effnet_d),
+                   "--d-size must be ≥ 32; other than 128 it is for the EfficientNet-Lite0 discriminator "
+                   "(--arch dcgan --noise-d projected, or --d-input projected-effnet)"),
                   (0 <= self.ema < 1, "--ema must be in [0, 1)"),
                   (self.minutes >= 0, "--minutes must be ≥ 0 (0 = no time budget)"),
                   (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1, "steps, batch size and eval-every must be ≥ 1"),
@@ -241,7 +247,7 @@ class TrainConfig:
                   (self.noise >= 0 and self.noise_levels >= 0, "--noise and --noise-levels must be ≥ 0"),
                   (not self.antialias or (self.arch == "pix2pix" and self.generator == "unet" and self.g_octaves == 1),
                    "--antialias is for the pix2pix U-Net generator (--generator unet, one octave)"),
-                  (self.noise == 0 or self.generator in ("unet", "dilated"), "--noise needs the unet or dilated generator"),
+                  (self.noise == 0 or self.generator in ("unet", "dilated", "texture"), "--noise needs the unet, dilated or texture generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
                    "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
@@ -260,7 +266,8 @@ class TrainConfig:
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
                        self.lambda_stats, self.lambda_lowpass, self.lambda_div) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
-                  (self.arch != "pix2pix" or self.generator != "unet" or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
+                  (self.unshuffle == 1 or self.generator in ("unet", "dilated"), "--unshuffle is for the unet and dilated generators"),
+                  (self.arch != "pix2pix" or self.generator not in ("unet", "texture") or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
         require(checks)
@@ -272,8 +279,20 @@ class TrainConfig:
         `noise_d="projected"`), and with dcgan's `diffaugment`. The step draws it from its own
         seeded generator, so a run's weights do not depend on its eval settings."""
         if self.arch == "pix2pix":
-            return self.d_input == "projected"
+            return self.d_input in ("projected", "projected-effnet")
         return self.diffaugment or self.noise_d == "projected"
+
+    @property
+    def averages_g(self) -> bool:
+        """Whether the run keeps an exponential moving average of G (`ema` > 0) and samples with
+        it: dcgan, and the pix2pix texture generator (the noise recipe's; the other pix2pix
+        generators were never trained with one, and their saved configs carry the field's default)."""
+        return self.ema > 0 and (self.arch == "dcgan" or self.generator == "texture")
+
+    @property
+    def reads_effnet_d(self) -> bool:
+        """Whether D is heads on EfficientNet-Lite0 (dcgan's projected D, pix2pix's projected-effnet)."""
+        return (self.arch == "dcgan" and self.noise_d == "projected") or (self.arch == "pix2pix" and self.d_input == "projected-effnet")
 
     @classmethod
     def from_preset(cls, preset: str | None = None, **overrides) -> "TrainConfig":
@@ -340,7 +359,7 @@ def saved_config(saved: dict) -> TrainConfig:
     return TrainConfig(**values)
 
 
-GENERATORS = ("unet", "dilated", "backbone")
+GENERATORS = ("unet", "dilated", "backbone", "texture")
 """The pix2pix generators `--generator` picks from."""
 
 DEFAULT_PRESET = "dream"
@@ -357,7 +376,15 @@ PRESETS = {
     # The aligned losses of the first generators, kept to reproduce docs/results.md's early rows.
     # They learn the motif-free mean of all dreams (docs/results.md, "The lattice of one motif").
     "legacy-aligned": LEGACY_DEFAULTS,
+    # The noise → dream recipe (DCGAN_DEFAULTS) given the photo: docs/training.md, "dream-texture".
+    "dream-texture": dict(generator="texture", depth=4, ngf=32, noise=4, image_size=128, crop_scale=(1.0, 1.5), batch_size=8,
+                          lr=4e-4, beta1=0.5, gan_mode="hinge", lambda_gan=1.0, d_input="projected-effnet", d_size=128,
+                          lambda_stats=10.0, stats_tag=1.0, lambda_lowpass=10.0, ema=0.999, eval_every=500,
+                          g_precision="auto", stats_precision="auto"),
 }
-"""`--preset` names: `dream`, the default training (`TrainConfig()`'s defaults), and
-`legacy-aligned`, the first generators' aligned losses. Sizes are options (`--ngf`, `--depth`,
+"""`--preset` names: `dream`, the default training (`TrainConfig()`'s defaults);
+`legacy-aligned`, the first generators' aligned losses; `dream-texture`, the noise → dream
+recipe conditioned on the photo (the texture generator with noise at every scale, a projected
+EfficientNet-Lite0 discriminator that sees the photo, hinge loss, the photo-tagged statistics
+term, an EMA, multi-scale crops, bf16 where the CPU has it). Sizes are options (`--ngf`, `--depth`,
 `--unshuffle`, `--image-size`, `--batch-size`), given on top of either."""

@@ -344,7 +344,8 @@ def synthesize(g, z: torch.Tensor, *, tile_cells: int = TILE_CELLS, halo_cells: 
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(g: nn.Module, *, batches: int = 32, batch: int = 16, seed: int = 0) -> nn.Module:
+def recalibrate_batchnorm(g: nn.Module, *, batches: int = 32, batch: int = 16, seed: int = 0,
+                          inputs: list[torch.Tensor] | None = None) -> nn.Module:
     """Set a noise → dream generator's BatchNorm running statistics to those of its *own*
     activations: the cumulative mean and variance over `batches` batches of `batch` fresh noise
     maps at its training size (`torch.optim.swa_utils.update_bn`, as SWA does for averaged
@@ -353,12 +354,17 @@ def recalibrate_batchnorm(g: nn.Module, *, batches: int = 32, batch: int = 16, s
     two have drifted apart (a high learning rate, an early best step), the worse
     (docs/results.md, "The average's own statistics"). Deterministic (its own noise, seeded);
     the global RNG is left as it was (a generator that draws from it in training mode, the
-    spatial one's jitter, draws on after it as if it had never run). Returns g in eval mode."""
+    spatial one's jitter, draws on after it as if it had never run). Returns g in eval mode.
+
+    `inputs`: the batches to run instead of noise maps, for a photo → dream generator (photo
+    crops (B, 3, S, S) in [0, 1]); its noise is then drawn from the global RNG seeded by `seed`."""
     from torch.optim.swa_utils import update_bn
 
-    noise = torch.Generator().manual_seed(seed)
-    inputs = [torch.randn(g.noise_shape(batch), generator=noise) for _ in range(batches)]
+    if inputs is None:
+        noise = torch.Generator().manual_seed(seed)
+        inputs = [torch.randn(g.noise_shape(batch), generator=noise) for _ in range(batches)]
     with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         update_bn(inputs, g, device=next(g.parameters()).device)
     return g.eval()
 

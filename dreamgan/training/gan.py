@@ -281,6 +281,8 @@ class _Networks:
     sched_g: torch.optim.lr_scheduler.LRScheduler
     sched_d: torch.optim.lr_scheduler.LRScheduler
     g_ema: torch.nn.Module | None
+    calibration: list | None = None
+    """The photo crops a photo → dream average recalibrates its BatchNorm on (None: noise maps)."""
 
     @classmethod
     def build(cls, cfg: TrainConfig, recipe: dict, device) -> "_Networks":
@@ -289,7 +291,7 @@ class _Networks:
         d.to(device)
         opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
-        g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.arch == "dcgan" and cfg.ema > 0 else None
+        g_ema = copy.deepcopy(g).eval().requires_grad_(False) if cfg.averages_g else None
         return cls(g, d, opt_g, opt_d, torch.optim.lr_scheduler.LambdaLR(opt_g, LinearDecay(cfg.steps)),
                    torch.optim.lr_scheduler.LambdaLR(opt_d, LinearDecay(cfg.steps)), g_ema)
 
@@ -308,7 +310,7 @@ class _Networks:
         the raw G's, which `update_ema` copies every step, normalise the average wrongly). Called
         before every eval and save, so the scores, the sheets and every checkpoint's `g_ema` agree."""
         if self.g_ema is not None:
-            recalibrate_batchnorm(self.g_ema)
+            recalibrate_batchnorm(self.g_ema, inputs=self.calibration)
         return self.sampler
 
     def load(self, ckpt: dict) -> None:
@@ -381,7 +383,7 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: 
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
                        lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
                        lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
-    return _Objectives(GANLoss(cfg.gan_mode), terms, engine)
+    return _Objectives(GANLoss(cfg.gan_mode), terms, engine, g_dtype)
 
 
 def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objectives, train, world: World, step: int) -> dict:
@@ -393,13 +395,13 @@ def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objective
     if cfg.arch == "pix2pix":
         real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
         losses = pix2pix_step(net_g, net_d, nets.opt_g, nets.opt_d, real_a, real_b, gan_loss=obj.gan_loss, lambda_gan=cfg.lambda_gan,
-                              terms=obj.terms, generator=gen, part=world.part, augment=cfg.augments_d)
+                              terms=obj.terms, generator=gen, part=world.part, augment=cfg.augments_d, g_dtype=obj.g_dtype)
     else:
         real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
         losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
                             part=world.part, augment=cfg.augments_d, roll=cfg.d_roll, terms=obj.terms, g_dtype=obj.g_dtype)
-        if nets.g_ema is not None:
-            update_ema(nets.g_ema, nets.g, cfg.ema, step)
+    if nets.g_ema is not None:
+        update_ema(nets.g_ema, nets.g, cfg.ema, step)
     return world.mean(losses)
 
 
@@ -465,6 +467,9 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
         val = train  # tiny datasets: evaluate on train, and say so in config.json
     torch.manual_seed(cfg.seed)
     nets = _Networks.build(cfg, recipe.to_dict(), world.device)
+    if nets.g_ema is not None and cfg.arch == "pix2pix":  # the average's BatchNorm statistics come from photos
+        calib = torch.Generator().manual_seed(cfg.seed)
+        nets.calibration = [train.batch(cfg.batch_size, cfg.image_size, calib)[0].to(world.device) for _ in range(16)]
     g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
     precisions = resolved_precisions(cfg, world.device)
     run, start, best, changes = _open_run(cfg, world, data, nets, precisions, resume, on_resume, on_changed)

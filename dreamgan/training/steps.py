@@ -66,7 +66,7 @@ def _seen_by_d(augment: bool, generator: torch.Generator | None):
 
 def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor, *, gan_loss: GANLoss,
                  lambda_gan: float = 1.0, terms: list[LossTerm] | None = None, generator: torch.Generator | None = None,
-                 part: tuple[int, int] = (0, 1), augment: bool = False) -> dict[str, float]:
+                 part: tuple[int, int] = (0, 1), augment: bool = False, g_dtype: torch.dtype | None = None) -> dict[str, float]:
     """One step on a batch of pairs (B, 3, H, W) in [0, 1]. Returns the losses as floats.
 
     The generator's loss is lambda_gan · (fool D) plus Σ weight · term over `terms`
@@ -76,11 +76,14 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     run); the generator draws its noise for the global batch and keeps this part. `augment`:
     DiffAugment on every pair D sees, photo and dream alike, real and fake alike (fresh draws
     from `generator`; the projected discriminator trains with it, `TrainConfig.augments_d`).
+    `g_dtype` (e.g. bfloat16): G's forward pass autocast to it, as in `dcgan_step`.
     """
     terms = loss_terms() if terms is None else terms
     seen = _seen_by_d(augment, generator)
     # 1. generate
-    fake_b = g(real_a, generator, part)
+    with autocast_to(real_a.device.type, g_dtype):
+        fake_b = g(real_a, generator, part)
+    fake_b = fake_b.float()
     losses: dict[str, torch.Tensor] = {}
     loss_g = 0.0
     if lambda_gan > 0:
