@@ -362,9 +362,8 @@ def test_device_is_resolved_recorded_and_refused_clearly(dataset, tmp_path):
 
 def test_precisions_autocast_only_where_asked_or_native_and_the_run_records_them(dataset, tmp_path):
     """--g-precision and --stats-precision: fp32 never autocasts, bf16 always, auto where the
-    device has bf16 units; config.json records what the run used, a run begun under auto resumes
-    under auto only where auto resolves alike (each option on its own), and a pix2pix run refuses
-    --g-precision (its steps never cast G)."""
+    device has bf16 units; config.json records what the run used, and a run begun under auto resumes
+    under auto only where auto resolves alike (each option on its own)."""
     from dreamgan.devices import autocast_dtype, bf16_is_native
 
     cpu = torch.device("cpu")
@@ -372,8 +371,8 @@ def test_precisions_autocast_only_where_asked_or_native_and_the_run_records_them
     assert autocast_dtype("auto", cpu) is (torch.bfloat16 if bf16_is_native(cpu) else None)
     with pytest.raises(ValueError, match="precision"):
         autocast_dtype("fp16", cpu)
-    with pytest.raises(DreamganError, match="--g-precision .*--arch dcgan"):
-        TrainConfig.from_preset(None, data="d", g_precision="bf16")
+    with pytest.raises(DreamganError, match="--g-precision must be one of"):
+        TrainConfig.from_preset(None, data="d", g_precision="fp16")
     with pytest.raises(DreamganError, match="--stats-precision must be one of"):
         TrainConfig.from_preset(None, data="d", stats_precision="fp16")
     kw = dict(arch="dcgan", image_size=64, eval_fid=False, noise_g="texture", ngf=4, ndf=4, lambda_stats=1.0, stats_norm="energy",
@@ -426,6 +425,44 @@ def test_noisy_dream_preset_trains_by_statistics_and_its_seed_picks_the_dream(da
         TrainConfig.from_preset("nope", data=str(dataset))
     with pytest.raises(DreamganError, match="crop-scale"):
         TrainConfig.from_preset("dream", data=str(dataset), crop_scale=(2.0, 1.0))
+
+
+@pytest.mark.slow
+def test_the_dream_texture_preset_trains_an_averaged_photo_texture_generator_that_resumes_exactly(dataset, tmp_path, photo_uint8):
+    """The noise recipe given the photo: the texture generator, the conditional EfficientNet-Lite0
+    D with DiffAugment and the hinge loss, the photo-tagged statistics term and an EMA whose
+    BatchNorm statistics come from photo crops. The checkpoint keeps the average; a cut run
+    resumes to the same weights; the fast path dreams with the average and a seed picks the dream."""
+    from dreamgan.checkpoint import generator_from_checkpoint
+    from dreamgan.models.photo_texture import PhotoTextureGenerator
+
+    kw = dict(data=str(dataset), steps=4, eval_every=2, eval_fid=False, image_size=32, batch_size=2, ngf=4, ndf=4, depth=3,
+              d_size=64, stats_layers=("conv1",), g_precision="bf16")
+    cfg = TrainConfig.from_preset("dream-texture", out=str(tmp_path / "a"), **kw)
+    assert cfg.averages_g and cfg.augments_d and cfg.reads_effnet_d and cfg.stats_tag > 0
+    assert not TrainConfig.from_preset("dream", data="d").averages_g, "the U-Net presets keep training without an average"
+    full = train_gan(cfg)
+    assert {"loss_g_gan", "loss_d_real", "loss_g_stats", "loss_g_lowpass"} <= set(full.last_losses)
+    assert all(math.isfinite(v) for v in full.last_losses.values())
+
+    def stop_at_3(step, losses):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    cut = train_gan(TrainConfig.from_preset("dream-texture", out=str(tmp_path / "b"), **kw), on_step=stop_at_3)
+    resumed = train_gan(TrainConfig.from_preset("dream-texture", out=str(tmp_path / "b"), **kw), resume=cut.run_dir)
+    a, b = load_gan_checkpoint(full.run_dir / "latest.pt"), load_gan_checkpoint(resumed.run_dir / "latest.pt")
+    for part in ("g", "g_ema", "d"):
+        for k in a[part]:
+            assert torch.allclose(a[part][k].float(), b[part][k].float(), atol=1e-6), (part, k)
+    assert a["g_ema_batchnorm"] == "own" and any(not torch.equal(a["g"][k], a["g_ema"][k]) for k in a["g"])
+    g, loaded = generator_from_checkpoint(a)
+    assert isinstance(g, PhotoTextureGenerator) and loaded.generator == "texture"
+    assert all(torch.equal(v, a["g_ema"][k]) for k, v in g.state_dict().items()), "the fast path dreams with the average"
+    photo = tmp_path / "photo.png"
+    Image.fromarray(photo_uint8).save(photo)
+    dreams = [np.asarray(Image.open(write_fast_dreams(full.run_dir, [photo], tmp_path / f"fast{s}", seed=s)[0][0])) for s in (0, 1)]
+    assert dreams[0].shape == photo_uint8.shape and not np.array_equal(*dreams), "a seed picks the dream"
 
 
 def test_multi_scale_crops_are_paired_and_sized(dataset):

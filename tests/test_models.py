@@ -672,3 +672,26 @@ def test_a_bf16_generator_pass_keeps_float32_weights_and_moves_them_as_the_float
     assert moved["bf16"].abs().max() > 0, "G learns"
     agree, other = (float(torch.nn.functional.cosine_similarity(moved[k], moved["fp32"], dim=0)) for k in ("bf16", "other noise"))
     assert agree > 0.95 and agree > other + 0.2, f"the bf16 step moves G elsewhere (cosine {agree:.3f}; other noise {other:.3f})"
+
+
+def test_the_photo_texture_generator_is_the_identity_at_init_draws_full_size_noise_and_follows_a_shift():
+    """The dream-texture preset's generator: noise at every scale, drawn at the padded photo's size
+    (pooled inside), so a shift that is no multiple of its 16-px stride moves the dream with the
+    photo as closely as the anti-aliased U-Net's; any size in, the same size out; a seed fixes it."""
+    from dreamgan.models.photo_texture import PhotoTextureGenerator
+
+    torch.manual_seed(0)
+    g = PhotoTextureGenerator(ngf=8, levels=4, noise=2).eval()
+    x = torch.rand(2, 3, 50, 70)
+    assert torch.equal(g(x, torch.Generator().manual_seed(0)), x), "the identity at init"
+    assert [z.shape for z in g.geometry.draw_noise(g.geometry.pad(x))] == [torch.Size([2, 2, 64, 80])] * 5
+    torch.nn.init.normal_(g.head.weight, std=0.05)
+    one, two, other = (g(x, torch.Generator().manual_seed(s)) for s in (3, 3, 4))
+    assert torch.equal(one, two) and not torch.equal(one, other), "a seed fixes the dream, another seed another one"
+    assert one.shape == x.shape and 0 <= float(one.min()) and float(one.max()) <= 1
+    torch.manual_seed(0)
+    plain = ResidualUNet(ngf=8, depth=4, noise=2).eval()
+    torch.nn.init.normal_(plain.head.weight, std=0.05)
+    ours, theirs = (max(_shift_error(n, d, full) for d in ((3, 5), (1, 0))) for n, full in ((g, True), (plain, False)))
+    assert ours < 0.6 * theirs, (ours, theirs)
+    assert PhotoTextureGenerator(ngf=8, levels=2, noise=0)(x).shape == x.shape, "no noise: a deterministic generator"

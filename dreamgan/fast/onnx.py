@@ -56,7 +56,7 @@ def write_onnx(g, ckpt: dict, out: str | os.PathLike) -> Path:
     except ImportError:
         raise DreamganError(INSTALL_HINT) from None
     if not exportable(g):
-        raise DreamganError(f"{ckpt['path']}: only the U-Net and dilated generators export to ONNX (this one is {type(g).__name__})")
+        raise DreamganError(f"{ckpt['path']}: only the U-Net, dilated and texture generators export to ONNX (this one is {type(g).__name__})")
     g = g.eval()
     m = g.geometry.multiple
     padded = torch.rand(1, 3, 2 * m, 2 * m)
@@ -65,7 +65,8 @@ def write_onnx(g, ckpt: dict, out: str | os.PathLike) -> Path:
     axes = {"photo": {0: "batch", 2: "height", 3: "width"}, "residual": {0: "batch", 2: "height", 3: "width"}}
     axes.update({name: {0: "batch", 2: f"{name}_height", 3: f"{name}_width"} for name in names})
     meta = {"dreamgan_format": ONNX_FORMAT, "depth": g.geometry.depth, "unshuffle": g.unshuffle,
-            "noise_per_level": json.dumps(g.noise_per_level), "full_res_noise": str(int(g.geometry.full_res_noise)), "step": str(ckpt.get("step")),
+            "noise_per_level": json.dumps(g.noise_per_level), "full_res_noise": str(int(g.geometry.full_res_noise)),
+            "min_side": str(g.geometry.min_side), "step": str(ckpt.get("step")),
             "recipe": json.dumps(ckpt.get("recipe")), "source": str(ckpt["path"])}
     out = Path(out)
     ensure_writable_dir(out.parent)
@@ -74,7 +75,7 @@ def write_onnx(g, ckpt: dict, out: str | os.PathLike) -> Path:
         # uses the input's statistics, as this U-Net does at training and at inference) are not
         # the user's business
         warnings.simplefilter("ignore")
-        torch.onnx.export(_Core(g), (padded, *noises), str(tmp), input_names=["photo", *names], output_names=["residual"],
+        torch.onnx.export(_Core(g).eval(), (padded, *noises), str(tmp), input_names=["photo", *names], output_names=["residual"],
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False)
         model = onnx.load(str(tmp))
         for key, value in meta.items():
@@ -186,9 +187,10 @@ def _checked_geometry(meta: dict, session, path: Path) -> UNetGeometry:
     full_res = meta.get("full_res_noise", "0")  # absent: exported before the anti-aliased U-Net
     if full_res not in ("0", "1"):
         raise refuse(f"metadata full_res_noise={full_res[:20]!r} is not 0 or 1")
-    geometry = UNetGeometry(depth, unshuffle, tuple(noise), full_res_noise=full_res == "1")
+    min_side = small_int("min_side", 0, MAX_MULTIPLE) if "min_side" in meta else 0  # absent: exported before it existed
+    geometry = UNetGeometry(depth, unshuffle, tuple(noise), full_res_noise=full_res == "1", min_side=min_side)
     # 3. probe: the smallest input the geometry pads to must come back at its own size
-    m = geometry.multiple
+    m = geometry.pad(torch.zeros(1, 3, 2, 2)).shape[-1]  # the smallest side it pads to
     probe = torch.zeros(1, 3, m, m)
     feeds = {"photo": probe.numpy(), **{f"noise{i}": z.numpy() for i, z in enumerate(geometry.draw_noise(probe, torch.Generator().manual_seed(0)))}}
     try:

@@ -52,7 +52,7 @@ class PhotoTextureGenerator(NoisyResidualGenerator):
         if levels < 1 or noise < 0 or ngf < 1:
             raise ValueError("levels and ngf must be ≥ 1, noise ≥ 0")
         self.levels, self.noise = levels, noise
-        self.geometry = UNetGeometry(levels, 1, (noise,) * (levels + 1), full_res_noise=True)
+        self.geometry = UNetGeometry(levels, 1, (noise,) * (levels + 1), full_res_noise=True, min_side=2 ** (levels + 1))
         widths = [min(ngf * 2 ** j, ngf * 4) for j in range(levels + 1)]
         self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, padding_mode="reflect"), nn.LeakyReLU(0.2))
         self.downs = nn.ModuleList(

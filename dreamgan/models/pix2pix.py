@@ -92,6 +92,9 @@ class UNetGeometry:
     """Every level's noise is drawn at the (unshuffled) input's full size and pooled to its level
     by the network (`pool_noise`), so a shift of photo and noise by any number of pixels shifts
     what every level sees, instead of each coarse level's noise being one draw per cell."""
+    min_side: int = 0
+    """Inputs are also padded to at least this many pixels a side (a multiple of `multiple`): a
+    network whose coarsest level runs 3×3 reflect-padded convs needs that level 2 px wide."""
 
     @property
     def multiple(self) -> int:
@@ -99,9 +102,12 @@ class UNetGeometry:
         return 2 ** self.depth * self.unshuffle
 
     def pad(self, real_a: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) → (B, 3, H', W') reflect-padded at the bottom and right to `multiple`."""
+        """(B, 3, H, W) → (B, 3, H', W') reflect-padded at the bottom and right to `multiple`,
+        and to at least `min_side`."""
         h, w = real_a.shape[-2:]
-        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        if min(h, w) < 2:
+            raise ValueError(f"a generator's input must be at least 2 px a side, got {h}×{w}")
+        ph, pw = (max(side + (-side) % self.multiple, self.min_side) - side for side in (h, w))
         x = real_a
         while ph or pw:  # reflect needs pad < size: pad in steps for tiny inputs
             sh, sw = min(ph, x.shape[-2] - 1), min(pw, x.shape[-1] - 1)
