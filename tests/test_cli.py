@@ -336,8 +336,9 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     from dreamgan.studio import server
 
     calls = []
-    def fake(checkpoint, host, port, announce, onnx=None, max_queue=8):
-        calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()) + ((max_queue,) if max_queue != 8 else ()))
+    def fake(checkpoint, host, port, announce, onnx=None, max_queue=8, runtime="auto"):
+        calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()) + ((max_queue,) if max_queue != 8 else ())
+                     + ((runtime,) if runtime != "auto" else ()))
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
@@ -354,6 +355,10 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     assert result.exit_code == 0 and calls[-1] == (None, "127.0.0.1", 7860, str(tmp_path / "g.onnx")), "ONNX instead of the bundled .pt"
     result = runner.invoke(app, ["serve", "--max-queue", "3"])
     assert result.exit_code == 0 and calls[-1][-1] == 3, "--max-queue reaches the server"
+    result = runner.invoke(app, ["serve", "--runtime", "torch"])
+    assert result.exit_code == 0 and calls[-1][-1] == "torch", "--runtime reaches the server (auto: ONNX Runtime by default)"
+    result = runner.invoke(app, ["serve", "--runtime", "bogus"])
+    assert result.exit_code != 0 and "--runtime must be one of" in str(result.exception)
 
 
 def test_serve_errors_are_one_line(tmp_path, capsys):

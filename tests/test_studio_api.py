@@ -468,3 +468,101 @@ def test_a_classical_zoom_reports_and_cancels_within_frame_0(registered_tiny_bac
     assert not any(p for _, p, _ in reports), "cancelled inside frame 0, before its frame was done"
     assert fractions[0] == 0 and all(0 < f < 20 / 28 for f in fractions[1:]), "frame 0's steps report progress (20 of 28 steps)"
     assert fractions == sorted(fractions)
+
+
+# -- the live mirror -------------------------------------------------------------------------------
+def test_the_mirror_dreams_each_frame_with_its_seed_and_nothing_else(runs, photo_uint8, tmp_path, monkeypatch):
+    """A frame in, the generator's dream of it out (JPEG, at the mirror's size), every frame with
+    the mirror's seed; the frame is never written anywhere."""
+    from dreamgan.fast import fast_dream, load_generator
+    from dreamgan.images import fit_longest_side
+
+    monkeypatch.chdir(tmp_path)
+    with local_client(create_app(str(runs["pix2pix"]))) as client:
+        info = client.get("/api/info").json()["mirror"]
+        assert info["size"]["default"] == 299 and info["size"]["maximum"] == 512 and info["max_fps"] > 0
+        opened = client.post("/api/mirror", json={"size": 64, "seed": 3})
+        assert opened.status_code == 201, opened.text
+        mirror = opened.json()
+        frame = png_file_bytes(photo_uint8, format="JPEG", quality=95)
+        r = client.post(mirror["frame"], content=frame, headers={"Content-Type": "image/jpeg"})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and float(r.headers["X-Dream-Ms"]) > 0
+        dreamed = np.asarray(Image.open(io.BytesIO(r.content)))
+        g, _, _ = load_generator(runs["pix2pix"])
+        from dreamgan.images import decode_image_bytes
+        small = fit_longest_side(decode_image_bytes(frame), 64)
+        expected = x01_to_uint8(fast_dream(g, uint8_to_x01(small), seed=3))
+        from dreamgan.studio.mirror import jpeg_bytes
+        assert dreamed.shape == expected.shape and max(dreamed.shape[:2]) == 64
+        assert r.content == jpeg_bytes(expected), "the generator's dream of the frame at the mirror's size and seed"
+        time.sleep(0.05)
+        again = client.post(mirror["frame"], content=frame)
+        assert again.status_code == 200 and again.content == r.content, "the same frame, the same noise: the same dream"
+        assert client.delete(f"/api/mirror/{mirror['id']}").status_code == 204
+        assert client.post(mirror["frame"], content=frame).status_code == 410
+    assert not any(tmp_path.iterdir()), "nothing from the camera is written"
+
+
+def test_bad_mirror_requests_are_refused_in_one_line(runs, photo_uint8, monkeypatch):
+    frame = png_file_bytes(photo_uint8, format="JPEG")
+    with local_client(create_app()) as client:
+        r = client.post("/api/mirror", json={})
+        assert r.status_code == 409 and "generator" in r.json()["error"]
+    with local_client(create_app(str(runs["pix2pix"]))) as client:
+        for body, words in (({"size": 10}, "size"), ({"size": 4096}, "size"), ({"seed": -1}, "seed"), ({"fps": 3}, "fps"),
+                            ({"size": 1.5}, "size")):
+            r = client.post("/api/mirror", content=json.dumps(body), headers={"Content-Type": "application/json"})
+            assert r.status_code == 422 and words in r.json()["error"], (body, r.text)
+        mirror = client.post("/api/mirror", json={"size": 64}).json()
+        r = client.post(mirror["frame"], content=b"not an image")
+        assert r.status_code == 400 and "camera frame" in r.json()["error"]
+        time.sleep(0.05)
+        r = client.post(mirror["frame"], content=b"x" * (studio_app.MAX_FRAME_BYTES + 1))
+        assert r.status_code == 413
+        time.sleep(0.05)
+        burst = [client.post(mirror["frame"], content=frame) for _ in range(8)]  # at once: faster than 30 a second
+        codes = [r.status_code for r in burst]
+        assert codes[0] == 200 and 429 in codes, codes
+        assert "a second" in burst[codes.index(429)].json()["error"]
+        evil = client.post(mirror["frame"], content=frame, headers={"Origin": "http://evil.example.com"})
+        assert evil.status_code == 403, "frames from another site's page are refused"
+        assert client.post("/api/mirror/nope/frame", content=frame).status_code == 410
+        second = client.post("/api/mirror", json={"size": 64}).json()  # one mirror per client: the new one replaces the old
+        r = client.post(mirror["frame"], content=frame)
+        assert r.status_code == 410 and "another mirror" in r.json()["error"]
+        assert client.post(second["frame"], content=frame).status_code == 200
+    with TestClient(create_app(str(runs["pix2pix"])), base_url="http://evil.example.com") as client:
+        assert client.post("/api/mirror", json={}).status_code == 400, "Host must name this machine"
+
+
+def test_the_newest_frame_wins_and_older_waiting_ones_are_dropped():
+    """Frames that arrive while one is dreamed do not queue: only the newest is dreamed next."""
+    from dreamgan.studio.mirror import MirrorRequest, Mirrors
+
+    mirrors = Mirrors(max_fps=1e6)
+    m = mirrors.open("client", MirrorRequest(size=64))
+    frame = png_file_bytes(np.zeros((32, 32, 3), np.uint8))
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(x01):
+        calls.append(x01.shape)
+        started.set()
+        release.wait(10)
+        return x01
+
+    results = {}
+    first = threading.Thread(target=lambda: results.update(first=mirrors.dream(m, mirrors.admit(m), frame, slow)))
+    first.start()
+    started.wait(10)
+    tickets = [mirrors.admit(m) for _ in range(3)]  # three frames arrive while the first is dreamed
+    waiting = [threading.Thread(target=lambda t=t: results.update({t: mirrors.dream(m, t, frame, slow)})) for t in tickets]
+    for t in waiting:
+        t.start()
+    release.set()
+    for t in [first, *waiting]:
+        t.join(10)
+    assert results["first"] is not None and results[tickets[-1]] is not None
+    assert results[tickets[0]] is None and results[tickets[1]] is None, "the older waiting frames are dropped"
+    assert len(calls) == 2 and m.dropped == 2
+    other = mirrors.open("client", MirrorRequest())
+    assert m.closed and not other.closed, "one mirror per client"

@@ -59,11 +59,16 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def playwright():
+    with sync_api.sync_playwright() as p:  # one per thread: the browsers of this module share it
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture
@@ -237,3 +242,94 @@ def test_a_zoom_streams_frames_into_the_page_and_downloads_as_a_video(page, tmp_
     with av.open(str(target)) as c:
         assert sum(1 for _ in c.decode(c.streams.video[0])) == 48
     assert "zoom 48 frames" in page.inner_text("#history")
+
+
+def _camera_clip(path: Path, frames: int = 24, width: int = 160, height: int = 120) -> Path:
+    """A fake camera's clip for Chromium: a gradient with a bright square moving across it."""
+    from dreamgan.video.io import write_y4m
+
+    yy, xx = np.mgrid[0:height, 0:width]
+    clip = []
+    for t in range(frames):
+        rgb = np.stack([60 + 100 * xx / width, 40 + 120 * yy / height, np.full_like(xx, 120.0)], -1).astype(np.uint8)
+        x0 = (t * 5) % (width - 30)
+        rgb[40:70, x0:x0 + 30] = 235
+        clip.append(rgb)
+    return write_y4m(path, clip)
+
+
+def _dreaming_checkpoint(root: Path) -> Path:
+    """The tiny run's generator with a random head: its dreams differ visibly from the photo."""
+    import torch
+
+    from dreamgan.checkpoint import load_gan_checkpoint
+
+    ckpt = load_gan_checkpoint(tiny_pix2pix_run(root))
+    ckpt["g"] = {k: (torch.randn(v.shape, generator=torch.Generator().manual_seed(0)) * 0.2 if k.startswith("head.") else v)
+                 for k, v in ckpt["g"].items()}
+    ckpt.pop("path")
+    torch.save(ckpt, root / "dreaming.pt")
+    return root / "dreaming.pt"
+
+
+def test_the_live_mirror_dreams_a_fake_camera_in_the_page(playwright, tmp_path):
+    """Chromium with a fake camera playing a clip made here: the page opens the camera, sends its
+    frames to the studio and shows dreams that differ from the camera's frames, with an fps
+    counter above a floor."""
+    import uvicorn
+
+    from dreamgan.studio.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(str(_dreaming_checkpoint(tmp_path))), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={_camera_clip(tmp_path / 'camera.y4m')}"]
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{port}")
+        page.wait_for_function("!document.getElementById('mirror-start').disabled")
+        page.fill("#mirror_size", "128")
+        page.click("#mirror-start")
+        page.wait_for_function("Number(document.getElementById('mirror-stats').dataset.frames) >= 8", timeout=60_000)
+        stats = page.eval_on_selector("#mirror-stats", "e => ({...e.dataset, text: e.textContent})")
+        assert float(stats["fps"]) >= 1.0 and "fps" in stats["text"], stats
+        difference = page.evaluate("""() => {
+            const read = (el) => {
+                const c = document.createElement('canvas');
+                c.width = 64; c.height = 48;
+                const g = c.getContext('2d');
+                g.drawImage(el, 0, 0, 64, 48);
+                return g.getImageData(0, 0, 64, 48).data;
+            };
+            const a = read(document.getElementById('mirror-camera')), b = read(document.getElementById('mirror-dream'));
+            let sum = 0;
+            for (let i = 0; i < a.length; i += 4) sum += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]);
+            return sum / (a.length / 4 * 3);
+        }""")
+        assert difference > 5, f"the dream should differ from the camera (mean |difference| {difference:.1f} levels)"
+        _shot(page, "7-mirror")
+        page.click("#mirror-stop")
+        page.wait_for_function("document.getElementById('mirror-stats').textContent === 'stopped'")
+        assert not errors, errors
+        browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_mirror_says_so_when_there_is_no_camera(page):
+    """The module's browser has no camera and grants no permission: a clear message, no mirror."""
+    page.click("#mirror-start")
+    page.wait_for_function("!document.getElementById('error').hidden")
+    message = page.inner_text("#error-text")
+    assert "camera" in message.lower(), message
+    assert page.is_hidden("#mirror")

@@ -19,6 +19,10 @@ Endpoints (JSON unless noted; every error is `{"error": "<one line>"}` with a 4x
   GET  /api/jobs/{id}/video.mp4   a zoom's frames as an mp4 (`?download=1`: as a file)
   GET  /api/jobs/{id}/photo.png   the photo at the dream's size (for the overlay)
   GET  /api/jobs/{id}/overlay.png?alpha=A   the dream blended over the photo
+  POST /api/mirror                open a live mirror (MirrorRequest: size, seed) → its id; one per client
+  POST /api/mirror/{id}/frame     body = a camera frame's bytes → its fast dream (JPEG), 204 when a
+                                  newer frame overtook it (newest frame wins; `mirror.py`)
+  DELETE /api/mirror/{id}         close it
 
 A POST whose Origin header is another site's is refused (403); at most `max_queue` jobs wait
 (429 past it); one request may ask for at most `requests.MAX_WORK` pixel-steps (422).
@@ -31,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
@@ -48,6 +53,7 @@ from dreamgan.errors import DreamganError
 from dreamgan.fast import load_fast_generator
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.studio.jobs import DONE, Job, JobQueue, QueueFull
+from dreamgan.studio.mirror import MAX_FRAME_BYTES, MirrorClosed, MirrorRequest, Mirrors, TooFast
 from dreamgan.studio.requests import MAX_QUEUE, MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
 
 PREVIEW_EVERY = 2
@@ -109,6 +115,7 @@ class Studio:
 
     queue: JobQueue
     images: ImageStore
+    mirrors: Mirrors
     generator: object | None = None
     checkpoint: dict | None = None
 
@@ -196,21 +203,22 @@ def allowed_hosts(host: str) -> tuple[str, ...] | None:
 
 
 def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: str | None = None,
-               max_queue: int = MAX_QUEUE) -> FastAPI:
+               max_queue: int = MAX_QUEUE, runtime: str = "torch") -> FastAPI:
     """The studio app. With `checkpoint` (a pix2pix run dir or .pt) or `onnx` (a file from
     `dreamgan export`, run with ONNX Runtime) fast dreams are on.
     `host` is the address it listens on: requests must name it, or this machine, in their Host
     header (`TrustedHosts`). At most `max_queue` jobs wait behind the running one; more are
-    refused with 429.
+    refused with 429. `runtime` says where a checkpoint runs (`fast.RUNTIMES`; `dreamgan serve`
+    passes auto: ONNX Runtime where the generator exports).
 
     Raises:
         DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
     """
     if max_queue < 1:
         raise DreamganError(f"--max-queue must be ≥ 1, got {max_queue}")
-    studio = Studio(queue=JobQueue(max_pending=max_queue), images=ImageStore())
+    studio = Studio(queue=JobQueue(max_pending=max_queue), images=ImageStore(), mirrors=Mirrors())
     if checkpoint is not None or onnx is not None:
-        studio.generator, studio.checkpoint = load_fast_generator(checkpoint, onnx=onnx)
+        studio.generator, studio.checkpoint = load_fast_generator(checkpoint, onnx=onnx, runtime=runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -363,6 +371,42 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
         headers = {"Content-Disposition": f'attachment; filename="overlay-{job_id}.png"'} if download else None
         return _png(result.overlay_png(alpha), headers)
 
+    # -- the live mirror -------------------------------------------------------------------------
+    @app.post("/api/mirror", status_code=201)
+    def open_mirror(req: MirrorRequest, request: Request):
+        if studio.generator is None:
+            raise StudioError(409, "no generator loaded: the mirror dreams with one; start the studio with `dreamgan serve` "
+                                   "(the bundled generator) or `--checkpoint RUN`")
+        mirror = studio.mirrors.open(_client(request), req)
+        return {"id": mirror.id, "size": mirror.size, "seed": mirror.seed, "max_fps": studio.mirrors.max_fps,
+                "frame": f"/api/mirror/{mirror.id}/frame"}
+
+    @app.post("/api/mirror/{mirror_id}/frame")
+    async def mirror_frame(mirror_id: str, request: Request):
+        from dreamgan.fast import fast_dream
+
+        mirror = _mirror(studio, mirror_id, request)
+        try:
+            ticket = studio.mirrors.admit(mirror)
+        except TooFast as e:
+            raise StudioError(429, str(e)) from None
+        data = await _read_capped(request, MAX_FRAME_BYTES)
+        began = time.perf_counter()
+        try:
+            out = await _in_thread(studio.mirrors.dream, mirror, ticket, data,
+                                   lambda x01: fast_dream(studio.generator, x01, seed=mirror.seed))
+        except MirrorClosed as e:
+            raise StudioError(410, str(e)) from None
+        if out is None:
+            return Response(status_code=204, headers={"Cache-Control": "no-store", "X-Mirror": "dropped: a newer frame came"})
+        return Response(content=out, media_type="image/jpeg",
+                        headers={"Cache-Control": "no-store", "X-Dream-Ms": f"{(time.perf_counter() - began) * 1000:.1f}"})
+
+    @app.delete("/api/mirror/{mirror_id}", status_code=204)
+    def close_mirror(mirror_id: str, request: Request):
+        studio.mirrors.close(_mirror(studio, mirror_id, request).id)
+        return Response(status_code=204)
+
     return app
 
 
@@ -409,6 +453,22 @@ async def _in_thread(fn, *args):
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _client(request: Request) -> str:
+    """The client's address: a mirror belongs to it."""
+    return request.client.host if request.client else "unknown"
+
+
+def _mirror(studio: Studio, mirror_id: str, request: Request):
+    """The open mirror `mirror_id` of this client, or 410 (closed or replaced) / 403 (another client's)."""
+    try:
+        mirror = studio.mirrors.get(mirror_id)
+    except MirrorClosed as e:
+        raise StudioError(410, str(e)) from None
+    if mirror.client != _client(request):
+        raise StudioError(403, "this mirror belongs to another client; open your own with POST /api/mirror")
+    return mirror
 
 
 def _get_job(studio: Studio, job_id: str) -> Job:

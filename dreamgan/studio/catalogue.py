@@ -24,6 +24,7 @@ def studio_info(checkpoint: dict | None) -> dict:
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
     from dreamgan.photos import EMBEDDED_PHOTOS
+    from dreamgan.studio.mirror import MAX_FPS, MirrorRequest
     from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
 
     return {
@@ -35,6 +36,7 @@ def studio_info(checkpoint: dict | None) -> dict:
         "dream": _fields(DreamRequest),
         "fast": _fields(FastRequest),
         "zoom": {k: v for k, v in _fields(ZoomRequest).items() if k in ("mode", "frames", "zoom", "rotate", "frame_steps", "fps")},
+        "mirror": {**_fields(MirrorRequest), "max_fps": MAX_FPS},
         "upload": {"max_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_UPLOAD_PIXELS},
         "checkpoint": describe_checkpoint(checkpoint),
     }

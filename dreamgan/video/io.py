@@ -293,6 +293,22 @@ def write_gif(path: str | os.PathLike, frames: list[np.ndarray], fps: float) -> 
     return len(images)
 
 
+def write_y4m(path: str | os.PathLike, frames: list[np.ndarray], fps: int = 10) -> Path:
+    """Frames (H, W, 3) uint8 RGB, H and W even → a YUV4MPEG2 file (4:2:0, full-range BT.601,
+    `C420jpeg`): what Chromium's fake camera plays (`--use-file-for-fake-video-capture`), for the
+    mirror's browser test and README's screenshot. Written atomically."""
+    h, w = frames[0].shape[:2]
+    if h % 2 or w % 2 or any(f.shape != (h, w, 3) or f.dtype != np.uint8 for f in frames):
+        raise DreamganError(f"y4m frames must all be (H, W, 3) uint8 with even H and W, got {frames[0].shape}")
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            ycbcr = np.asarray(Image.fromarray(frame).convert("YCbCr"))
+            chroma = ycbcr[..., 1:].reshape(h // 2, 2, w // 2, 2, 2).astype(np.float32).mean(axis=(1, 3)).round().astype(np.uint8)
+            f.write(b"FRAME\n" + ycbcr[..., 0].tobytes() + chroma[..., 0].tobytes() + chroma[..., 1].tobytes())
+    return Path(path)
+
+
 def check_output(path: str | os.PathLike, suffixes: tuple[str, ...] = (".mp4",)) -> Path:
     """`path` as an output file: a known suffix, and a folder that exists (or can be made) and
     takes files. Checked before any dreaming starts.

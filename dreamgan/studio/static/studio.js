@@ -69,8 +69,109 @@ async function init() {
   } else {
     $("fast-box").title = "start the studio with --checkpoint RUN to enable fast dreams";
   }
+  setLimits("mirror_size", info.mirror.size);
+  setLimits("mirror_seed", info.mirror.seed);
+  $("mirror_size").value = info.mirror.size.default;
+  $("mirror_seed").value = info.mirror.seed.default;
+  $("mirror-start").disabled = !info.checkpoint;
+  if (!info.checkpoint) $("mirror-box").title = "the mirror dreams with a generator: start the studio with `dreamgan serve`";
   await loadBackbone(info.default_backbone);
   await refreshHistory();
+}
+
+// -- the live mirror: camera frames to the generator, newest frame wins ------------------------
+const mirror = { running: false, stream: null, id: null, frameUrl: null, size: 299, minGapMs: 34, shown: [], dreamUrl: null };
+
+function cameraMessage(e) {
+  if (e.name === "NotAllowedError" || e.name === "SecurityError") return "The camera permission was refused: allow the camera for this page, then start the mirror again.";
+  if (e.name === "NotFoundError" || e.name === "OverconstrainedError") return "No camera was found: connect one, then start the mirror again.";
+  if (e.name === "NotReadableError") return "The camera is busy in another program: close it there, then start the mirror again.";
+  return `The camera could not start (${e.name || "error"}: ${e.message}).`;
+}
+
+async function startMirror() {
+  clearError();
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    showError("This browser gives the page no camera: open the studio at http://127.0.0.1 or http://localhost in a current browser.");
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  } catch (e) { showError(cameraMessage(e)); return; }
+  let opened;
+  try {
+    opened = await api("POST", "/api/mirror", { size: numberOrNull("mirror_size") ?? 299, seed: numberOrNull("mirror_seed") ?? 0 });
+  } catch (e) {
+    stream.getTracks().forEach((t) => t.stop());
+    showError(e.message);
+    return;
+  }
+  Object.assign(mirror, { running: true, stream, id: opened.id, frameUrl: opened.frame, size: opened.size,
+                          minGapMs: 1000 / opened.max_fps, shown: [] });
+  $("mirror-camera").srcObject = stream;
+  $("mirror").hidden = false;
+  $("mirror-start").disabled = true;
+  $("mirror-stop").disabled = false;
+  mirrorLoop();
+}
+
+function stopMirror(message) {
+  if (!mirror.running) return;
+  mirror.running = false;
+  if (mirror.stream) mirror.stream.getTracks().forEach((t) => t.stop());
+  if (mirror.id) fetch(`/api/mirror/${mirror.id}`, { method: "DELETE" }).catch(() => {});
+  mirror.stream = mirror.id = null;
+  $("mirror-start").disabled = false;
+  $("mirror-stop").disabled = true;
+  $("mirror-stats").textContent = "stopped";
+  if (message) showError(message);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function mirrorLoop() {
+  const video = $("mirror-camera");
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d");
+  while (mirror.running) {
+    if (!video.videoWidth) { await sleep(50); continue; }
+    const began = performance.now();
+    const scale = Math.min(1, mirror.size / Math.max(video.videoWidth, video.videoHeight));
+    canvas.width = Math.max(1, Math.round(video.videoWidth * scale));
+    canvas.height = Math.max(1, Math.round(video.videoHeight * scale));
+    context.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const frame = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+    let response;
+    try {
+      response = await fetch(mirror.frameUrl, { method: "POST", body: frame, headers: { "Content-Type": "image/jpeg" } });
+    } catch (e) { stopMirror("the studio server is not answering (is `dreamgan serve` still running?)"); return; }
+    if (!mirror.running) return;
+    if (response.status === 204) continue;  // a newer frame overtook this one
+    if (!response.ok) {
+      const data = await response.json().catch(() => ({}));
+      if (response.status === 429) { await sleep(mirror.minGapMs); continue; }
+      stopMirror(data.error || `${response.status} ${response.statusText}`);
+      return;
+    }
+    const dream = await response.blob();
+    const old = mirror.dreamUrl;
+    mirror.dreamUrl = URL.createObjectURL(dream);
+    $("mirror-dream").src = mirror.dreamUrl;
+    if (old) URL.revokeObjectURL(old);
+    const now = performance.now();
+    mirror.shown.push(now);
+    while (mirror.shown.length && now - mirror.shown[0] > 2000) mirror.shown.shift();
+    const fps = mirror.shown.length > 1 ? (mirror.shown.length - 1) * 1000 / (now - mirror.shown[0]) : 0;
+    const latency = now - began;
+    const stats = $("mirror-stats");
+    stats.dataset.fps = fps.toFixed(2);
+    stats.dataset.latency = latency.toFixed(1);
+    stats.dataset.frames = String(Number(stats.dataset.frames) + 1);
+    stats.textContent = `${fps.toFixed(1)} fps · ${Math.round(latency)} ms a frame (server ${response.headers.get("X-Dream-Ms")} ms) · ${canvas.width}×${canvas.height}`;
+    const gap = mirror.minGapMs - (performance.now() - began);
+    if (gap > 0) await sleep(gap);
+  }
 }
 
 function setLimits(field, spec) {
@@ -391,6 +492,9 @@ for (const radio of document.querySelectorAll("input[name=mode]")) {
   radio.addEventListener("change", () => { $("slider").value = radio.value === "split" ? 50 : 100; applySlider(); });
 }
 $("error-close").addEventListener("click", clearError);
+$("mirror-start").addEventListener("click", startMirror);
+$("mirror-stop").addEventListener("click", () => stopMirror());
+window.addEventListener("pagehide", () => stopMirror());
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
