@@ -9,8 +9,9 @@
                  split's true dreams the samples are measured against, as `evaluate --crops`)
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
                  a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
-    [export]     out: write the trained generator as an inference-only file there (optional;
-                 pipelines/release.toml makes the bundled generator this way)
+    [bundle]     out: write the trained generator as an inference-only .pt there, in the bundled
+                 generator's format with its provenance (optional; pipelines/release.toml makes
+                 the bundled generator this way). `dreamgan export` is something else: ONNX.
 
 Every key of every stage is checked for its type and range before the first stage runs.
 Stages run in the order dataset → train → evaluate → sample; `--from STAGE` starts later
@@ -28,7 +29,7 @@ from typing import Callable
 
 from dreamgan.errors import DreamganError
 
-STAGES = ("dataset", "train", "evaluate", "sample", "export")
+STAGES = ("dataset", "train", "evaluate", "sample", "bundle")
 
 
 def load_pipeline(path: str | os.PathLike) -> dict:
@@ -41,6 +42,9 @@ def load_pipeline(path: str | os.PathLike) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise DreamganError(f"{path}: not valid TOML ({e})") from None
     unknown = set(spec) - set(STAGES) - {"pipeline"}
+    if "export" in unknown:
+        raise DreamganError(f"{path}: [export] is now [bundle] (it writes the inference-only .pt; `dreamgan export` "
+                            "writes ONNX): rename the table")
     if unknown:
         raise DreamganError(f"{path}: unknown sections {sorted(unknown)}; valid: {', '.join(STAGES)}")
     return spec
@@ -62,7 +66,7 @@ def _defaults(fn: Callable, keys) -> dict:
 
 
 def _section_models() -> dict:
-    """pydantic models of [dataset], [evaluate], [sample] and [export]: each key's type (strict:
+    """pydantic models of [dataset], [evaluate], [sample] and [bundle]: each key's type (strict:
     no "8" for 8, no true for 1.0, no 2.5 for a count) and range, so a bad value is found before
     the first stage runs rather than when its own stage starts."""
     from typing import Annotated, Literal, Optional, Union
@@ -94,7 +98,7 @@ def _section_models() -> dict:
                                out=(Optional[StrictStr], None), overlay=(Optional[fraction()], 0.5), n=(count(1, MAX_SAMPLES), 8),
                                size=(Optional[StrictStr], None), tileable=(StrictBool, False),
                                interpolate=(count(0, MAX_INTERPOLATION), 0), seed=(count(0, MAX_SEED), 0)),
-        "export": create_model("ExportStage", __config__=strict, out=(Optional[StrictStr], None)),
+        "bundle": create_model("BundleStage", __config__=strict, out=(Optional[StrictStr], None)),
     }
 
 
@@ -140,7 +144,7 @@ def plan(spec: dict) -> dict:
     from dreamgan.dream.engine import DreamConfig
     from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
 
-    for name in ("dataset", "train", "evaluate", "sample", "export"):
+    for name in STAGES:
         if not isinstance(spec.get(name, {}), dict):
             raise DreamganError(f"[{name}] must be a table of keys, got {spec[name]!r}")
     models = _section_models()
@@ -163,8 +167,8 @@ def plan(spec: dict) -> dict:
         from dreamgan.fast.dreams import parse_size
 
         parse_size(str(sa["size"]))  # a bad size fails before the dataset stage
-    ex = {k: v for k, v in _validated("export", spec.get("export", {}), models["export"]).items() if v is not None}
-    return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa, "export": ex}
+    bundle = {k: v for k, v in _validated("bundle", spec.get("bundle", {}), models["bundle"]).items() if v is not None}
+    return {"dataset": {**ds, "recipe": recipe}, "train": train, "evaluate": ev, "sample": sa, "bundle": bundle}
 
 
 def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bool = False,
@@ -190,7 +194,7 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
     if start not in STAGES:
         raise DreamganError(f"unknown stage {start!r}; stages: {', '.join(STAGES)}")
     stages = plan(load_pipeline(path))
-    configured = [name for name in STAGES if name != "export" or stages["export"].get("out")]  # export is opt-in
+    configured = [name for name in STAGES if name != "bundle" or stages["bundle"].get("out")]  # bundle is opt-in
     todo = [name for name in STAGES[STAGES.index(start):] if name in configured]
     if dry_run:
         for name in configured:
@@ -248,14 +252,14 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         stage("sample", True)
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} {'file(s)' if train_cfg.arch == 'dcgan' else 'fast dream(s)'} in {out}")
-    if "export" in todo:
+    if "bundle" in todo:
         from dreamgan.fast import load_pix2pix, write_bundled_generator
         from dreamgan.pairs import dataset_hash
 
         evaluation = results.get("evaluate")
         provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),
                       "evaluate": {k: evaluation[k] for k in ("split", "n", "rows")} if evaluation else None}
-        out = write_bundled_generator(*load_pix2pix(run), stages["export"]["out"], provenance=provenance)
-        results["export"] = {"out": str(out), "bytes": out.stat().st_size}
-        echo(f"[export] {out} ({results['export']['bytes'] / 2**20:.1f} MiB)")
+        out = write_bundled_generator(*load_pix2pix(run), stages["bundle"]["out"], provenance=provenance)
+        results["bundle"] = {"out": str(out), "bytes": out.stat().st_size}
+        echo(f"[bundle] {out} ({results['bundle']['bytes'] / 2**20:.1f} MiB)")
     return results

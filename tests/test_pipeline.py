@@ -34,12 +34,12 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
     assert any(name.startswith("equal-time classical") for name in report["rows"])
     assert json.loads((run / "evaluate-test.json").read_text())["n"] == report["n"]
     assert len(results["sample"]["written"]) == 7 and any("attainment" in l for l in lines)
-    exported = torch.load(results["export"]["out"], map_location="cpu", weights_only=True)
+    exported = torch.load(results["bundle"]["out"], map_location="cpu", weights_only=True)
     assert exported["provenance"]["evaluate"]["rows"]["generator"]["n"] == report["n"] and "d" not in exported
     # rerun from a later stage: uses what is on disk, recomputes nothing before it
     seen.clear()
     again = run_pipeline(SMOKE, start="sample", echo=lines.append, hooks=hooks)
-    assert set(again) == {"sample", "export"} and seen == {"sample": True}, "skipped stages show no progress"
+    assert set(again) == {"sample", "bundle"} and seen == {"sample": True}, "skipped stages show no progress"
     # a rerun of finished stages says they are done (not 0/N): the dataset reports every pair
     # already done and the run resumes at its last step
     seen.clear()
@@ -105,6 +105,9 @@ def test_bad_pipelines_are_clear_errors(tmp_path):
         load_pipeline(bad)
     bad.write_text("[datasets]\n")
     with pytest.raises(DreamganError, match="unknown sections"):
+        load_pipeline(bad)
+    bad.write_text("[export]\nout = 'g.pt'\n")
+    with pytest.raises(DreamganError, match="\\[export\\] is now \\[bundle\\]"):
         load_pipeline(bad)
     bad.write_text("[train]\nstepz = 3\n")
     with pytest.raises(DreamganError, match="unknown \\[train\\] keys \\['stepz'\\]"):

@@ -134,7 +134,7 @@ def plot_curves(run: Path) -> None:
     """curves.png (the losses over steps) and, once there are evals, curves_eval.png (the val
     metrics over steps: the paired dream metrics, and KID for a noise → dream run)."""
     rows = read_jsonl(run / "metrics.jsonl")
-    names = ("loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_stats", "loss_g_lowpass", "loss_g_div", "loss_g_obj", "loss_g_tv", "loss_d_real", "loss_d_fake")
+    names = dict.fromkeys(k for r in rows for k in r if k.startswith("loss_"))  # every term the steps logged, in order of appearance
     losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
     curve = _curve_rows(rows)
     evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
