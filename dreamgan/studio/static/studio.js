@@ -111,6 +111,8 @@ async function startMirror() {
                           minGapMs: 1000 / opened.max_fps, shown: [] });
   $("mirror-camera").srcObject = stream;
   $("mirror").hidden = false;
+  // a paused video draws nothing onto a canvas; autoplay alone does not start it everywhere
+  await $("mirror-camera").play().catch(() => {});
   $("mirror-start").disabled = true;
   $("mirror-stop").disabled = false;
   mirrorLoop();
@@ -135,7 +137,7 @@ async function mirrorLoop() {
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d");
   while (mirror.running) {
-    if (!video.videoWidth) { await sleep(50); continue; }
+    if (!video.videoWidth || video.paused) { await sleep(50); continue; }
     const began = performance.now();
     const scale = Math.min(1, mirror.size / Math.max(video.videoWidth, video.videoHeight));
     canvas.width = Math.max(1, Math.round(video.videoWidth * scale));
