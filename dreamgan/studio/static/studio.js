@@ -92,7 +92,7 @@ function cameraMessage(e) {
 async function startMirror() {
   clearError();
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    showError("This browser gives the page no camera: open the studio at http://127.0.0.1 or http://localhost in a current browser.");
+    showError("This browser gives the page no camera: open the studio at 127.0.0.1 or localhost (a secure address) in a current browser.");
     return;
   }
   let stream;
