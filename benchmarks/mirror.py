@@ -22,11 +22,10 @@ import io
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
-import threading
 import time
+from urllib.parse import urlsplit
 
 import numpy as np
 import torch
@@ -38,43 +37,20 @@ from video import flicker, panning_clip  # noqa: E402  (the clip and the flicker
 SIZES = (160, 224, 299)
 
 
-def serve(checkpoint: str | None, runtime: str) -> tuple[object, int, object]:
-    """(uvicorn server, port, its thread): the studio as `dreamgan serve` builds it."""
-    import uvicorn
+def replay(url: str, frames: list[np.ndarray], size: int, seed: int = 0) -> dict:
+    """Send `frames` through one mirror of the studio at `url`, one at a time; the timings and the dreams."""
+    from dreamgan.studio.mirror import jpeg_bytes
 
-    from dreamgan.fast.loading import default_checkpoint
-    from dreamgan.studio.app import create_app
-
-    ckpt = default_checkpoint(checkpoint, None)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(ckpt) if ckpt else None, runtime=runtime), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, port, thread
-
-
-def jpeg(uint8: np.ndarray, quality: int = 85) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(uint8).save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
-
-
-def replay(port: int, frames: list[np.ndarray], size: int, seed: int = 0) -> dict:
-    """Send `frames` through one mirror, one at a time; the timings and the dreams."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Host": f"127.0.0.1:{port}", "Origin": f"http://127.0.0.1:{port}"}
+    address = urlsplit(url)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    headers = {"Host": address.netloc, "Origin": url}
     conn.request("POST", "/api/mirror", json.dumps({"size": size, "seed": seed}), {**headers, "Content-Type": "application/json"})
     opened = json.loads(conn.getresponse().read())
     latencies, server_ms, dreams = [], [], []
     began = time.perf_counter()
     for frame in frames:
         sent = time.perf_counter()
-        conn.request("POST", opened["frame"], jpeg(frame), {**headers, "Content-Type": "image/jpeg"})
+        conn.request("POST", opened["frame"], jpeg_bytes(frame, quality=85), {**headers, "Content-Type": "image/jpeg"})
         response = conn.getresponse()
         body = response.read()
         if response.status != 200:
@@ -97,23 +73,24 @@ def main() -> None:
     ap.add_argument("--checkpoint", default=None, help="a run or .pt (default: the bundled generator)")
     ap.add_argument("--runtime", default="auto", help="auto (ONNX Runtime where the generator exports), torch or onnx")
     args = ap.parse_args()
-    server, port, thread = serve(args.checkpoint, args.runtime)
+    from dreamgan.fast.loading import default_checkpoint
+    from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
+
+    ckpt = default_checkpoint(args.checkpoint, None)
     rows, flickers = {}, {}
-    try:
+    with served(create_app(str(ckpt) if ckpt else None, runtime=args.runtime)) as url:  # the studio as `dreamgan serve` builds it
         for size in SIZES:
             clip = panning_clip(args.frames + 1, (size, round(size * 3 / 4)))  # a 4:3 camera at the mirror's size
-            replay(port, clip[:3], size)  # warm-up: the runtime's first passes at this size
-            result = replay(port, clip, size)
+            replay(url, clip[:3], size)  # warm-up: the runtime's first passes at this size
+            result = replay(url, clip, size)
             dreams = result.pop("dreams")
             rows[str(size)] = result
             if size == 299:  # the same frames, each through a mirror of its own seed
-                fresh = [replay(port, [f], size, seed=i)["dreams"][0] for i, f in enumerate(clip[:12])]
+                fresh = [replay(url, [f], size, seed=i)["dreams"][0] for i, f in enumerate(clip[:12])]
                 flickers = {"camera": round(flicker(clip[:12]), 2), "mirror_fixed_seed": round(flicker(dreams[:12]), 2),
                             "fresh_seed_each_frame": round(flicker(fresh), 2)}
                 flickers["fixed_vs_fresh"] = round(flickers["mirror_fixed_seed"] / flickers["fresh_seed_each_frame"], 3)
-    finally:
-        server.should_exit = True
-        thread.join(10)
     print(json.dumps({"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": torch.get_num_threads(),
                       "runtime": args.runtime, "generator": args.checkpoint or "bundled", "frames": args.frames,
                       "sizes": rows, "flicker_299px_uint8_levels": flickers}, indent=1))

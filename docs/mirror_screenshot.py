@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 from PIL import Image
@@ -34,36 +31,28 @@ def camera_clip(path: Path, frames: int = 40, size: tuple[int, int] = (400, 300)
 
 
 def main() -> None:
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from dreamgan.fast.loading import default_checkpoint
     from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default=str(Path(__file__).with_name("mirror.jpg")))
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(str(default_checkpoint(args.checkpoint, None)), runtime="auto")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with served(app) as url, tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         clip = camera_clip(Path(tmp) / "camera.y4m")
         camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"]
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + camera)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(url)
         page.wait_for_function("!document.getElementById('mirror-start').disabled")
         page.click("#mirror-start")
         page.wait_for_function("Number(document.getElementById('mirror-stats').dataset.frames) >= 12", timeout=120_000)
         png = page.locator("#mirror").screenshot()
         browser.close()
-    server.should_exit = True
     Image.open(io.BytesIO(png)).convert("RGB").save(args.out, quality=85)
     print(args.out)
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
-import threading
-import time
 from pathlib import Path
 
 from PIL import Image
@@ -21,26 +18,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 
 def main() -> None:
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--out", default=str(Path(__file__).with_name("studio.jpg")))
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(args.checkpoint), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    with sync_playwright() as p:
+    with served(create_app(args.checkpoint)) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 960})
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(url)
         page.wait_for_function("document.getElementById('layers').options.length > 0")
         page.select_option("#sample", "chelsea")
         page.wait_for_function("document.getElementById('photo-info').textContent.includes('chelsea')")
@@ -56,7 +46,6 @@ def main() -> None:
         page.evaluate("window.scrollTo(0, 0)")
         png = page.screenshot(full_page=False)
         browser.close()
-    server.should_exit = True
     Image.open(io.BytesIO(png)).convert("RGB").save(args.out, quality=82)
     print(args.out)
 

@@ -49,11 +49,9 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
 
         backbone = None
         if cfg.d_input == "projected-effnet":
-            from dreamgan.backbones import load_backbone
-            from dreamgan.models.dcgan import PROJECTED_LAYERS
-            from dreamgan.models.projected import ProjectedDiscriminator
+            from dreamgan.models.dcgan import effnet_discriminator
 
-            d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=cfg.ndf, min_input=cfg.d_size)
+            d = effnet_discriminator(cfg.ndf, cfg.d_size, conditional=True)
         if cfg.d_input == "projected" or cfg.generator == "backbone":  # both run the dataset's frozen network
             from dreamgan.backbones import load_backbone
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,24 +35,11 @@ pytestmark = pytest.mark.slow  # a real browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The studio with a tiny pix2pix checkpoint, served by uvicorn on a free loopback port."""
-    import uvicorn
-
     from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
 
-    run = tiny_pix2pix_run(tmp_path_factory.mktemp("e2e"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(run)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert time.time() < deadline, "the studio did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(create_app(str(tiny_pix2pix_run(tmp_path_factory.mktemp("e2e"))))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -276,26 +260,17 @@ def test_the_live_mirror_dreams_a_fake_camera_in_the_page(playwright, tmp_path):
     """Chromium with a fake camera playing a clip made here: the page opens the camera, sends its
     frames to the studio and shows dreams that differ from the camera's frames, with an fps
     counter above a floor."""
-    import uvicorn
-
     from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(str(_dreaming_checkpoint(tmp_path))), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               f"--use-file-for-fake-video-capture={_camera_clip(tmp_path / 'camera.y4m')}"]
-    try:
+    with served(create_app(str(_dreaming_checkpoint(tmp_path)))) as url:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{port}")
+        page.goto(url)
         page.wait_for_function("!document.getElementById('mirror-start').disabled")
         page.fill("#mirror_size", "128")
         page.click("#mirror-start")
@@ -328,9 +303,6 @@ def test_the_live_mirror_dreams_a_fake_camera_in_the_page(playwright, tmp_path):
         page.wait_for_function("document.getElementById('mirror-stats').textContent === 'stopped'")
         assert not errors, errors
         browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_the_mirror_says_so_when_there_is_no_camera(page):

@@ -22,12 +22,10 @@ def serve_command(
     runtime: Annotated[str, Opt(help="auto (ONNX Runtime where the generator exports: faster on a CPU, for the mirror too), torch or onnx.")] = "auto",
 ):
     """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
-    from dreamgan.errors import DreamganError
-    from dreamgan.fast.loading import RUNTIMES
+    from dreamgan.fast.loading import check_runtime
     from dreamgan.studio.server import run_server
 
-    if runtime not in RUNTIMES:
-        raise DreamganError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    check_runtime(runtime)
 
     if not is_loopback(host):
         typer.secho(f"warning: listening on {host}: anyone who can reach this machine can use the studio "

@@ -74,13 +74,12 @@ def sample_command(
     """Fast dreams in one forward pass of a trained generator (default: the bundled one)."""
     from dreamgan.fast import load_generator, write_fast_dreams, write_noise_dreams
     from dreamgan.fast.dreams import check_seed, parse_size
-    from dreamgan.fast.loading import RUNTIMES
+    from dreamgan.fast.loading import check_runtime
     from dreamgan.images import list_images
 
     texture = parse_size(size) if size else None  # a bad --size fails before any weights are read
     check_seed(seed)
-    if runtime not in RUNTIMES:
-        raise DreamganError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    check_runtime(runtime)
     cfg = load_generator(checkpoint)[1] if onnx is None else None  # an ONNX file is a pix2pix generator
     if cfg is not None and cfg.arch == "dcgan":
         ignored = [name for name, given in (("photos", bool(images)), ("--overlay", overlay is not None), ("--refine", refine != 0),

@@ -50,6 +50,13 @@ RUNTIMES = ("auto", "torch", "onnx")
 and the generator exports, else PyTorch), torch, or onnx (ONNX Runtime, or an error)."""
 
 
+def check_runtime(runtime: str) -> None:
+    """The CLI's `--runtime`, refused in one line naming the flag before any weights are read
+    (`sample`, `serve`)."""
+    if runtime not in RUNTIMES:
+        raise DreamganError(f"--runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+
+
 def load_fast_generator(checkpoint: str | os.PathLike | None = None, *, onnx: str | os.PathLike | None = None,
                         runtime: str = "torch"):
     """(G, checkpoint dict) for photo → dream: a pix2pix run or .pt (None = the bundled

@@ -373,6 +373,17 @@ PROJECTED_LAYERS = ("blocks.2", "blocks.4", "blocks.10")
 """EfficientNet-Lite0 layers the projected discriminator judges (1/4, 1/8 and 1/16 of its input)."""
 
 
+def effnet_discriminator(ndf: int, d_size: int, *, conditional: bool) -> nn.Module:
+    """The projected discriminator on a frozen EfficientNet-Lite0 at `PROJECTED_LAYERS`, heads `ndf`
+    wide, inputs enlarged to ≥ `d_size` px: the noise → dream recipe's D (`conditional` False) and
+    pix2pix's `--d-input projected-effnet` (the photo's features beside the dream's). Its
+    DiffAugment is the training step's (`TrainConfig.augments_d`)."""
+    from dreamgan.backbones import load_backbone
+    from dreamgan.models.projected import ProjectedDiscriminator
+
+    return ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=conditional, min_input=d_size)
+
+
 def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, ndf: int, *,
                    fine_noise: bool = False, upsample: str = "nearest", g_convs: int = 1, g_jitter: bool = False,
                    d_size: int = 128) -> tuple[nn.Module, nn.Module]:
@@ -389,11 +400,7 @@ def noise_networks(noise_g: str, noise_d: str, size: int, z_dim: int, ngf: int, 
     else:
         g = DCGANGenerator(size, z_dim, ngf)
     if noise_d == "projected":
-        from dreamgan.backbones import load_backbone
-        from dreamgan.models.projected import ProjectedDiscriminator
-
-        # its DiffAugment is the step's (`dcgan_step(augment=True)`, `TrainConfig.augments_d`)
-        d = ProjectedDiscriminator(load_backbone("efficientnet-lite0"), PROJECTED_LAYERS, width=ndf, conditional=False, min_input=d_size)
+        d = effnet_discriminator(ndf, d_size, conditional=False)
     else:
         d = SNPatchDiscriminator(size, ndf) if noise_d == "patch" else DCGANDiscriminator(size, ndf)
     return g, d

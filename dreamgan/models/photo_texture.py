@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dreamgan.images import to_minus_one_one
-from dreamgan.models.pix2pix import Blur, NoisyResidualGenerator, UNetGeometry
+from dreamgan.models.pix2pix import Blur, NoisyResidualGenerator, UNetGeometry, pooled_noise
 
 
 def _convs(c_in: int, c_out: int) -> nn.Sequential:
@@ -67,11 +67,7 @@ class PhotoTextureGenerator(NoisyResidualGenerator):
 
     def _noise_at(self, noises: list[torch.Tensor], j: int) -> list[torch.Tensor]:
         """Scale j's noise (B, noise, H/2^j, W/2^j) at unit variance, or nothing without noise."""
-        if not self.noise:
-            return []
-        s = 2 ** j
-        z = noises[j]
-        return [F.avg_pool2d(z, s) * s if s > 1 else z]
+        return [pooled_noise(noises[j], 2 ** j)] if self.noise else []
 
     def core(self, padded: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """padded (B, 3, H', W') in [0, 1], H' and W' multiples of 2^levels, and levels + 1 full-size

@@ -78,6 +78,12 @@ class Up(nn.Module):
         return torch.cat([self.block(x), skip], 1)
 
 
+def pooled_noise(noise: torch.Tensor, scale: int) -> torch.Tensor:
+    """Unit-normal noise (B, n, h, w) area-pooled by `scale` and rescaled to unit variance again
+    (the mean of s² unit normals has std 1/s): full-size noise brought to a coarser level."""
+    return F.avg_pool2d(noise, scale) * scale if scale > 1 else noise
+
+
 @dataclass(frozen=True)
 class UNetGeometry:
     """The shape arithmetic around a `ResidualUNet`: padding to its multiple and the sizes of
@@ -135,10 +141,7 @@ class UNetGeometry:
     def pool_noise(self, noise: torch.Tensor, level: int) -> torch.Tensor:
         """Full-size noise (B, n, h, w) → level `level`'s size, area-pooled and rescaled to unit
         variance (with `full_res_noise`; otherwise the noise is already at its level's size)."""
-        scale = self.level_scale(level)
-        if not self.full_res_noise or scale == 1:
-            return noise
-        return F.avg_pool2d(noise, scale) * scale  # the mean of s² unit normals has std 1/s
+        return pooled_noise(noise, self.level_scale(level)) if self.full_res_noise else noise
 
     def draw_noise(self, padded: torch.Tensor, generator: torch.Generator | None = None,
                    part: tuple[int, int] = (0, 1)) -> list[torch.Tensor]:

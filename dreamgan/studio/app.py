@@ -50,7 +50,7 @@ import dreamgan.studio.catalogue as catalogue
 import dreamgan.studio.dreams as dreams
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
-from dreamgan.fast import load_fast_generator
+from dreamgan.fast import fast_dream, load_fast_generator
 from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.studio.jobs import DONE, Job, JobQueue, QueueFull
 from dreamgan.studio.mirror import MAX_FRAME_BYTES, MirrorClosed, MirrorRequest, Mirrors, TooFast
@@ -383,8 +383,6 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
 
     @app.post("/api/mirror/{mirror_id}/frame")
     async def mirror_frame(mirror_id: str, request: Request):
-        from dreamgan.fast import fast_dream
-
         mirror = _mirror(studio, mirror_id, request)
         try:
             ticket = studio.mirrors.admit(mirror)

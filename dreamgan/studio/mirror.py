@@ -71,7 +71,6 @@ class Mirror:
     newest: int = 0
     last_frame: float = 0.0
     tokens: float = BURST
-    frames: int = 0
     dropped: int = 0
     closed: bool = False
     used: float = field(default_factory=time.monotonic)
@@ -145,7 +144,6 @@ class Mirrors:
                 return None
             frame = fit_longest_side(decode_image_bytes(data, label="camera frame", max_pixels=MAX_FRAME_PIXELS), mirror.size)
             dreamed = x01_to_uint8(dream_fn(uint8_to_x01(frame)))
-            mirror.frames += 1
             return jpeg_bytes(dreamed)
 
 

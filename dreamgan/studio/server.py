@@ -1,9 +1,12 @@
 """Run the studio with uvicorn: loopback by default, a clear error for a taken port."""
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
-from typing import Callable
+import threading
+import time
+from typing import Callable, Iterator
 
 from dreamgan.errors import DreamganError
 
@@ -48,3 +51,32 @@ def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: in
     if announce:
         announce(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@contextlib.contextmanager
+def served(app, host: str = DEFAULT_HOST, timeout: float = 30.0) -> Iterator[str]:
+    """`app` served by uvicorn on a free port of `host` in a daemon thread, for the browser tests,
+    the screenshots and the mirror benchmark: yields its base URL once it listens, and stops it
+    on exit.
+
+    Raises:
+        DreamganError: it did not start within `timeout` seconds.
+    """
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise DreamganError(f"the studio did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
