@@ -301,6 +301,9 @@ def test_the_live_mirror_dreams_a_fake_camera_in_the_page(playwright, tmp_path):
         _shot(page, "7-mirror")
         page.click("#mirror-stop")
         page.wait_for_function("document.getElementById('mirror-stats').textContent === 'stopped'")
+        frames = page.eval_on_selector("#mirror-stats", "e => e.dataset.frames")
+        page.wait_for_timeout(1000)  # a frame in flight at Stop must not bring the counter back
+        assert page.inner_text("#mirror-stats") == "stopped" and page.eval_on_selector("#mirror-stats", "e => e.dataset.frames") == frames
         assert not errors, errors
         browser.close()
 

@@ -136,7 +136,10 @@ async function mirrorLoop() {
   const video = $("mirror-camera");
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d");
-  while (mirror.running) {
+  // this loop serves the mirror it was started for: after Stop (and a new Start) it ends
+  const { id, frameUrl } = mirror;
+  const live = () => mirror.running && mirror.id === id;
+  while (live()) {
     if (!video.videoWidth || video.paused) { await sleep(50); continue; }
     const began = performance.now();
     const scale = Math.min(1, mirror.size / Math.max(video.videoWidth, video.videoHeight));
@@ -146,17 +149,21 @@ async function mirrorLoop() {
     const frame = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
     let response;
     try {
-      response = await fetch(mirror.frameUrl, { method: "POST", body: frame, headers: { "Content-Type": "image/jpeg" } });
-    } catch (e) { stopMirror("the studio server is not answering (is `dreamgan serve` still running?)"); return; }
-    if (!mirror.running) return;
+      response = await fetch(frameUrl, { method: "POST", body: frame, headers: { "Content-Type": "image/jpeg" } });
+    } catch (e) {
+      if (live()) stopMirror("the studio server is not answering (is `dreamgan serve` still running?)");
+      return;
+    }
+    if (!live()) return;
     if (response.status === 204) continue;  // a newer frame overtook this one
     if (!response.ok) {
       const data = await response.json().catch(() => ({}));
       if (response.status === 429) { await sleep(mirror.minGapMs); continue; }
-      stopMirror(data.error || `${response.status} ${response.statusText}`);
+      if (live()) stopMirror(data.error || `${response.status} ${response.statusText}`);
       return;
     }
     const dream = await response.blob();
+    if (!live()) return;  // stopped while the dream came in: leave the page as Stop left it
     const old = mirror.dreamUrl;
     mirror.dreamUrl = URL.createObjectURL(dream);
     $("mirror-dream").src = mirror.dreamUrl;
