@@ -182,6 +182,11 @@ class TrainConfig:
     """Weight of the L1 between 8×-downsampled fake and true dream (layout and colour anchor)."""
     lambda_div: float = 0.0
     """Weight of the diversity hinge (`diversity_hinge`): two noise draws must give two dreams (needs noise > 0)."""
+    lambda_shift: float = 0.0
+    """Weight of the shift-consistency term (`shift_consistency`): G's dreams of a crop and of the
+    crop shifted by a random offset that is no multiple of G's coarsest stride, with the noise
+    shifted alike, must agree where they overlap. For the generators that draw their noise at
+    full size (--generator texture, or --antialias); 0 = off."""
     crop_scale: tuple[float, float] = (1.0, 1.0)
     """Multi-scale views: window side = image_size × s, s log-uniform in this range (1, 1 = plain crops)."""
     init_g: str = ""
@@ -250,6 +255,8 @@ class TrainConfig:
                   (self.noise == 0 or self.generator in ("unet", "dilated", "texture"), "--noise needs the unet, dilated or texture generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
                    "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),
+                  (self.lambda_shift == 0 or (self.arch == "pix2pix" and (self.generator == "texture" or (self.antialias and self.unshuffle == 1))),
+                   "--lambda-shift needs a generator that draws its noise at full size (--generator texture, or --antialias without --unshuffle)"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
@@ -264,7 +271,7 @@ class TrainConfig:
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1] <= 16,
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI ≤ 16"),
                   (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
-                       self.lambda_stats, self.lambda_lowpass, self.lambda_div) >= 0,
+                       self.lambda_stats, self.lambda_lowpass, self.lambda_div, self.lambda_shift) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
                   (self.unshuffle == 1 or self.generator in ("unet", "dilated"), "--unshuffle is for the unet and dilated generators"),
                   (self.arch != "pix2pix" or self.generator not in ("unet", "texture") or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss
+from dreamgan.training.losses import (DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss,
+                                      shift_consistency)
 from dreamgan.training.steps import dcgan_step, loss_terms, pix2pix_step
 
 
@@ -695,3 +696,59 @@ def test_the_photo_texture_generator_is_the_identity_at_init_draws_full_size_noi
     ours, theirs = (max(_shift_error(n, d, full) for d in ((3, 5), (1, 0))) for n, full in ((g, True), (plain, False)))
     assert ours < 0.6 * theirs, (ours, theirs)
     assert PhotoTextureGenerator(ngf=8, levels=2, noise=0)(x).shape == x.shape, "no noise: a deterministic generator"
+
+
+class _Probe(torch.nn.Module):
+    """A residual generator with a given `core` and a 16-px multiple, noise drawn at full size."""
+
+    def __new__(cls, core, noise: int = 0):
+        from dreamgan.models.pix2pix import NoisyResidualGenerator, UNetGeometry
+
+        class Probe(NoisyResidualGenerator):
+            def __init__(self):
+                super().__init__()
+                self.geometry = UNetGeometry(4, 1, (noise,) * 5, full_res_noise=True)
+                self.scale = torch.nn.Parameter(torch.tensor(0.1))
+
+            def core(self, padded, noises):
+                return self.scale * core(padded, noises)
+        return Probe()
+
+
+def test_shift_consistency_is_zero_for_generators_that_follow_photo_and_noise_and_high_for_a_grid():
+    """The overlap of the two windows is aligned: a change made pixel by pixel from the photo, or
+    from the full-size noise, scores 0 (whatever the drawn offset); a pattern fixed to the
+    generator's own 16-px grid scores high, and its gradient reaches G."""
+    x = torch.rand(4, 3, 64, 64)
+    follows_photo = _Probe(lambda p, z: p.flip(1) - p)
+    follows_noise = _Probe(lambda p, z: z[0][:, :3], noise=3)
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    grid = (torch.sin(yy * 2 * torch.pi / 16) * torch.sin(xx * 2 * torch.pi / 16))[None, None]
+    on_its_grid = _Probe(lambda p, z: grid[..., :p.shape[-2], :p.shape[-1]].expand_as(p))
+    for seed in range(4):
+        for follows in (follows_photo, follows_noise):
+            assert float(shift_consistency(follows, x, torch.Generator().manual_seed(seed)).detach()) < 1e-6
+    loss = shift_consistency(on_its_grid, torch.full_like(x, 0.5), torch.Generator().manual_seed(0))
+    assert float(loss.detach()) > 0.02
+    loss.backward()
+    assert on_its_grid.scale.grad is not None and float(on_its_grid.scale.grad) > 0
+    with pytest.raises(ValueError, match="at least 32"):
+        shift_consistency(follows_photo, x[..., :24, :24])
+
+
+def test_a_texture_step_with_the_shift_term_logs_it_and_the_config_refuses_it_for_a_grid_generator():
+    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.photo_texture import PhotoTextureGenerator
+    from dreamgan.errors import DreamganError
+
+    torch.manual_seed(0)
+    g = PhotoTextureGenerator(ngf=8, levels=2, noise=2)
+    opt_g = torch.optim.Adam(g.parameters(), 1e-3)
+    a, b = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    terms = loss_terms(lambda_l1=1.0, lambda_shift=10.0, g=g)
+    losses = pix2pix_step(g, None, opt_g, None, a, b, gan_loss=GANLoss("hinge"), lambda_gan=0.0, terms=terms,
+                          generator=torch.Generator().manual_seed(0))
+    assert set(losses) == {"loss_g_l1", "loss_g_shift"} and losses["loss_g_shift"] >= 0
+    with pytest.raises(DreamganError, match="lambda-shift"):
+        TrainConfig(data="d", generator="unet", lambda_shift=1.0)
+    TrainConfig.from_preset("dream-texture", data="d", lambda_shift=1.0)

@@ -185,8 +185,10 @@ class NoisyResidualGenerator(nn.Module):
         return self.core(padded, noises)[..., :h, :w]
 
     def forward(self, real_a: torch.Tensor, generator: torch.Generator | None = None,
-                part: tuple[int, int] = (0, 1)) -> torch.Tensor:
-        return (real_a + self.residual(real_a, generator, part)).clamp(0, 1)
+                part: tuple[int, int] = (0, 1), noises: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """fake_b (B, 3, H, W) in [0, 1]: the noise drawn from `generator` (see `residual`), or the
+        given `noises` (a forward pass that DDP sees, for the shift-consistency term)."""
+        return (real_a + self.residual(real_a, generator, part, noises)).clamp(0, 1)
 
     def dream_with_noise(self, real_a: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
         """fake_b (B, 3, H, W) in [0, 1] for given noise tensors, shaped as `geometry.draw_noise`

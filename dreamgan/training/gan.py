@@ -382,7 +382,8 @@ def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: 
         return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None, g_dtype)
     terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
                        lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
-                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, g=net_g, part=world.part)
+                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, lambda_shift=cfg.lambda_shift, g=net_g,
+                       part=world.part, g_dtype=g_dtype)
     return _Objectives(GANLoss(cfg.gan_mode), terms, engine, g_dtype)
 
 

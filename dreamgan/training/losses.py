@@ -159,6 +159,49 @@ def diversity_hinge(fake_b: torch.Tensor, fake_b2: torch.Tensor, real_a: torch.T
     return F.relu(1.0 - apart / target).mean()
 
 
+def shift_consistency(g, real_a: torch.Tensor, generator: torch.Generator | None = None, *, part: tuple[int, int] = (0, 1),
+                      margin: int = 8, g_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """How far G is from commuting with a shift of photo and noise together:
+
+        loss = L1( G(crop_0(x), crop_0(z))[overlap], G(crop_d(x), crop_d(z))[overlap] )
+
+    crop_d takes a (c, c) window at offset d = (dy, dx), each drawn in [1, m) px, m the
+    generator's multiple (2^levels: its coarsest stride), so d is never a multiple of the
+    stride; c = the largest multiple of m that fits beside the offset, so neither window is
+    padded. z is one full-size noise field (the generator draws its noise at full size,
+    `UNetGeometry.full_res_noise`) cut at the same offsets. Where the two windows overlap (less
+    `margin` px on every side, where their padding differs), a generator whose motifs are
+    placed by photo and noise draws the same pixels; one that places them on its own grid draws
+    them elsewhere. This is the equivariance asked for by "Making Convolutional Networks
+    Shift-Invariant Again" (Zhang 2019) and alias-free GANs (Karras et al. 2021), as a loss.
+
+    g: a `NoisyResidualGenerator` (or its DDP wrapper) with `full_res_noise`; real_a (B, 3, H, W)
+    in [0, 1], H and W ≥ 2m; `generator` draws d and the noise (for the global batch, `part`
+    kept, as `UNetGeometry.draw_noise`); `g_dtype`: G's passes autocast to it. Two extra G passes
+    on c-px windows. Returns a scalar ≥ 0 (0 for the identity and for any shift-equivariant G).
+    """
+    from dreamgan.devices import autocast_to
+
+    geometry = getattr(g, "module", g).geometry
+    m = geometry.multiple
+    h, w = real_a.shape[-2:]
+    ch, cw = ((h - 1) // m) * m, ((w - 1) // m) * m
+    if min(ch, cw) < m or min(ch, cw) <= 2 * margin + m:
+        raise ValueError(f"shift consistency needs crops of at least {2 * m} px and > 2·margin + {m}, got {h}×{w}")
+    dy, dx = (int(v) for v in torch.randint(1, m, (2,), generator=generator))
+    k, parts = part
+    b = real_a.shape[0]
+    device = generator.device if generator is not None else real_a.device
+    field = [torch.randn(*shape, generator=generator, device=device)[k * b:(k + 1) * b].to(real_a.device)
+             for shape in geometry.noise_shapes(b * parts, h, w)]
+    with autocast_to(real_a.device.type, g_dtype):
+        f0 = g(real_a[..., :ch, :cw], None, part, [z[..., :ch, :cw] for z in field])
+        fd = g(real_a[..., dy:dy + ch, dx:dx + cw], None, part, [z[..., dy:dy + ch, dx:dx + cw] for z in field])
+    f0 = f0.float()[..., dy + margin:ch - margin, dx + margin:cw - margin]
+    fd = fd.float()[..., margin:ch - dy - margin, margin:cw - dx - margin]
+    return F.l1_loss(f0, fd)
+
+
 class DreamStatsLoss(nn.Module):
     """Position-free dream loss: match the *distribution* of the fake's feature vectors to the
     true dream's, per image, at several backbone layers (`dreamgan.dream_stats`).

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from dreamgan.devices import autocast_to
 from dreamgan.models.diffaugment import diff_augment
-from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss
+from dreamgan.training.losses import GANLoss, diversity_hinge, lowpass_l1, residual_roughness_loss, shift_consistency
 
 LossTerm = tuple[str, float, Callable[..., torch.Tensor]]
 """(name, weight, term): term(fake_b, real_a, real_b, generator) → a scalar; its log key is
@@ -20,7 +20,8 @@ loss_g_<name>."""
 
 def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0, objective_loss=None,
                lambda_obj: float = 0.0, lambda_tv: float = 0.0, stats_loss=None, lambda_stats: float = 0.0,
-               lambda_lowpass: float = 0.0, lambda_div: float = 0.0, g=None, part: tuple[int, int] = (0, 1)) -> list[LossTerm]:
+               lambda_lowpass: float = 0.0, lambda_div: float = 0.0, lambda_shift: float = 0.0, g=None,
+               part: tuple[int, int] = (0, 1), g_dtype: torch.dtype | None = None) -> list[LossTerm]:
     """The generator's non-adversarial terms, those with a weight > 0 (L1 is always listed and
     logged), in the order they are summed and draw random numbers:
 
@@ -31,6 +32,8 @@ def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: floa
       obj       `objective_loss` (a `DreamObjectiveLoss`: the guarded objective; draws transforms)
       div       `diversity_hinge` against a second draw of `g` with other noise (a noisy generator)
       tv        `residual_roughness_loss` (no rougher a change than the true dream's)
+      shift     `shift_consistency` of `g` (two more passes of G, autocast to `g_dtype`; draws a
+                shift and a noise field)
     """
     terms: list[LossTerm] = [("l1", lambda_l1, lambda fake, a, b, gen: F.l1_loss(fake, b))]
     if stats_loss is not None and lambda_stats > 0:
@@ -45,6 +48,8 @@ def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: floa
         terms.append(("div", lambda_div, lambda fake, a, b, gen: diversity_hinge(fake, g(a, gen, part), a, b)))
     if lambda_tv > 0:
         terms.append(("tv", lambda_tv, lambda fake, a, b, gen: residual_roughness_loss(fake, a, b)))
+    if lambda_shift > 0:
+        terms.append(("shift", lambda_shift, lambda fake, a, b, gen: shift_consistency(g, a, gen, part=part, g_dtype=g_dtype)))
     return terms
 
 
