@@ -9,8 +9,7 @@ import torch.nn.functional as F
 
 from dreamgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, interpolate_latents
 from dreamgan.models.pix2pix import PatchGAN, ResidualUNet
-from dreamgan.training.losses import (DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss,
-                                      shift_consistency)
+from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, GANLoss, diversity_hinge, residual_roughness_loss, shift_consistency
 from dreamgan.training.steps import dcgan_step, loss_terms, pix2pix_step
 
 
@@ -737,9 +736,9 @@ def test_shift_consistency_is_zero_for_generators_that_follow_photo_and_noise_an
 
 
 def test_a_texture_step_with_the_shift_term_logs_it_and_the_config_refuses_it_for_a_grid_generator():
+    from dreamgan.errors import DreamganError
     from dreamgan.gan_config import TrainConfig
     from dreamgan.models.photo_texture import PhotoTextureGenerator
-    from dreamgan.errors import DreamganError
 
     torch.manual_seed(0)
     g = PhotoTextureGenerator(ngf=8, levels=2, noise=2)
