@@ -65,7 +65,7 @@ def main() -> None:
         torch.manual_seed(cfg.seed)
         g, d = build_networks(cfg)
         stats = statistics_loss(cfg, backbone, recipe.layers)
-        terms = noise_terms(stats_loss=stats, lambda_stats=cfg.lambda_stats)
+        terms = noise_terms({"stats": cfg.lambda_stats}, stats_loss=stats)
         opt_g = torch.optim.Adam(g.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
         real = torch.rand(cfg.batch_size, 3, cfg.image_size, cfg.image_size)

@@ -270,14 +270,19 @@ class TrainConfig:
                    "(in Python, TrainConfig.from_preset(arch='dcgan', ...) starts from the noise recipe)"),
                   (len(self.crop_scale) == 2 and 0 < self.crop_scale[0] <= self.crop_scale[1] <= 16,
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI ≤ 16"),
-                  (min(self.lambda_gan, self.lambda_l1, self.lambda_feat, self.lambda_obj, self.lambda_tv,
-                       self.lambda_stats, self.lambda_lowpass, self.lambda_div, self.lambda_shift) >= 0,
+                  (min(self.loss_weights.values()) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
                   (self.unshuffle == 1 or self.generator in ("unet", "dilated"), "--unshuffle is for the unet and dilated generators"),
                   (self.arch != "pix2pix" or self.generator not in ("unet", "texture") or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]
         require(checks)
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        """{term name: weight} of every `lambda_<name>` field: the adversarial term ("gan") and
+        G's terms (`training.steps.PHOTO_TERMS`, `NOISE_TERMS`)."""
+        return {f.name.removeprefix("lambda_"): getattr(self, f.name) for f in fields(self) if f.name.startswith("lambda_")}
 
     @property
     def augments_d(self) -> bool:

@@ -138,9 +138,9 @@ def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoi
     """torchrun's agent SIGTERMs a survivor soon after the lost peer breaks its collective; when
     the KeyboardInterrupt lands while that RuntimeError is still being handled, the step is half
     done, so nothing is saved and the one line is the lost peer's, naming the last checkpoint."""
-    import dreamgan.training.gan as gan
+    import dreamgan.training.kinds as kinds
 
-    real, calls = gan.pix2pix_step, []
+    real, calls = kinds.pix2pix_step, []
 
     def step(*args, **kwargs):
         calls.append(1)
@@ -151,7 +151,7 @@ def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoi
                 raise KeyboardInterrupt  # noqa: B904 (the SIGTERM's handler, run at the next bytecode: the RuntimeError is its context)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(gan, "pix2pix_step", step)
+    monkeypatch.setattr(kinds, "pix2pix_step", step)
     # one process stands in for rank 0 of two: its World reads that error as a lost peer (the real
     # reading and the real message are the torchrun test's below)
     monkeypatch.setattr(World, "lost_peer", lambda self, e: isinstance(e, RuntimeError) and "closed by peer" in str(e))
@@ -167,7 +167,7 @@ def test_a_kill_that_lands_while_a_lost_peer_is_being_handled_names_the_checkpoi
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(gan, "pix2pix_step", ctrl_c_at_4)
+    monkeypatch.setattr(kinds, "pix2pix_step", ctrl_c_at_4)
     assert train_gan(_cfg(dataset, tmp_path / "c", steps=6, eval_every=2)).interrupted
     assert load_gan_checkpoint(tmp_path / "c" / "00001-pix2pix-tiny" / "latest.pt")["step"] == 3
 

@@ -126,8 +126,8 @@ def test_one_pix2pix_step_changes_g_and_d_with_finite_losses(tiny, mode):
     from dreamgan.dream import DreamConfig, DreamEngine
 
     objective = DreamObjectiveLoss(DreamEngine(DreamConfig(backbone="tiny", layers=("conv2",)), backbone=tiny))
-    terms = loss_terms(feature_loss=DreamFeatureLoss(tiny, ["conv2"]), lambda_feat=1.0, objective_loss=objective, lambda_obj=1.0,
-                       lambda_tv=1.0)
+    terms = loss_terms({"l1": 100.0, "feat": 1.0, "obj": 1.0, "tv": 1.0}, feature_loss=DreamFeatureLoss(tiny, ["conv2"]),
+                       objective_loss=objective)
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss(mode), terms=terms, generator=torch.Generator().manual_seed(0))
     assert set(losses) == {"loss_d_real", "loss_d_fake", "loss_g_gan", "loss_g_l1", "loss_g_feat", "loss_g_obj", "loss_g_tv"}
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
@@ -220,7 +220,7 @@ def test_a_step_without_the_discriminator_trains_g_by_dream_statistics_only(tiny
     real_a = torch.rand(2, 3, 32, 32)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     g0, d0 = [p.clone() for p in g.parameters()], [p.clone() for p in d.parameters()]
-    terms = loss_terms(lambda_l1=0.0, stats_loss=DreamStatsLoss(tiny, ["conv1", "conv2"]), lambda_stats=1.0, lambda_lowpass=1.0)
+    terms = loss_terms({"l1": 0.0, "stats": 1.0, "lowpass": 1.0}, stats_loss=DreamStatsLoss(tiny, ["conv1", "conv2"]))
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0, terms=terms,
                           generator=torch.Generator().manual_seed(0))
     assert set(losses) == {"loss_g_l1", "loss_g_stats", "loss_g_lowpass"} and losses["loss_g_stats"] > 0
@@ -264,7 +264,7 @@ def test_a_noisy_generator_step_with_the_diversity_term():
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     for _ in range(3):
         losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("lsgan"), lambda_gan=0.0,
-                              terms=loss_terms(lambda_l1=1.0, lambda_div=10.0, g=g), generator=torch.Generator().manual_seed(0))
+                              terms=loss_terms({"l1": 1.0, "div": 10.0}, g=g), generator=torch.Generator().manual_seed(0))
     assert 0.0 <= losses["loss_g_div"] < 1.0, "after a few steps the two noise draws give two dreams"
     with pytest.raises(DreamganError, match="lambda-div needs a noisy"):
         TrainConfig(data="x", lambda_div=1.0, noise=0)
@@ -365,7 +365,7 @@ def test_a_projected_discriminator_step_trains_its_heads_only(tiny):
     real_a = torch.rand(2, 3, 48, 48)
     real_b = (real_a + 0.1 * torch.randn_like(real_a)).clamp(0, 1)
     losses = pix2pix_step(g, d, opt_g, opt_d, real_a, real_b, gan_loss=GANLoss("hinge"), lambda_gan=1.0,
-                          terms=loss_terms(lambda_l1=0.0), generator=torch.Generator().manual_seed(0), augment=True)
+                          terms=loss_terms({"l1": 0.0}), generator=torch.Generator().manual_seed(0), augment=True)
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()) and "loss_d_fake" in losses
     assert any(not torch.equal(d0[k], v) for k, v in d.state_dict().items()), "the heads learn"
     assert all(torch.equal(p, q) for p, q in zip(frozen, d._backbone.parameters())), "the backbone does not"
@@ -744,10 +744,26 @@ def test_a_texture_step_with_the_shift_term_logs_it_and_the_config_refuses_it_fo
     g = PhotoTextureGenerator(ngf=8, levels=2, noise=2)
     opt_g = torch.optim.Adam(g.parameters(), 1e-3)
     a, b = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
-    terms = loss_terms(lambda_l1=1.0, lambda_shift=10.0, g=g)
+    terms = loss_terms({"l1": 1.0, "shift": 10.0}, g=g)
     losses = pix2pix_step(g, None, opt_g, None, a, b, gan_loss=GANLoss("hinge"), lambda_gan=0.0, terms=terms,
                           generator=torch.Generator().manual_seed(0))
     assert set(losses) == {"loss_g_l1", "loss_g_shift"} and losses["loss_g_shift"] >= 0
     with pytest.raises(DreamganError, match="lambda-shift"):
         TrainConfig(data="d", generator="unet", lambda_shift=1.0)
     TrainConfig.from_preset("dream-texture", data="d", lambda_shift=1.0)
+
+
+def test_every_loss_weight_of_the_config_names_a_registered_term_and_unknown_names_are_refused():
+    """A term is one `lambda_<name>` field and one registry entry: the config's weights and the
+    registries agree, and a weight for a term that does not exist is an error, not a no-op."""
+    from dreamgan.gan_config import TrainConfig
+    from dreamgan.training.steps import NOISE_TERMS, PHOTO_TERMS, noise_terms
+
+    weights = TrainConfig.from_preset("dream-texture", data="d", lambda_shift=2.0).loss_weights
+    assert set(weights) - {"gan"} == set(PHOTO_TERMS) | set(NOISE_TERMS)
+    assert weights["shift"] == 2.0 and weights["stats"] == 10.0
+    assert [name for name, *_ in loss_terms({"stats": 0.0, "lowpass": 3.0})] == ["l1", "lowpass"]
+    with pytest.raises(ValueError, match="no such loss term: blur"):
+        loss_terms({"blur": 1.0})
+    with pytest.raises(ValueError, match="no such loss term: lowpass"):
+        noise_terms({"lowpass": 1.0})

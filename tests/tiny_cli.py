@@ -28,7 +28,7 @@ def _build(weights):
 
 
 def _stop_after(n: int) -> None:
-    import dreamgan.training.gan as gan
+    import dreamgan.training.kinds as gan
 
     real, calls = gan.pix2pix_step, []
 
@@ -44,7 +44,7 @@ def _stop_after(n: int) -> None:
 def _kill_after(rank: int, n: int) -> None:
     import signal
 
-    import dreamgan.training.gan as gan
+    import dreamgan.training.kinds as gan
 
     real, calls = gan.pix2pix_step, []
 

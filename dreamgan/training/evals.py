@@ -1,5 +1,6 @@
-"""What a GAN run reports at its eval steps: the val scores, the best-checkpoint rule, the
-sample sheet and the curves read back from `metrics.jsonl`."""
+"""What a GAN run reports at its eval steps, besides what each kind scores (`training/kinds.py`):
+the views a noise → dream run is measured on, the photos' yardstick and the KID ratio, the
+best-checkpoint rule, and the curves read back from `metrics.jsonl`."""
 from __future__ import annotations
 
 import math
@@ -10,33 +11,8 @@ import torch
 
 from dreamgan.fileio import read_jsonl
 from dreamgan.gan_config import TrainConfig
-from dreamgan.images import labelled_grid, save_png
-from dreamgan.models.dcgan import noise_dreams
-from dreamgan.models.pix2pix import run_generator
 from dreamgan.pairs import PairedDreams
 from dreamgan.training.plots import line_chart
-
-
-@torch.no_grad()
-def evaluate_generator(g, cfg: TrainConfig, val: PairedDreams, recipe, *, engine=None, fid: bool = True,
-                       cache_real: str | os.PathLike | None = None) -> dict:
-    """Paired dream metrics (pix2pix) and FID/KID of the generator's dreams against the true ones
-    (the true dreams' features cached at `cache_real`)."""
-    from dreamgan.metrics import dream_scores, fid_kid_both_x01
-
-    was_training = g.training
-    g.eval()
-    device = _device_of(g)
-    if cfg.arch == "pix2pix":
-        real_a, real_b = val.all_x01()
-        out = dream_scores(real_a, real_b, run_generator(g, real_a.to(device)).cpu(), recipe, engine=engine, fid=fid,
-                           cache_real=cache_real)
-    else:
-        real_b = dream_crops(val, cfg)[1]
-        out = {"n": len(real_b), **(fid_kid_both_x01(noise_dreams(g, len(real_b), seed=cfg.seed), real_b, cache_real=cache_real)
-                                    if fid else {})}
-    g.train(was_training)
-    return out
 
 
 @torch.no_grad()
@@ -78,10 +54,6 @@ def dream_crops(split: PairedDreams, cfg: TrainConfig, n: int | None = None, see
     return dream_views(split, cfg.eval_crops if n is None else n, cfg, torch.Generator().manual_seed(seed))
 
 
-def _device_of(module: torch.nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
 def is_better(new: dict, best: dict) -> bool:
     """best.pt is chosen by the paired metrics, not by FID at small N: the position-free
     dream-statistics ratio (it rewards a dream, not the mean of dreams), else the feature ratio.
@@ -93,24 +65,6 @@ def is_better(new: dict, best: dict) -> bool:
         if key in new:
             return not best or new[key] < best.get(key, math.inf)
     return not best
-
-
-def write_sample_sheet(path: Path, g, cfg: TrainConfig, val: PairedDreams, n: int = 4) -> None:
-    with torch.no_grad():
-        was_training = g.training
-        g.eval()
-        device = _device_of(g)
-        if cfg.arch == "pix2pix":
-            real_a, real_b = val.all_x01()
-            real_a, real_b = real_a[:n], real_b[:n]
-
-            fake_b = run_generator(g, real_a.to(device)).cpu()
-            sheet = labelled_grid([[real_a[i], real_b[i], fake_b[i]] for i in range(len(real_a))], ["photo", "true dream", "fake dream"])
-        else:
-            fake = noise_dreams(g, 2 * n, seed=cfg.seed + 1)
-            sheet = labelled_grid([list(fake[:n]), list(fake[n:])], ["samples from noise"])
-        g.train(was_training)
-    save_png(path, sheet)
 
 
 EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1")
@@ -152,5 +106,5 @@ def plot_curves(run: Path) -> None:
                    ylabel="metric (lower is better, but attainment: 1 = the true dream)", hlines=levels)
 
 
-__all__ = ["EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "evaluate_generator", "is_better", "kid_ratio",
-           "logged_photo_scores", "photo_scores", "plot_curves", "write_sample_sheet"]
+__all__ = ["EVAL_METRICS", "dream_crops", "dream_views", "eval_curve", "is_better", "kid_ratio", "logged_photo_scores", "photo_scores",
+           "plot_curves"]

@@ -39,45 +39,11 @@ from dreamgan.models.dcgan import recalibrate_batchnorm
 from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.budget import last_step_within
 from dreamgan.training.distributed import World, join_world
-from dreamgan.training.evals import (  # noqa: F401
-    EVAL_METRICS,
-    dream_views,
-    eval_curve,
-    evaluate_generator,
-    is_better,
-    kid_ratio,
-    logged_photo_scores,
-    photo_scores,
-    plot_curves,
-    write_sample_sheet,
-)
-from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
+from dreamgan.training.evals import EVAL_METRICS, eval_curve, is_better, plot_curves  # noqa: F401  (re-exported)
+from dreamgan.training.kinds import evaluate_generator, kind_of, statistics_loss, stats_layers  # noqa: F401  (re-exported)
+from dreamgan.training.losses import GANLoss
 from dreamgan.training.rundir import latest_run_dir, new_run_dir
-from dreamgan.training.steps import dcgan_step, loss_terms, noise_terms, pix2pix_step, update_ema
-
-SHALLOW_STATS_LAYERS = ("conv_2", "conv_4", "mixed")
-"""Inception layers the statistics loss adds to the dream layers by default: colour and small texture."""
-
-
-def stats_layers(backbone, dream_layers, chosen=()) -> list[str]:
-    """The layers of the dream-statistics loss: `chosen`, or else the shallow Inception layers
-    the backbone has followed by the recipe's dream layers (duplicates dropped, order kept)."""
-    if chosen:
-        return list(dict.fromkeys(backbone.resolve_layer(l) for l in chosen))
-    shallow = [l for l in SHALLOW_STATS_LAYERS if l in backbone.layer_names]
-    return list(dict.fromkeys([*shallow, *(backbone.resolve_layer(l) for l in dream_layers)]))
-
-
-def statistics_loss(cfg: TrainConfig, backbone, dream_layers, device: torch.device | str = "cpu") -> DreamStatsLoss | None:
-    """The run's dream-statistics term on `backbone` (the dataset's, on `device`) at its layers
-    (`stats_layers`), pooled over the batch for dcgan (no photo), its backbone passes in
-    `cfg.stats_precision` as resolved on `device`; None when its weight is 0."""
-    if cfg.lambda_stats <= 0:
-        return None
-    return DreamStatsLoss(backbone, stats_layers(backbone, dream_layers, cfg.stats_layers), kind=cfg.stats_kind,
-                          projections=cfg.stats_projections, norm=cfg.stats_norm, tag_weight=cfg.stats_tag,
-                          pooled=cfg.arch == "dcgan", shift=cfg.stats_shift, scale=cfg.stats_scale,
-                          dtype=autocast_dtype(cfg.stats_precision, torch.device(device)))
+from dreamgan.training.steps import update_ema
 
 
 class LinearDecay:
@@ -358,49 +324,30 @@ def _open_run(cfg: TrainConfig, world: World, data: Dataset, nets: _Networks, pr
 
 @dataclass
 class _Objectives:
-    """What the steps are scored by: the adversarial loss, G's other terms (`loss_terms`) and,
-    for pix2pix, the dream engine the evals measure attainment with; the dtype G's forward pass
-    is autocast to in training (None: float32; `TrainConfig.g_precision`)."""
+    """What the steps are scored by: the adversarial loss, G's other terms (`loss_terms`), the
+    dream engine the evals measure with (None for a kind without photos), and the dtype G's
+    forward pass is autocast to in training (None: float32; `TrainConfig.g_precision`)."""
 
     gan_loss: GANLoss
     terms: list
     engine: object | None
     g_dtype: torch.dtype | None = None
 
+    @classmethod
+    def build(cls, cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: torch.dtype | None) -> "_Objectives":
+        from dreamgan.backbones import load_backbone
 
-def _objectives(cfg: TrainConfig, recipe, device, net_g, world: World, g_dtype: torch.dtype | None) -> _Objectives:
-    from dreamgan.backbones import load_backbone
-    from dreamgan.dream.engine import DreamEngine
-
-    backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
-    pix2pix = cfg.arch == "pix2pix"
-    feature_loss = DreamFeatureLoss(backbone, recipe.layers, recipe.layer_weights) if pix2pix and cfg.lambda_feat > 0 else None
-    engine = DreamEngine(recipe, backbone=backbone, device=device) if pix2pix else None
-    objective_loss = DreamObjectiveLoss(engine, transforms=cfg.obj_transforms) if engine and cfg.lambda_obj > 0 else None
-    stats_loss = statistics_loss(cfg, backbone, recipe.layers, device)
-    if not pix2pix:
-        return _Objectives(GANLoss(cfg.gan_mode), noise_terms(stats_loss=stats_loss, lambda_stats=cfg.lambda_stats), None, g_dtype)
-    terms = loss_terms(lambda_l1=cfg.lambda_l1, feature_loss=feature_loss, lambda_feat=cfg.lambda_feat, objective_loss=objective_loss,
-                       lambda_obj=cfg.lambda_obj, lambda_tv=cfg.lambda_tv, stats_loss=stats_loss, lambda_stats=cfg.lambda_stats,
-                       lambda_lowpass=cfg.lambda_lowpass, lambda_div=cfg.lambda_div, lambda_shift=cfg.lambda_shift, g=net_g,
-                       part=world.part, g_dtype=g_dtype)
-    return _Objectives(GANLoss(cfg.gan_mode), terms, engine, g_dtype)
+        backbone = load_backbone(recipe.backbone, weights=recipe.weights, device=device)
+        terms, engine = kind_of(cfg).objectives(cfg, recipe, backbone, device, net_g, world.part, g_dtype)
+        return cls(GANLoss(cfg.gan_mode), terms, engine, g_dtype)
 
 
 def _train_step(cfg: TrainConfig, nets: _Networks, net_g, net_d, obj: _Objectives, train, world: World, step: int) -> dict:
-    """One optimisation step of either arch on the step's batch (drawn from a generator seeded
-    by (seed, step): every process draws the whole global batch and keeps its part), then the
-    schedules; returns the global batch's losses."""
+    """One optimisation step of the run's kind on the step's batch (drawn from a generator
+    seeded by (seed, step): every process draws the whole global batch and keeps its part),
+    then the average; returns the global batch's losses."""
     gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-    device = world.device
-    if cfg.arch == "pix2pix":
-        real_a, real_b = (world.take(t).to(device) for t in train.batch(cfg.batch_size, cfg.image_size, gen, cfg.crop_scale))
-        losses = pix2pix_step(net_g, net_d, nets.opt_g, nets.opt_d, real_a, real_b, gan_loss=obj.gan_loss, lambda_gan=cfg.lambda_gan,
-                              terms=obj.terms, generator=gen, part=world.part, augment=cfg.augments_d, g_dtype=obj.g_dtype)
-    else:
-        real_b = dream_views(train, cfg.batch_size, cfg, gen)[1].to(device)
-        losses = dcgan_step(net_g, net_d, nets.opt_g, nets.opt_d, world.take(real_b), gan_loss=obj.gan_loss, generator=gen,
-                            part=world.part, augment=cfg.augments_d, roll=cfg.d_roll, terms=obj.terms, g_dtype=obj.g_dtype)
+    losses = kind_of(cfg).step(cfg, nets, net_g, net_d, obj.gan_loss, obj.terms, train, world, gen, obj.g_dtype)
     if nets.g_ema is not None:
         update_ema(nets.g_ema, nets.g, cfg.ema, step)
     return world.mean(losses)
@@ -467,10 +414,9 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
     except DreamganError:
         val = train  # tiny datasets: evaluate on train, and say so in config.json
     torch.manual_seed(cfg.seed)
+    kind = kind_of(cfg)
     nets = _Networks.build(cfg, recipe.to_dict(), world.device)
-    if nets.g_ema is not None and cfg.arch == "pix2pix":  # the average's BatchNorm statistics come from photos
-        calib = torch.Generator().manual_seed(cfg.seed)
-        nets.calibration = [train.batch(cfg.batch_size, cfg.image_size, calib)[0].to(world.device) for _ in range(16)]
+    nets.calibration = kind.calibration(cfg, train, world.device)  # where the average's BatchNorm statistics come from
     g_dtype = autocast_dtype(cfg.g_precision, world.device)  # G's training pass (None: float32)
     precisions = resolved_precisions(cfg, world.device)
     run, start, best, changes = _open_run(cfg, world, data, nets, precisions, resume, on_resume, on_changed)
@@ -487,20 +433,13 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                                                 **{f"{name}_resolved": p for name, p in precisions.items()},
                                                 "dreamgan_version": __version__})
     net_g, net_d = world.wrap(nets.g), world.wrap(nets.d)  # DDP under torchrun: gradients averaged over processes
-    obj = _objectives(cfg, recipe, world.device, net_g, world, g_dtype)
+    obj = _Objectives.build(cfg, recipe, world.device, net_g, world, g_dtype)
     # The val true dreams never change within a run: their FID/KID features are computed once.
-    fid_cache = run / "fid-cache" / (f"{'train' if val is train else 'val'}-{data.hash[:16]}"
-                                     + (f"-{cfg.eval_crops}" if cfg.arch == "dcgan" else ""))  # the crops measured against
-    if start == 0 and main and cfg.arch == "pix2pix":  # the identity baseline (the photo as the "fake"), once per run
-        from dreamgan.metrics import dream_scores
-
-        real_a, real_b = val.all_x01()
-        ident = dream_scores(real_a, real_b, real_a, recipe, engine=obj.engine, fid=False)
-        append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **ident})
-    if start == 0 and main and cfg.arch == "dcgan" and cfg.eval_fid:  # the photos' KID: what kid_ratio divides by
-        append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **photo_scores(cfg, val, cache_real=fid_cache)})
+    fid_cache = run / "fid-cache" / kind.cache_name(cfg, f"{'train' if val is train else 'val'}-{data.hash[:16]}")
+    baseline = kind.baseline(cfg, val, recipe, engine=obj.engine, cache_real=fid_cache) if start == 0 and main else None
+    if baseline is not None:  # what the scores are read against, once per run
+        append_jsonl(run / "metrics.jsonl", {"step": 0, "reference": "identity", **baseline})
     logged = read_jsonl(run / "metrics.jsonl") if main else []
-    photos = logged_photo_scores(logged) if cfg.arch == "dcgan" else None  # None too for a run begun before the photos were scored
     # wall seconds keep counting across --resume: start from the last logged time up to `start`
     t0 = began - max((r["seconds"] for r in logged if "seconds" in r and r["step"] <= start), default=0.0)
     evals, losses, step = [], {}, start
@@ -538,9 +477,8 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                 evaluating = step % cfg.eval_every == 0 or step == last
                 eval_began = time.perf_counter()
                 if evaluating and main:
-                    scores = evaluate_generator(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
-                    if photos is not None and "kid_effnet_mean" in scores:
-                        scores["kid_ratio"] = kid_ratio(scores, photos)
+                    scores = kind.evaluate(nets.settle_sampler(), cfg, val, recipe, engine=obj.engine, fid=cfg.eval_fid, cache_real=fid_cache)
+                    scores = kind.scored(scores, logged)
                     evals.append({"step": step, **scores})
                     append_jsonl(run / "metrics.jsonl", {"step": step, "eval": "val", "seconds": row["seconds"], **scores})
                     if is_better(scores, best):
@@ -548,7 +486,7 @@ def _train_gan(cfg: TrainConfig, world: World, resume, on_step, on_eval, on_resu
                         nets.save(run / "best.pt", cfg, step, best, recipe.to_dict())
                     nets.save(run / "latest.pt", cfg, step, best, recipe.to_dict())
                     saved_step = step
-                    write_sample_sheet(run / "samples" / f"step-{step:06d}.png", nets.sampler, cfg, val)
+                    kind.sample_sheet(run / "samples" / f"step-{step:06d}.png", nets.sampler, cfg, val)
                     plot_curves(run)
                     if on_eval:
                         on_eval(step, scores)

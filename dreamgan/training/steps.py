@@ -4,6 +4,7 @@ Order as in pix2pix: update D on (real, fake.detach()), then G against the updat
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -18,39 +19,77 @@ LossTerm = tuple[str, float, Callable[..., torch.Tensor]]
 loss_g_<name>."""
 
 
-def loss_terms(*, lambda_l1: float = 100.0, feature_loss=None, lambda_feat: float = 0.0, objective_loss=None,
-               lambda_obj: float = 0.0, lambda_tv: float = 0.0, stats_loss=None, lambda_stats: float = 0.0,
-               lambda_lowpass: float = 0.0, lambda_div: float = 0.0, lambda_shift: float = 0.0, g=None,
-               part: tuple[int, int] = (0, 1), g_dtype: torch.dtype | None = None) -> list[LossTerm]:
-    """The generator's non-adversarial terms, those with a weight > 0 (L1 is always listed and
-    logged), in the order they are summed and draw random numbers:
+@dataclass(frozen=True)
+class TermParts:
+    """What the terms are made of: the loss modules a run built for the terms it weights (None
+    for those it does not), G itself (as the step calls it: maybe DDP-wrapped), this process's
+    part of the global batch and the dtype G's passes are autocast to."""
 
-      l1        pixel L1 to the true dream
-      stats     `stats_loss` (a `DreamStatsLoss`: position-free dream statistics; draws projections)
-      lowpass   `lowpass_l1` (8×-downsampled layout and colour)
-      feat      `feature_loss` (a `DreamFeatureLoss`: dream-layer features, aligned)
-      obj       `objective_loss` (a `DreamObjectiveLoss`: the guarded objective; draws transforms)
-      div       `diversity_hinge` against a second draw of `g` with other noise (a noisy generator)
-      tv        `residual_roughness_loss` (no rougher a change than the true dream's)
-      shift     `shift_consistency` of `g` (two more passes of G, autocast to `g_dtype`; draws a
-                shift and a noise field)
+    stats_loss: Callable | None = None
+    feature_loss: Callable | None = None
+    objective_loss: Callable | None = None
+    g: Callable | None = None
+    part: tuple[int, int] = (0, 1)
+    g_dtype: torch.dtype | None = None
+
+
+PHOTO_TERMS: dict[str, Callable[[TermParts], Callable[..., torch.Tensor]]] = {
+    "l1": lambda p: lambda fake, a, b, gen: F.l1_loss(fake, b),
+    "stats": lambda p: lambda fake, a, b, gen: p.stats_loss(fake, b, real_a=a, generator=gen),
+    "lowpass": lambda p: lambda fake, a, b, gen: lowpass_l1(fake, b),
+    "feat": lambda p: lambda fake, a, b, gen: p.feature_loss(fake, b),
+    "obj": lambda p: lambda fake, a, b, gen: p.objective_loss(fake, a, b, gen),
+    "div": lambda p: lambda fake, a, b, gen: diversity_hinge(fake, p.g(a, gen, p.part), a, b),
+    "tv": lambda p: lambda fake, a, b, gen: residual_roughness_loss(fake, a, b),
+    "shift": lambda p: lambda fake, a, b, gen: shift_consistency(p.g, a, gen, part=p.part, g_dtype=p.g_dtype),
+}
+"""The photo → dream generator's non-adversarial terms by name (a config's weight for each is
+its `lambda_<name>` field, `TrainConfig.loss_weights`), in the order they are summed and draw
+random numbers:
+
+  l1        pixel L1 to the true dream (always listed and logged)
+  stats     `stats_loss` (a `DreamStatsLoss`: position-free dream statistics; draws projections)
+  lowpass   `lowpass_l1` (8×-downsampled layout and colour)
+  feat      `feature_loss` (a `DreamFeatureLoss`: dream-layer features, aligned)
+  obj       `objective_loss` (a `DreamObjectiveLoss`: the guarded objective; draws transforms)
+  div       `diversity_hinge` against a second draw of `g` with other noise (a noisy generator)
+  tv        `residual_roughness_loss` (no rougher a change than the true dream's)
+  shift     `shift_consistency` of `g` (two more passes of G; draws a shift and a noise field)
+
+A new term is one entry here and its `lambda_<name>` field."""
+
+NOISE_TERMS: dict[str, Callable[[TermParts], Callable[..., torch.Tensor]]] = {
+    "stats": lambda p: lambda fake, a, b, gen: p.stats_loss(fake, b, generator=gen),
+}
+"""The noise → dream generator's terms: `stats` (a pooled `DreamStatsLoss`, the batch of samples
+against the batch of true-dream crops). There is no photo: each term gets real_a = None."""
+
+
+def _terms(registry: dict, weights: dict[str, float], parts: TermParts, always: tuple[str, ...] = ()) -> list[LossTerm]:
+    unknown = sorted(name for name, weight in weights.items() if weight > 0 and name not in registry and name != "gan")
+    if unknown:
+        raise ValueError(f"no such loss term: {', '.join(unknown)} (terms: {', '.join(registry)})")
+    return [(name, float(weights.get(name, 0.0)), make(parts)) for name, make in registry.items()
+            if weights.get(name, 0.0) > 0 or name in always]
+
+
+def loss_terms(weights: dict[str, float] | None = None, **parts) -> list[LossTerm]:
+    """The photo → dream terms (`PHOTO_TERMS`) with a weight > 0 in `weights` ({name: weight};
+    default: pix2pix's {"l1": 100}), L1 always (logged even at weight 0), made of `parts`
+    (`TermParts` fields; a weighted term needs its module). A "gan" weight is the step's, ignored here.
+
+    Raises:
+        ValueError: a weight > 0 for a name that is not a term here.
     """
-    terms: list[LossTerm] = [("l1", lambda_l1, lambda fake, a, b, gen: F.l1_loss(fake, b))]
-    if stats_loss is not None and lambda_stats > 0:
-        terms.append(("stats", lambda_stats, lambda fake, a, b, gen: stats_loss(fake, b, real_a=a, generator=gen)))
-    if lambda_lowpass > 0:
-        terms.append(("lowpass", lambda_lowpass, lambda fake, a, b, gen: lowpass_l1(fake, b)))
-    if feature_loss is not None and lambda_feat > 0:
-        terms.append(("feat", lambda_feat, lambda fake, a, b, gen: feature_loss(fake, b)))
-    if objective_loss is not None and lambda_obj > 0:
-        terms.append(("obj", lambda_obj, lambda fake, a, b, gen: objective_loss(fake, a, b, gen)))
-    if lambda_div > 0:
-        terms.append(("div", lambda_div, lambda fake, a, b, gen: diversity_hinge(fake, g(a, gen, part), a, b)))
-    if lambda_tv > 0:
-        terms.append(("tv", lambda_tv, lambda fake, a, b, gen: residual_roughness_loss(fake, a, b)))
-    if lambda_shift > 0:
-        terms.append(("shift", lambda_shift, lambda fake, a, b, gen: shift_consistency(g, a, gen, part=part, g_dtype=g_dtype)))
-    return terms
+    return _terms(PHOTO_TERMS, {"l1": 100.0} if weights is None else weights, TermParts(**parts), always=("l1",))
+
+
+def noise_terms(weights: dict[str, float] | None = None, **parts) -> list[LossTerm]:
+    """The noise → dream terms (`NOISE_TERMS`) with a weight > 0 in `weights`, made of `parts`.
+
+    Raises:
+        ValueError: a weight > 0 for a name that is not a term here."""
+    return _terms(NOISE_TERMS, weights or {}, TermParts(**parts))
 
 
 def _with_terms(loss_g, losses: dict, terms, fake_b, real_a, real_b, generator):
@@ -107,15 +146,6 @@ def pix2pix_step(g, d, opt_g, opt_d, real_a: torch.Tensor, real_b: torch.Tensor,
     loss_g.backward()
     opt_g.step()
     return {k: float(v.detach()) for k, v in losses.items()}
-
-
-def noise_terms(*, stats_loss=None, lambda_stats: float = 0.0) -> list[LossTerm]:
-    """The noise → dream generator's non-adversarial terms: `stats` (a pooled `DreamStatsLoss`,
-    the batch of samples against the batch of true-dream crops), when its weight is > 0. There
-    is no photo, so each term gets real_a = None."""
-    if stats_loss is None or lambda_stats <= 0:
-        return []
-    return [("stats", lambda_stats, lambda fake, a, b, gen: stats_loss(fake, b, generator=gen))]
 
 
 def roll_each(x: torch.Tensor, most: int, generator: torch.Generator | None = None) -> torch.Tensor:
