@@ -315,12 +315,16 @@ class TrainConfig:
         Raises:
             DreamganError: an unknown preset or an invalid value.
         """
-        preset = preset or DEFAULT_PRESET
+        preset = preset or (NOISE_PRESET if overrides.get("arch") == "dcgan" else DEFAULT_PRESET)
         if preset not in PRESETS:
             raise DreamganError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
         base = dict(PRESETS[preset])
-        if overrides.get("arch") == "dcgan":
-            base = dict(DCGAN_DEFAULTS)
+        arch = overrides.get("arch") or base.get("arch", "pix2pix")
+        if base.get("arch", "pix2pix") != arch:
+            if preset != DEFAULT_PRESET:
+                raise DreamganError(f"preset {preset!r} trains --arch {base.get('arch', 'pix2pix')}, not {arch}; "
+                                    f"drop --preset (--arch {arch} alone starts from its own recipe) or --arch")
+            base = dict(PRESETS[NOISE_PRESET])  # the default preset, named by a caller that asked for dcgan: dcgan's default
         if overrides.get("generator") == "backbone" and overrides.get("noise") is None:
             base["noise"] = 0  # the frozen-encoder generator takes no noise: the preset's noise is not the user's choice
         return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
@@ -359,13 +363,13 @@ SAVED_BEFORE_NOISE_OPTIONS = dict(noise_g="dcgan", noise_d="dcgan", diffaugment=
 
 def saved_config(saved: dict) -> TrainConfig:
     """The `TrainConfig` of a saved config.json or checkpoint: keys this version does not know
-    are dropped, a key it lacks takes the value it had when the run was saved (`LEGACY_DEFAULTS`
+    are dropped, a key it lacks takes the value it had when the run was saved (`DEFAULTS_BEFORE_DREAM`
     for the fields whose default changed), and a dcgan run saved before the noise options gets
     the classic DCGAN. A dcgan run saved before dcgan had a statistics term carries pix2pix's
     photo-normalised one, which it never used: it loads with the weight 0 it trained with."""
     known = {f.name for f in fields(TrainConfig)}
     old = SAVED_BEFORE_NOISE_OPTIONS if saved.get("arch") == "dcgan" and "noise_g" not in saved else {}
-    values = {**LEGACY_DEFAULTS, **old, **{k: v for k, v in saved.items() if k in known}}
+    values = {**DEFAULTS_BEFORE_DREAM, **old, **{k: v for k, v in saved.items() if k in known}}
     if values.get("arch") == "dcgan" and not _photo_free_stats(values.get("stats_norm"), values.get("stats_tag", 0)):
         values["lambda_stats"] = 0.0
     return TrainConfig(**values)
@@ -377,25 +381,32 @@ GENERATORS = ("unet", "dilated", "backbone", "texture")
 DEFAULT_PRESET = "dream"
 """The preset of `dreamgan train`, of a pipeline's [train] and of `TrainConfig.from_preset`."""
 
-LEGACY_DEFAULTS = dict(ngf=32, noise=0, lr=2e-4, beta1=0.5, lambda_gan=1.0, lambda_l1=10.0, lambda_feat=100.0,
-                       lambda_stats=0.0, stats_norm="energy", lambda_lowpass=0.0)
-"""The values these fields defaulted to before the `dream` training became `TrainConfig()`'s
-defaults: the aligned-loss training at 128 px (pix2pix losses, a 10× pixel anchor and a 100×
-dream-layer feature loss). A config saved then that lacks one of them trained with it."""
+DEFAULTS_BEFORE_DREAM = dict(ngf=32, noise=0, lr=2e-4, beta1=0.5, lambda_gan=1.0, lambda_l1=10.0, lambda_feat=100.0,
+                             lambda_stats=0.0, stats_norm="energy", lambda_lowpass=0.0)
+"""The rule for loading old configs (`saved_config`), not a recipe: the values these fields
+defaulted to before the `dream` training became `TrainConfig()`'s defaults. A config saved
+then that lacks one of them trained with it."""
+
+NOISE_PRESET = "noise-dream"
+"""The preset `--arch dcgan` starts from when no `--preset` is given."""
 
 PRESETS = {
     "dream": {},
     # The aligned losses of the first generators, kept to reproduce docs/results.md's early rows.
     # They learn the motif-free mean of all dreams (docs/results.md, "The lattice of one motif").
-    "legacy-aligned": LEGACY_DEFAULTS,
+    "legacy-aligned": dict(ngf=32, noise=0, lr=2e-4, beta1=0.5, lambda_gan=1.0, lambda_l1=10.0, lambda_feat=100.0,
+                           lambda_stats=0.0, stats_norm="energy", lambda_lowpass=0.0),
     # The noise → dream recipe (DCGAN_DEFAULTS) given the photo: docs/training.md, "dream-texture".
     "dream-texture": dict(generator="texture", depth=4, ngf=32, noise=4, image_size=128, crop_scale=(1.0, 1.5), batch_size=8,
                           lr=4e-4, beta1=0.5, gan_mode="hinge", lambda_gan=1.0, d_input="projected-effnet", d_size=128,
                           lambda_stats=10.0, stats_tag=1.0, lambda_lowpass=10.0, ema=0.999, eval_every=500,
                           g_precision="auto", stats_precision="auto"),
+    # The noise → dream recipe: docs/training.md, "DCGAN: noise → dream".
+    NOISE_PRESET: dict(arch="dcgan", **DCGAN_DEFAULTS),
 }
 """`--preset` names: `dream`, the default training (`TrainConfig()`'s defaults);
-`legacy-aligned`, the first generators' aligned losses; `dream-texture`, the noise → dream
+`legacy-aligned`, the first generators' aligned losses; `noise-dream`, the noise → dream recipe
+(`DCGAN_DEFAULTS`, `--arch dcgan`'s default); `dream-texture`, the noise → dream
 recipe conditioned on the photo (the texture generator with noise at every scale, a projected
 EfficientNet-Lite0 discriminator that sees the photo, hinge loss, the photo-tagged statistics
 term, an EMA, multi-scale crops, bf16 where the CPU has it). Sizes are options (`--ngf`, `--depth`,

@@ -3,8 +3,8 @@
     [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
-                 `gan_config.PRESETS`: dream, the default, or legacy-aligned; arch = "dcgan"
-                 starts from `gan_config.DCGAN_DEFAULTS`)
+                 `gan_config.PRESETS`: dream (the default), dream-texture, legacy-aligned or
+                 noise-dream; arch = "dcgan" alone starts from noise-dream)
     [evaluate]   split, fid, jitter_floor, refine; a dcgan run: crops (how many crops of the
                  split's true dreams the samples are measured against, as `evaluate --crops`)
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
@@ -142,7 +142,7 @@ def plan(spec: dict) -> dict:
     from pydantic import TypeAdapter, ValidationError
 
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
+    from dreamgan.gan_config import TrainConfig
 
     for name in STAGES:
         if not isinstance(spec.get(name, {}), dict):
@@ -152,7 +152,7 @@ def plan(spec: dict) -> dict:
     recipe = DreamConfig.from_dict(ds.pop("recipe", {}))
     ds = _validated("dataset", {"out": "data/default", **ds}, models["dataset"])
     tr = dict(spec.get("train", {}))
-    preset = tr.pop("preset", DEFAULT_PRESET)
+    preset = tr.pop("preset", None)
     types = _train_types()
     _refuse_unknown_keys("train", tr, ["preset", *sorted(set(types) - {"data"})])
     for key, value in tr.items():

@@ -319,16 +319,33 @@ def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_
 
 
 def test_the_default_training_is_the_dream_preset_and_old_configs_keep_what_they_trained_with():
-    from dreamgan.gan_config import LEGACY_DEFAULTS, saved_config
+    from dreamgan.gan_config import DEFAULTS_BEFORE_DREAM, saved_config
 
     default = TrainConfig(data="d")
     assert default == TrainConfig.from_preset(None, data="d") == TrainConfig.from_preset("dream", data="d")
     assert (default.noise, default.lambda_stats, default.lambda_gan, default.lambda_l1, default.lambda_feat) == (4, 100.0, 0.0, 0.0, 0.0)
     # a config saved before the defaults changed lacks none of its keys unless they were added
     # later; one written by hand without them gets the values they had then (a run of ngf 32, no noise)
-    saved = {k: v for k, v in vars(default).items() if k not in LEGACY_DEFAULTS}
+    saved = {k: v for k, v in vars(default).items() if k not in DEFAULTS_BEFORE_DREAM}
     assert saved_config(saved) == TrainConfig.from_preset("legacy-aligned", data="d")
     assert saved_config(vars(default)) == default
+
+
+def test_every_recipe_is_a_named_preset_and_a_preset_of_another_kind_is_refused():
+    """`--arch dcgan` alone starts from the noise-dream preset (the same config as naming it),
+    `--preset noise-dream` alone trains dcgan, and a pix2pix preset asked to train dcgan is
+    one clear error instead of a silent swap."""
+    from dreamgan.gan_config import NOISE_PRESET, PRESETS
+
+    assert NOISE_PRESET in PRESETS
+    by_arch = TrainConfig.from_preset(None, data="d", arch="dcgan")
+    assert by_arch == TrainConfig.from_preset(NOISE_PRESET, data="d") == TrainConfig.from_preset(NOISE_PRESET, data="d", arch="dcgan")
+    assert by_arch.arch == "dcgan" and by_arch.noise_g == "texture" and by_arch.lambda_stats == 40.0
+    assert TrainConfig.from_preset("dream", data="d", arch="dcgan") == by_arch, "the default preset named explicitly (pipelines did)"
+    with pytest.raises(DreamganError, match="preset 'dream-texture' trains --arch pix2pix, not dcgan"):
+        TrainConfig.from_preset("dream-texture", data="d", arch="dcgan")
+    with pytest.raises(DreamganError, match="preset 'noise-dream' trains --arch dcgan, not pix2pix"):
+        TrainConfig.from_preset(NOISE_PRESET, data="d", arch="pix2pix")
 
 
 @pytest.mark.slow

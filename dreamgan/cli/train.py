@@ -9,7 +9,7 @@ import typer
 from dreamgan.cli.options import train_options
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
-from dreamgan.gan_config import DEFAULT_PRESET, TrainConfig
+from dreamgan.gan_config import DEFAULT_PRESET, NOISE_PRESET, TrainConfig
 
 Opt = typer.Option
 
@@ -18,11 +18,13 @@ Opt = typer.Option
 @train_options
 def train_command(
     data: Annotated[Path, Opt(help="Dataset made by `dreamgan make-dataset` (data/NAME).")],
-    arch: Annotated[str, Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream).")] = "pix2pix",
+    arch: Annotated[Optional[str], Opt(help="pix2pix (photo -> dream) or dcgan (noise -> dream); default: the preset's, "
+                                            "else pix2pix.")] = None,
     out: Annotated[Path, Opt(help="Where run directories go.")] = Path("checkpoints"),
-    preset: Annotated[Optional[str], Opt(help=f"pix2pix losses (default: {DEFAULT_PRESET}): dream (the default training: draws motifs) or "
-                                              "legacy-aligned (the first generators' aligned losses, which learn the mean dream). "
-                                              "dcgan runs use their own recipe.")] = None,
+    preset: Annotated[Optional[str], Opt(help=f"A named recipe (default: {DEFAULT_PRESET}; with --arch dcgan, {NOISE_PRESET}): "
+                                              "dream (the default training: draws motifs), dream-texture (the noise recipe "
+                                              "given the photo), legacy-aligned (the first generators' aligned losses, which "
+                                              f"learn the mean dream) or {NOISE_PRESET} (noise -> dream textures).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue the latest run of this data and arch, with its own settings (with --preset: "
                                                  "the preset's, and any that would change the run is refused).")] = False,
     run: Annotated[Optional[Path], Opt(help="With --resume: the run directory to continue.")] = None,
@@ -41,7 +43,7 @@ def train_command(
     if launched_world_size() == 1:
         resolve_device(given["device"] or "auto")  # a clear error now, not after the dataset is read
     if resume and preset is None:  # the run's own settings, with only the options given here on top
-        cfg, resume_from = resume_config(data, out=out, arch=arch, run=run, **given)
+        cfg, resume_from = resume_config(data, out=out, arch=arch or "pix2pix", run=run, **given)
     else:  # a new run, or a resume that restates its command (train_gan refuses whatever would change the run's meaning)
         cfg, resume_from = TrainConfig.from_preset(preset, data=str(data), arch=arch, out=str(out), **given), (run or True) if resume else False
     if not is_main_process():  # under torchrun, rank 0 alone shows progress and reports
