@@ -112,7 +112,7 @@ class TrainConfig:
     g_precision: str = "fp32"
     """G's forward pass in training, autocast to 'bf16', kept in 'fp32', or 'auto' (bf16 where
     the device multiplies bf16 in hardware: a CPU with AMX or AVX-512 BF16, a bf16 CUDA device;
-    `devices.autocast_dtype`). On an AMX Xeon bf16 makes the recipe's step 0.7–0.85× as long; G's
+    `devices.autocast_dtype`); what it saves is in docs/results.md ("G in bf16"). G's
     weights, its optimiser and D stay float32 (the statistics term has `stats_precision`), and
     sampling runs in float32."""
     stats_precision: str = "fp32"
