@@ -69,7 +69,7 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
         if cfg.generator == "texture":
             from dreamgan.models.photo_texture import PhotoTextureGenerator
 
-            return PhotoTextureGenerator(cfg.ngf, cfg.depth, cfg.noise), d
+            return PhotoTextureGenerator(cfg.ngf, cfg.depth, cfg.noise, cfg.unshuffle), d
         if cfg.generator == "backbone":
             return BackboneUNet(backbone, list(dict.fromkeys([*cfg.taps, *recipe["layers"]])), cfg.ngf), d
         if cfg.generator == "dilated":

@@ -77,7 +77,7 @@ class TrainConfig:
     depth: int = 5
     """U-Net depth: stride-2 levels."""
     unshuffle: int = 1
-    """U-Net generator: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
+    """U-Net and texture generators: run at 1/r resolution on space-to-depth input (r > 1 is r²× cheaper)."""
     noise: int = 4
     """U-Net generator: fresh noise channels at every encoder level (0 = deterministic generator)."""
     noise_levels: int = 0
@@ -255,8 +255,8 @@ class TrainConfig:
                   (self.noise == 0 or self.generator in ("unet", "dilated", "texture"), "--noise needs the unet, dilated or texture generator"),
                   (self.lambda_div == 0 or (self.noise > 0 and self.arch == "pix2pix"),
                    "--lambda-div needs a noisy pix2pix generator (--noise > 0)"),
-                  (self.lambda_shift == 0 or (self.arch == "pix2pix" and (self.generator == "texture" or (self.antialias and self.unshuffle == 1))),
-                   "--lambda-shift needs a generator that draws its noise at full size (--generator texture, or --antialias without --unshuffle)"),
+                  (self.lambda_shift == 0 or (self.arch == "pix2pix" and (self.generator == "texture" or self.antialias)),
+                   "--lambda-shift needs a generator that draws its noise at full size (--generator texture, or --antialias)"),
                   (self.stats_kind in STATS_KINDS, f"--stats-kind must be one of {STATS_KINDS}"),
                   (self.stats_projections >= 1, "--stats-projections must be ≥ 1"),
                   (self.stats_norm in STATS_NORMS, f"--stats-norm must be one of {STATS_NORMS}"),
@@ -272,7 +272,7 @@ class TrainConfig:
                    "--crop-scale must be LO,HI with 0 < LO ≤ HI ≤ 16"),
                   (min(self.loss_weights.values()) >= 0,
                    "loss weights (--lambda-*) must be ≥ 0"),
-                  (self.unshuffle == 1 or self.generator in ("unet", "dilated"), "--unshuffle is for the unet and dilated generators"),
+                  (self.unshuffle == 1 or self.generator in ("unet", "dilated", "texture"), "--unshuffle is for the unet, dilated and texture generators"),
                   (self.arch != "pix2pix" or self.generator not in ("unet", "texture") or self.image_size >= 2 ** (self.depth + 1) * self.unshuffle,
                    f"a {self.image_size} px crop is too small for a depth-{self.depth} U-Net: use --image-size ≥ "
                    f"{2 ** (self.depth + 1) * self.unshuffle} or a smaller --depth")]

@@ -767,3 +767,24 @@ def test_every_loss_weight_of_the_config_names_a_registered_term_and_unknown_nam
         loss_terms({"blur": 1.0})
     with pytest.raises(ValueError, match="no such loss term: lowpass"):
         noise_terms({"lowpass": 1.0})
+
+
+@pytest.mark.parametrize("size", [(50, 70), (33, 129)])
+def test_an_unshuffled_photo_texture_generator_is_the_identity_at_init_and_draws_noise_at_its_own_resolution(size):
+    """--unshuffle 2 runs the texture generator at half size: any photo size in and out, the
+    identity at init, noise at half the padded size, a seed fixing the dream, and the shift term
+    still 0 for it at init and finite once it draws."""
+    from dreamgan.models.photo_texture import PhotoTextureGenerator
+
+    torch.manual_seed(0)
+    g = PhotoTextureGenerator(ngf=8, levels=3, noise=2, unshuffle=2).eval()
+    x = torch.rand(2, 3, *size)
+    assert torch.equal(g(x, torch.Generator().manual_seed(0)), x)
+    padded = g.geometry.pad(x)
+    assert padded.shape[-2] % 16 == 0 and padded.shape[-1] % 16 == 0 and min(padded.shape[-2:]) >= 32
+    assert [z.shape[-2:] for z in g.geometry.draw_noise(padded)] == [torch.Size([s // 2 for s in padded.shape[-2:]])] * 4
+    torch.nn.init.normal_(g.head.weight, std=0.05)
+    one, two, other = (g(x, torch.Generator().manual_seed(s)) for s in (3, 3, 4))
+    assert one.shape == x.shape and torch.equal(one, two) and not torch.equal(one, other)
+    big = torch.rand(2, 3, 96, 96)
+    assert 0 < float(shift_consistency(g.train(), big, torch.Generator().manual_seed(0)).detach()) < 1

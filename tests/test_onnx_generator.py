@@ -251,11 +251,12 @@ def test_the_antialiased_unet_exports_with_pytorch_s_pixels_and_its_full_size_no
     assert (fast_dream(og, x, seed=3) - ours).abs().max() < 1e-4
 
 
-def test_the_photo_texture_generator_exports_with_pytorch_s_pixels(tmp_path):
+@pytest.mark.parametrize("unshuffle", [1, 2])
+def test_the_photo_texture_generator_exports_with_pytorch_s_pixels(tmp_path, unshuffle):
     from dreamgan.models.photo_texture import PhotoTextureGenerator
 
     torch.manual_seed(0)
-    g = PhotoTextureGenerator(ngf=8, levels=3, noise=2).eval()
+    g = PhotoTextureGenerator(ngf=8, levels=3, noise=2, unshuffle=unshuffle).eval()
     torch.nn.init.normal_(g.head.weight, std=0.05)
     path = write_onnx(g, {"path": "texture.pt", "step": 5, "recipe": None}, tmp_path / "texture.onnx")
     og = OnnxGenerator(path)

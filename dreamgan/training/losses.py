@@ -165,11 +165,12 @@ def shift_consistency(g, real_a: torch.Tensor, generator: torch.Generator | None
 
         loss = L1( G(crop_0(x), crop_0(z))[overlap], G(crop_d(x), crop_d(z))[overlap] )
 
-    crop_d takes a (c, c) window at offset d = (dy, dx), each drawn in [1, m) px, m the
-    generator's multiple (2^levels: its coarsest stride), so d is never a multiple of the
-    stride; c = the largest multiple of m that fits beside the offset, so neither window is
-    padded. z is one full-size noise field (the generator draws its noise at full size,
-    `UNetGeometry.full_res_noise`) cut at the same offsets. Where the two windows overlap (less
+    crop_d takes a (c, c) window at offset d = (dy, dx), each drawn from the multiples of r in
+    [r, m), m the generator's multiple (2^levels · r: its coarsest stride) and r its
+    `unshuffle` (1 for most), so d is never a multiple of the stride; c = the largest multiple
+    of m that fits beside the offset, so neither window is padded. z is one noise field at the
+    network's full size (the generator draws it so, `UNetGeometry.full_res_noise`: at 1/r of the
+    photo's) cut at the same offsets (d / r). Where the two windows overlap (less
     `margin` px on every side, where their padding differs), a generator whose motifs are
     placed by photo and noise draws the same pixels; one that places them on its own grid draws
     them elsewhere. This is the equivariance asked for by "Making Convolutional Networks
@@ -188,15 +189,17 @@ def shift_consistency(g, real_a: torch.Tensor, generator: torch.Generator | None
     ch, cw = ((h - 1) // m) * m, ((w - 1) // m) * m
     if min(ch, cw) < m or min(ch, cw) <= 2 * margin + m:
         raise ValueError(f"shift consistency needs crops of at least {2 * m} px and > 2·margin + {m}, got {h}×{w}")
-    dy, dx = (int(v) for v in torch.randint(1, m, (2,), generator=generator))
+    r = geometry.unshuffle
+    dy, dx = (r * int(v) for v in torch.randint(1, m // r, (2,), generator=generator))
     k, parts = part
     b = real_a.shape[0]
     device = generator.device if generator is not None else real_a.device
     field = [torch.randn(*shape, generator=generator, device=device)[k * b:(k + 1) * b].to(real_a.device)
              for shape in geometry.noise_shapes(b * parts, h, w)]
+    (zy, zx), (zh, zw) = (dy // r, dx // r), (ch // r, cw // r)
     with autocast_to(real_a.device.type, g_dtype):
-        f0 = g(real_a[..., :ch, :cw], None, part, [z[..., :ch, :cw] for z in field])
-        fd = g(real_a[..., dy:dy + ch, dx:dx + cw], None, part, [z[..., dy:dy + ch, dx:dx + cw] for z in field])
+        f0 = g(real_a[..., :ch, :cw], None, part, [z[..., :zh, :zw] for z in field])
+        fd = g(real_a[..., dy:dy + ch, dx:dx + cw], None, part, [z[..., zy:zy + zh, zx:zx + zw] for z in field])
     f0 = f0.float()[..., dy + margin:ch - margin, dx + margin:cw - margin]
     fd = fd.float()[..., margin:ch - dy - margin, margin:cw - dx - margin]
     return F.l1_loss(f0, fd)
