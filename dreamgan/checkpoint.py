@@ -23,6 +23,25 @@ BUNDLED_GENERATOR = Path(__file__).parent / "weights" / "fast_dream.pt"
 """The pretrained generator shipped in the package (`fast/bundled.py`, docs/model_card.md)."""
 
 
+BUNDLED_TEXTURES = Path(__file__).parent / "weights" / "dream_textures.pt"
+"""The pretrained noise → dream texture generator shipped in the package (`dreamgan textures`,
+the studio's Textures view; docs/textures_model_card.md), made by `pipelines/textures.toml`."""
+
+
+def bundled_textures(instead: str = "pass --checkpoint RUN") -> Path:
+    """The bundled texture generator's path.
+
+    Raises:
+        DreamganError: this install has no bundled texture generator: the message says how to
+            make one, and `instead` how to give another.
+    """
+    if not BUNDLED_TEXTURES.is_file():
+        raise DreamganError(f"this dreamgan install has no bundled texture generator ({BUNDLED_TEXTURES}); {instead} "
+                            "(a `dreamgan train --arch dcgan` run), or make it with "
+                            "`dreamgan pipeline run pipelines/textures.toml` (about 30 minutes on 2 CPU cores)")
+    return BUNDLED_TEXTURES
+
+
 def bundled_generator() -> Path:
     """The bundled generator's path.
 

@@ -9,7 +9,8 @@
                  split's true dreams the samples are measured against, as `evaluate --crops`)
     [sample]     images (paths, or "embedded" for the embedded photos), out, overlay;
                  a dcgan run: n, size ("WIDTHxHEIGHT"), tileable, interpolate, seed
-    [bundle]     out: write the trained generator as an inference-only .pt there, in the bundled
+    [bundle]     out: write the trained generator as an inference-only .pt there (half = true:
+                 its weights in float16), in the bundled
                  generator's format with its provenance (optional; pipelines/release.toml makes
                  the bundled generator this way). `dreamgan export` is something else: ONNX.
 
@@ -98,7 +99,7 @@ def _section_models() -> dict:
                                out=(Optional[StrictStr], None), overlay=(Optional[fraction()], 0.5), n=(count(1, MAX_SAMPLES), 8),
                                size=(Optional[StrictStr], None), tileable=(StrictBool, False),
                                interpolate=(count(0, MAX_INTERPOLATION), 0), seed=(count(0, MAX_SEED), 0)),
-        "bundle": create_model("BundleStage", __config__=strict, out=(Optional[StrictStr], None)),
+        "bundle": create_model("BundleStage", __config__=strict, out=(Optional[StrictStr], None), half=(StrictBool, False)),
     }
 
 
@@ -253,13 +254,17 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} {'file(s)' if train_cfg.arch == 'dcgan' else 'fast dream(s)'} in {out}")
     if "bundle" in todo:
-        from dreamgan.fast import load_pix2pix, write_bundled_generator
+        from dreamgan.fast import load_generator, write_bundled_generator
+        from dreamgan.fast.bundled import MAX_BUNDLED_BYTES, MAX_BUNDLED_TEXTURES_BYTES
         from dreamgan.pairs import dataset_hash
 
         evaluation = results.get("evaluate")
         provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),
                       "evaluate": {k: evaluation[k] for k in ("split", "n", "rows")} if evaluation else None}
-        out = write_bundled_generator(*load_pix2pix(run), stages["bundle"]["out"], provenance=provenance)
+        g, cfg, ckpt = load_generator(run)
+        limit = MAX_BUNDLED_TEXTURES_BYTES if cfg.arch == "dcgan" else MAX_BUNDLED_BYTES
+        out = write_bundled_generator(g, ckpt, stages["bundle"]["out"], provenance=provenance, max_bytes=limit,
+                                      half=stages["bundle"].get("half", False))
         results["bundle"] = {"out": str(out), "bytes": out.stat().st_size}
         echo(f"[bundle] {out} ({results['bundle']['bytes'] / 2**20:.1f} MiB)")
     return results

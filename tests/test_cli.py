@@ -179,6 +179,20 @@ def test_samples_and_version(tmp_path):
     assert out.returncode == 0 and out.stdout.startswith("dreamgan ")
 
 
+def test_textures_without_a_bundled_texture_generator_say_how_to_get_one(monkeypatch, tmp_path, capsys):
+    """`dreamgan textures` with no -c uses the bundled texture generator; an install without one
+    gets one line naming the pipeline that makes it, and nothing is written; bad sizes and seeds
+    fail before any weights are read."""
+    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
+    for args, words in ((["-o", str(tmp_path / "t")], "pipelines/textures.toml"), (["--size", "7x7"], "--size"),
+                        (["--seed", "-3"], "--seed")):
+        with pytest.raises(SystemExit) as stop:
+            main(["textures", *args])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1 and words in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert not (tmp_path / "t").exists()
+
+
 def test_make_dataset_options_reach_the_library(monkeypatch, tmp_path):
     import dreamgan.dataset as ds
 

@@ -200,6 +200,9 @@ def test_a_dcgan_run_describes_itself_and_draws_textures_of_any_size(dataset, tm
     assert first.shape == (120, 200, 3)
     again = runner.invoke(app, ["sample", "-c", str(run), "--size", "200x120", "-n", "2", "--seed", "5", "-o", str(tmp_path / "again")])
     assert again.exit_code == 0 and np.array_equal(first, np.asarray(Image.open(tmp_path / "again" / "sample-0000.png"))), "same seed, same texture"
+    textures = runner.invoke(app, ["textures", "-c", str(run), "--size", "200x120", "-n", "1", "--seed", "5", "-o", str(tmp_path / "t")])
+    assert textures.exit_code == 0 and np.array_equal(first, np.asarray(Image.open(tmp_path / "t" / "sample-0000.png"))), \
+        "dreamgan textures draws what sample draws from a noise run"
     tiled = runner.invoke(app, ["sample", "-c", str(run), "--size", "96", "--tileable", "-n", "1", "-o", str(tmp_path / "tiled")])
     assert tiled.exit_code == 0 and np.asarray(Image.open(tmp_path / "tiled" / "sample-0000.png")).shape == (96, 96, 3)
     for bad in ("0x10", "abc", "100x", "99999", "10x10x10", "-5"):

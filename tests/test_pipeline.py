@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,39 @@ def test_dcgan_pipeline_is_valid_and_uses_the_noise_recipe():
         "G's pass and the statistics term's in bf16 where the CPU has bf16 units, float32 elsewhere"
     assert (train.minutes, train.steps) == (28, 3000), "as many steps as fit in 28 min, at most 3000"
     assert train.lr == 6e-4, "the learning rate that lifted the worst of three seeds (docs/results.md)"
+
+
+def test_textures_pipeline_is_the_noise_recipe_and_bundles_in_float16_within_5_mb():
+    stages = plan(load_pipeline(ROOT / "pipelines" / "textures.toml"))
+    dcgan = plan(load_pipeline(ROOT / "pipelines" / "dcgan.toml"))["train"]
+    train = stages["train"]
+    assert train.arch == "dcgan" and train == replace(dcgan, out="checkpoints/textures"), "the recipe pipelines/dcgan.toml measures"
+    assert stages["bundle"] == {"out": "dreamgan/weights/dream_textures.pt", "half": True}
+
+
+def test_a_bundle_in_float16_loads_back_into_float32_with_half_the_bytes(tmp_path):
+    """[bundle] half = true: the weights are stored in float16 and load into the float32
+    network (the pixels move by float16's rounding only); a file over the limit is refused."""
+    from dreamgan.checkpoint import build_networks, generator_from_checkpoint
+    from dreamgan.fast.bundled import write_bundled_generator
+    from dreamgan.gan_config import TrainConfig
+
+    cfg = TrainConfig.from_preset(None, data="d", arch="dcgan")
+    torch.manual_seed(0)
+    g = build_networks(cfg)[0].eval()
+    ckpt = {"format": "dreamgan-gan/1", "arch": "dcgan", "config": vars(cfg), "recipe": None, "step": 1, "path": "run/best.pt"}
+    full = write_bundled_generator(g, ckpt, tmp_path / "full.pt")
+    half = write_bundled_generator(g, ckpt, tmp_path / "half.pt", half=True)
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    loaded = torch.load(half, map_location="cpu", weights_only=True)
+    assert loaded["weights_dtype"] == "float16" and loaded["g"]["head.0.weight"].dtype == torch.float16
+    g16 = generator_from_checkpoint({**loaded, "path": str(half)})[0]
+    assert all(p.dtype == torch.float32 for p in g16.parameters())
+    z = torch.randn(g.noise_shape(1), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert (g16(z) - g(z)).abs().max() < 0.02
+    with pytest.raises(DreamganError, match="half = true"):
+        write_bundled_generator(g, ckpt, tmp_path / "big.pt", max_bytes=2 ** 20)
 
 
 def test_gpu_pipeline_is_valid_and_dreams_at_a_gpus_scale():

@@ -566,3 +566,50 @@ def test_the_newest_frame_wins_and_older_waiting_ones_are_dropped():
     assert len(calls) == 2 and m.dropped == 2
     other = mirrors.open("client", MirrorRequest())
     assert m.closed and not other.closed, "one mirror per client"
+
+
+# -- textures --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_textures_are_the_noise_generator_s_and_match_the_cli_pixel_for_pixel(runs, tmp_path, monkeypatch):
+    """The Textures view draws with the given noise run: a seed's texture is `dreamgan textures
+    --seed S`'s first file at that size, its PNG names the seed; tileable sizes round to whole
+    noise cells; a strip's ends are the two seeds' textures at the training size; bad requests
+    are one-line 422s; without a texture generator the view says how to get one (409), and a
+    photo → dream run is refused at start."""
+    from dreamgan.fast import load_generator, write_noise_dreams
+    from dreamgan.fast.dreams import draw_texture, interpolation_frames, seed_noise
+    from dreamgan.studio.textures import MAX_SIDE
+
+    with local_client(create_app(textures=str(runs["dcgan"]))) as client:
+        info = client.get("/api/info").json()["textures"]
+        assert info["step"] == 2 and info["width"]["maximum"] == MAX_SIDE and info["frames"]["minimum"] == 2 and "error" not in info
+        r = client.post("/api/textures", json={"width": 80, "height": 48, "seed": 3})
+        texture = _png(r)
+        assert texture.size == (80, 48) and r.headers["X-Texture-Size"] == "80x48"
+        assert json.loads(texture.text[RECIPE_KEY])["seed"] == 3
+        cli = write_noise_dreams(runs["dcgan"], tmp_path / "cli", n=1, seed=3, size=(48, 80))[0]
+        assert np.array_equal(np.asarray(texture), np.asarray(Image.open(cli))), "the studio's texture of a seed is the CLI's"
+        assert not np.array_equal(np.asarray(texture), np.asarray(_png(client.post("/api/textures", json={"width": 80, "height": 48, "seed": 4}))))
+        tiled = client.post("/api/textures", json={"width": 70, "height": 40, "seed": 3, "tileable": True})
+        assert _png(tiled).size == (80, 48) and tiled.headers["X-Texture-Size"] == "80x48"
+        strip = np.asarray(_png(client.post("/api/textures/strip", json={"seed_a": 3, "seed_b": 4, "frames": 4})))
+        g = load_generator(runs["dcgan"])[0]
+        ends = interpolation_frames(g, seed_noise(g, 3), seed_noise(g, 4), 2)
+        s = g.size
+        assert strip.shape == (s + 4, 4 * (s + 2) + 2, 3)
+        assert np.array_equal(strip[2:2 + s, 2:2 + s], x01_to_uint8(ends[0])), "the strip starts at seed A's texture"
+        assert np.array_equal(strip[2:2 + s, -2 - s:-2], x01_to_uint8(ends[1])), "and ends at seed B's"
+        assert np.array_equal(x01_to_uint8(ends[0]), x01_to_uint8(draw_texture(g, s, s, torch.Generator().manual_seed(3))))
+        for body, words in (({"width": 5000}, "width"), ({"seed": -1}, "seed"), ({"height": 8}, "height"), ({"colour": 1}, "colour")):
+            r = client.post("/api/textures", json=body)
+            assert r.status_code == 422 and words in r.json()["error"], (body, r.text)
+        r = client.post("/api/textures/strip", json={"frames": 1})
+        assert r.status_code == 422 and "frames" in r.json()["error"]
+    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
+    with local_client(create_app()) as client:
+        error = client.get("/api/info").json()["textures"]["error"]
+        assert "--textures RUN" in error and "pipelines/textures.toml" in error
+        r = client.post("/api/textures", json={})
+        assert r.status_code == 409 and "--textures RUN" in r.json()["error"]
+    with pytest.raises(DreamganError, match="dreams photos"):
+        create_app(textures=str(runs["pix2pix"]))

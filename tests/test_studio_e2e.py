@@ -315,3 +315,61 @@ def test_the_mirror_says_so_when_there_is_no_camera(page):
     message = page.inner_text("#error-text")
     assert "camera" in message.lower(), message
     assert page.is_hidden("#mirror")
+
+
+def test_a_person_draws_textures_and_a_strip_and_downloads_them(browser, tmp_path):
+    """The Textures view with a noise run: set a size and seed, draw, see the texture at that
+    size, download it (the API's PNG, seed in its metadata), then a strip from that seed to
+    another; a studio without a texture generator says how to get one and draws nothing."""
+    from dreamgan.dream.files import RECIPE_KEY
+    from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
+
+    with served(create_app(textures=str(tiny_pix2pix_run(tmp_path / "runs", "dcgan")))) as url:
+        page = browser.new_page(viewport={"width": 1300, "height": 1000}, accept_downloads=True)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_function("!document.getElementById('texture-draw').disabled")
+        page.fill("#texture_width", "96")
+        page.fill("#texture_height", "64")
+        page.fill("#texture_seed", "3")
+        page.click("#texture-draw")
+        page.wait_for_function("document.getElementById('texture-img').naturalWidth === 96")
+        assert page.eval_on_selector("#texture-img", "e => e.naturalHeight") == 64
+        assert page.eval_on_selector("#texture-info", "e => e.dataset.size") == "96x64"
+        with page.expect_download() as download:
+            page.click("#texture-download")
+        saved = tmp_path / "texture.png"
+        download.value.save_as(saved)
+        assert download.value.suggested_filename == "texture-seed3.png"
+        image = Image.open(saved)
+        assert image.size == (96, 64) and json.loads(image.text[RECIPE_KEY])["seed"] == 3
+        page.fill("#strip_seed_b", "4")
+        page.fill("#strip_frames", "5")
+        page.click("#strip-draw")
+        page.wait_for_function("document.getElementById('strip-img').naturalWidth > 0 && !document.getElementById('strip-img').hidden")
+        width = page.eval_on_selector("#strip-img", "e => e.naturalWidth")
+        assert width > 4 * 64, width
+        _shot(page, "8-textures")
+        page.fill("#texture_width", "5000")
+        page.click("#texture-draw")
+        page.wait_for_function("!document.getElementById('error').hidden")
+        assert "width" in page.inner_text("#error-text")
+        assert not errors, errors
+        page.close()
+
+
+def test_without_a_texture_generator_the_view_says_how_to_get_one(browser, tmp_path, monkeypatch):
+    from dreamgan.studio.app import create_app
+    from dreamgan.studio.server import served
+
+    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")  # an install without one
+    with served(create_app()) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("document.getElementById('textures-hint').textContent.length > 0")
+        hint = page.inner_text("#textures-hint")
+        assert "--textures RUN" in hint and "pipelines/textures.toml" in hint, hint
+        assert page.is_disabled("#texture-draw") and page.is_disabled("#strip-draw")
+        page.close()

@@ -20,6 +20,8 @@ def serve_command(
     onnx: Annotated[Optional[Path], Opt(help="Fast dreams from a file of `dreamgan export`, with ONNX Runtime.")] = None,
     max_queue: Annotated[int, Opt(help="Jobs that may wait behind the running one; more are refused (HTTP 429).")] = 8,
     runtime: Annotated[str, Opt(help="auto (ONNX Runtime where the generator exports: faster on a CPU, for the mirror too), torch or onnx.")] = "auto",
+    textures: Annotated[Optional[Path], Opt(help="A noise -> dream run dir or .pt for the Textures view (default: the bundled "
+                                                 "texture generator, if this install has one).")] = None,
 ):
     """Open the dream studio: upload a photo, dream it live, compare with a fast dream."""
     from dreamgan.fast.loading import check_runtime
@@ -34,4 +36,5 @@ def serve_command(
 
     checkpoint = default_checkpoint(checkpoint, onnx)
     run_server(str(checkpoint) if checkpoint else None, host=host, port=port, onnx=str(onnx) if onnx else None, max_queue=max_queue,
-               runtime=runtime, announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))
+               runtime=runtime, textures=str(textures) if textures else None,
+               announce=lambda url: typer.echo(f"dreamgan studio on {url}  (Ctrl-C to stop)"))

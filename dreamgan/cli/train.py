@@ -114,6 +114,34 @@ def sample_command(
         raise typer.Exit(1)
 
 
+@app.command("textures")
+def textures_command(
+    checkpoint: Annotated[Optional[Path], Opt("--checkpoint", "-c", help="A noise -> dream run directory or .pt "
+                                                                         "(default: the bundled texture generator).")] = None,
+    out: Annotated[Path, Opt("--out", "-o")] = Path("textures"),
+    n: Annotated[int, Opt("-n", help="How many textures.")] = 8,
+    size: Annotated[Optional[str], Opt(help="WIDTHxHEIGHT, e.g. 1024x768, or one side (default: the training size).")] = None,
+    tileable: Annotated[bool, Opt("--tileable", help="Textures that wrap without a seam (sides rounded up to whole "
+                                                     "noise cells).")] = False,
+    interpolate: Annotated[int, Opt(help="Also write a strip of this many frames walking between two noise draws.")] = 0,
+    seed: Annotated[int, Opt(help="Noise seed: the same seed gives the same textures.")] = 0,
+):
+    """Dream textures from noise, any size, seeded and tileable: no photo and no training (the
+    bundled texture generator, or a `dreamgan train --arch dcgan` run). Writes OUT/sample-NNNN.png
+    with the generator and seed in their metadata."""
+    from dreamgan.cli.progress import job_progress
+    from dreamgan.fast import write_noise_dreams
+    from dreamgan.fast.dreams import check_seed, parse_size
+
+    texture = parse_size(size) if size else None  # bad input fails before any weights are read
+    check_seed(seed)
+    with job_progress() as bar:
+        task = bar.add_task("textures", total=n + (interpolate > 1), info="", done_before=0)
+        written = write_noise_dreams(checkpoint, out, n=n, interpolate=interpolate, seed=seed, size=texture, tileable=tileable,
+                                     on_written=lambda done, total: bar.update(task, completed=done), bundled_default=True)
+    typer.echo(f"{len(written)} file(s) written to {out}")
+
+
 @app.command("export")
 def export_command(
     checkpoint: Annotated[Optional[Path], Opt("--checkpoint", "-c", help="Run directory or .pt file (default: the bundled generator).")] = None,

@@ -19,20 +19,26 @@ from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path
 
 MAX_BUNDLED_BYTES = 10 * 1024 * 1024
+"""The largest bundled photo → dream generator."""
+MAX_BUNDLED_TEXTURES_BYTES = 5 * 1024 * 1024
+"""The largest bundled texture (noise → dream) generator."""
 INFERENCE_KEYS = ("format", "arch", "config", "recipe", "step", "best", "dreamgan_version")
 
 
 def write_bundled_generator(g, ckpt: dict, out: str | os.PathLike, *, provenance: dict | None = None,
-                            max_bytes: int = MAX_BUNDLED_BYTES) -> Path:
-    """Write an inference-only copy of a loaded pix2pix generator and its checkpoint dict
-    (`fast.loading.load_pix2pix`): G's weights, config, recipe, step and scores; no D, no
+                            max_bytes: int = MAX_BUNDLED_BYTES, half: bool = False) -> Path:
+    """Write an inference-only copy of a loaded generator and its checkpoint dict
+    (`fast.loading.load_generator`): G's weights, config, recipe, step and scores; no D, no
     optimisers; to `out`, atomically, with `provenance` (e.g. the evaluation) stored beside.
+    `half`: its floating-point weights stored in float16 (half the bytes; they load back into
+    the float32 network, `load_state_dict` converting them).
 
     Raises:
         DreamganError: the file would exceed `max_bytes`.
     """
     payload = {k: ckpt[k] for k in INFERENCE_KEYS if k in ckpt}
-    payload["g"] = {k: v.detach().clone() for k, v in g.state_dict().items()}
+    payload["g"] = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).clone() for k, v in g.state_dict().items()}
+    payload["weights_dtype"] = "float16" if half else "float32"
     payload["provenance"] = {"source_checkpoint": str(ckpt["path"]), **(provenance or {})}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -41,8 +47,9 @@ def write_bundled_generator(g, ckpt: dict, out: str | os.PathLike, *, provenance
         size = Path(tmp).stat().st_size
         if size > max_bytes:
             raise DreamganError(f"the exported generator is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB "
-                                "limit for a bundled file; train a smaller one (--ngf, --depth)")
+                                "limit for a bundled file; train a smaller one (--ngf, --depth) or store it in float16 "
+                                "([bundle] half = true)")
     return out
 
 
-__all__ = ["BUNDLED_GENERATOR", "MAX_BUNDLED_BYTES", "bundled_generator", "write_bundled_generator"]
+__all__ = ["BUNDLED_GENERATOR", "MAX_BUNDLED_BYTES", "MAX_BUNDLED_TEXTURES_BYTES", "bundled_generator", "write_bundled_generator"]

@@ -1,6 +1,7 @@
 """Fast dreams: one forward pass of a trained generator (and, optionally, K classical steps on
-top), in memory (`fast_dream`) or from image files to files (`write_fast_dreams`,
-`write_noise_dreams` for a DCGAN)."""
+top), in memory (`fast_dream`) or from image files to files (`write_fast_dreams`), and dreams
+from noise: one texture (`texture_size`, `draw_texture`), an interpolation walk
+(`interpolation_frames`), or files of them (`write_noise_dreams`)."""
 from __future__ import annotations
 
 import os
@@ -119,35 +120,15 @@ def _available_bytes() -> int | None:
     return None
 
 
-@torch.no_grad()
-def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0,
-                       size: tuple[int, int] | None = None, tileable: bool = False,
-                       on_written: Callable[[int, int], None] | None = None) -> list[Path]:
-    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs, each
-    written as soon as it is drawn (a killed run keeps the finished ones), in bounded memory.
-
-    `size` (height, width): a spatial generator draws textures of any size (default: its
-    training size), in parts (`models.dcgan.synthesize`), so a 4096² texture costs about a GB;
-    `tileable` rounds the sides up to multiples of 16, where its circular padding makes the
-    texture wrap seamlessly: copies laid side by side show no seam. The noise of dream i is
-    drawn after that of dreams 0 … i − 1 from one generator seeded with `seed`, so n dreams of
-    one seed begin with the dreams of fewer.
+def texture_size(g, cfg, ckpt: dict, size: tuple[int, int] | None = None, tileable: bool = False) -> tuple[int, int]:
+    """The (height, width) a noise → dream generator draws for `size` (default: its training
+    size): with `tileable`, rounded up to whole noise cells, where its circular padding makes the
+    texture wrap seamlessly.
 
     Raises:
-        DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw;
-            n outside 1 … MAX_SAMPLES, interpolate outside 0 … MAX_INTERPOLATION, a seed outside
-            0 … MAX_SEED; a size that needs more memory than the machine has free.
+        DreamganError: a size or tiling the classic DCGAN cannot draw; a size that needs more
+            memory than the machine has free (`noise_dream_bytes`).
     """
-    from dreamgan.models.dcgan import interpolate_latents, synthesize
-
-    if not 1 <= n <= MAX_SAMPLES:
-        raise DreamganError(f"-n must be 1 to {MAX_SAMPLES}, got {n}")
-    if not 0 <= interpolate <= MAX_INTERPOLATION:
-        raise DreamganError(f"--interpolate must be 0 (none) to {MAX_INTERPOLATION} frames, got {interpolate}")
-    check_seed(seed)
-    g, cfg, ckpt = load_generator(checkpoint)
-    if cfg.arch != "dcgan":
-        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
     h, w = size or (g.size, g.size)
     if ((h, w) != (g.size, g.size) or tileable) and cfg.noise_g == "dcgan":
         raise DreamganError(f"{ckpt['path']} is a classic DCGAN: it draws {g.size}×{g.size} px only and cannot tile; "
@@ -159,23 +140,84 @@ def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0,
     if free is not None and need > free:
         raise DreamganError(f"a {w}×{h} dream from noise needs about {need / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB "
                             "is free; ask for a smaller --size")
+    return h, w
+
+
+@torch.no_grad()
+def draw_texture(g, height: int, width: int, generator: torch.Generator) -> torch.Tensor:
+    """One dream from noise (3, height, width) in [0, 1], its noise map drawn from `generator`,
+    drawn in parts in bounded memory (`models.dcgan.synthesize`); a size from `texture_size`."""
+    from dreamgan.models.dcgan import synthesize
+
+    z = torch.randn(g.noise_shape(1, height, width), generator=generator)
+    return synthesize(g, z.to(next(g.parameters()).device)).cpu()[0, :, :height, :width]
+
+
+def seed_noise(g, seed: int, height: int | None = None, width: int | None = None) -> torch.Tensor:
+    """The noise map (1, C, h, w) that seed `seed` gives a texture of height × width (default: the
+    training size): the first draw of a generator seeded with it, as `write_noise_dreams`'
+    first dream and the studio's texture of that seed draw it."""
+    shape = g.noise_shape(1) if height is None else g.noise_shape(1, height, width)
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def interpolation_frames(g, z_a: torch.Tensor, z_b: torch.Tensor, frames: int) -> torch.Tensor:
+    """(frames, 3, S, S) in [0, 1] at the noise maps' size: a walk from noise z_a to z_b (each one
+    map, `g.noise_shape(1, …)`: batch 1; `interpolate_latents`), both ends included."""
+    from dreamgan.models.dcgan import interpolate_latents
+
+    z = interpolate_latents(z_a[0], z_b[0], frames)
+    device = next(g.parameters()).device
+    return torch.cat([g(z[i:i + 8].to(device)).cpu() for i in range(0, frames, 8)])
+
+
+def write_noise_dreams(checkpoint, out_dir, *, n: int = 8, interpolate: int = 0, seed: int = 0,
+                       size: tuple[int, int] | None = None, tileable: bool = False,
+                       on_written: Callable[[int, int], None] | None = None, bundled_default: bool = False) -> list[Path]:
+    """n dreams from noise (and an interpolation strip of `interpolate` frames) as PNGs, each
+    written as soon as it is drawn (a killed run keeps the finished ones), in bounded memory.
+
+    `size` (height, width): a spatial generator draws textures of any size (default: its
+    training size), in parts (`models.dcgan.synthesize`), so a 4096² texture costs about a GB;
+    `tileable` rounds the sides up to multiples of 16, where its circular padding makes the
+    texture wrap seamlessly: copies laid side by side show no seam. The noise of dream i is
+    drawn after that of dreams 0 … i − 1 from one generator seeded with `seed`, so n dreams of
+    one seed begin with the dreams of fewer (dream 0 of a seed is the studio's texture of it).
+    `checkpoint` None: the bundled texture generator when `bundled_default`, else the bundled
+    (photo → dream) generator, which is refused.
+
+    Raises:
+        DreamganError: not a noise → dream run; a size or tiling the classic DCGAN cannot draw;
+            n outside 1 … MAX_SAMPLES, interpolate outside 0 … MAX_INTERPOLATION, a seed outside
+            0 … MAX_SEED; a size that needs more memory than the machine has free.
+    """
+    from dreamgan.fast.loading import load_textures
+
+    if not 1 <= n <= MAX_SAMPLES:
+        raise DreamganError(f"-n must be 1 to {MAX_SAMPLES}, got {n}")
+    if not 0 <= interpolate <= MAX_INTERPOLATION:
+        raise DreamganError(f"--interpolate must be 0 (none) to {MAX_INTERPOLATION} frames, got {interpolate}")
+    check_seed(seed)
+    if checkpoint is None and bundled_default:
+        g, cfg, ckpt = load_textures(None)
+    else:
+        g, cfg, ckpt = load_generator(checkpoint)
+        if cfg.arch != "dcgan":
+            raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: give it images to dream")
+    h, w = texture_size(g, cfg, ckpt, size, tileable)
     out = ensure_writable_dir(out_dir)
     text = generator_text(ckpt, seed=seed)
     gen = torch.Generator().manual_seed(seed)
-    device = next(g.parameters()).device
     written = []
     for i in range(n):
-        z = torch.randn(g.noise_shape(1, h, w), generator=gen)
-        image = synthesize(g, z.to(device)).cpu()[0, :, :h, :w]
-        written.append(save_png(out / f"sample-{i:04d}.png", x01_to_uint8(image), text))
-        del z, image
+        written.append(save_png(out / f"sample-{i:04d}.png", x01_to_uint8(draw_texture(g, h, w, gen)), text))
         if on_written:
             on_written(i + 1, n + (interpolate > 1))
     if interpolate > 1:
         gen = torch.Generator().manual_seed(seed + 1)
-        shape = g.noise_shape(1)[1:]
-        z = interpolate_latents(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), interpolate)
-        frames = torch.cat([g(z[i:i + 8].to(device)).cpu() for i in range(0, interpolate, 8)])
+        shape = g.noise_shape(1)
+        frames = interpolation_frames(g, torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), interpolate)
         written.append(save_png(out / "interpolation.png", image_grid(frames, nrow=interpolate), text))
         if on_written:
             on_written(n + 1, n + 1)
@@ -189,5 +231,5 @@ def check_seed(seed: int) -> int:
     return seed
 
 
-__all__ = ["MAX_INTERPOLATION", "MAX_SAMPLES", "MAX_TEXTURE_SIDE", "check_seed", "fast_dream", "generator_text", "noise_dream_bytes",
-           "parse_size", "write_fast_dreams", "write_noise_dreams"]
+__all__ = ["MAX_INTERPOLATION", "MAX_SAMPLES", "MAX_TEXTURE_SIDE", "check_seed", "draw_texture", "fast_dream", "generator_text",
+           "interpolation_frames", "noise_dream_bytes", "parse_size", "seed_noise", "texture_size", "write_fast_dreams", "write_noise_dreams"]

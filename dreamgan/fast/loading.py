@@ -36,6 +36,18 @@ def is_bundled(path: str | os.PathLike) -> bool:
     return Path(path).resolve() == BUNDLED_GENERATOR.resolve()
 
 
+def load_textures(checkpoint: str | os.PathLike | None = None):
+    """(G, TrainConfig, checkpoint dict) of a noise → dream run dir or .pt (None = the bundled
+    texture generator); a clear error for a photo → dream generator."""
+    from dreamgan.checkpoint import bundled_textures
+
+    g, cfg, ckpt = load_generator(bundled_textures() if checkpoint is None else checkpoint)
+    if cfg.arch != "dcgan":
+        raise DreamganError(f"{ckpt['path']} is a {cfg.arch} generator: it dreams photos (dreamgan sample); "
+                            "textures come from a noise → dream run (--arch dcgan)")
+    return g, cfg, ckpt
+
+
 def load_pix2pix(checkpoint: str | os.PathLike | None = None):
     """(G, checkpoint dict) of a pix2pix run dir or .pt (None = the bundled generator); a clear
     error for any other generator."""

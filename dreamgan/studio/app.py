@@ -23,6 +23,9 @@ Endpoints (JSON unless noted; every error is `{"error": "<one line>"}` with a 4x
   POST /api/mirror/{id}/frame     body = a camera frame's bytes → its fast dream (JPEG), 204 when a
                                   newer frame overtook it (newest frame wins; `mirror.py`)
   DELETE /api/mirror/{id}         close it
+  POST /api/textures              a dream texture from noise (TextureRequest: width, height, seed,
+                                  tileable) → PNG; 409 without a texture generator (`textures.py`)
+  POST /api/textures/strip        an interpolation strip between two seeds' textures → PNG
 
 A POST whose Origin header is another site's is refused (403); at most `max_queue` jobs wait
 (429 past it); one request may ask for at most `requests.MAX_WORK` pixel-steps (422).
@@ -55,6 +58,7 @@ from dreamgan.images import decode_image_bytes, fit_longest_side, png_bytes
 from dreamgan.studio.jobs import DONE, Job, JobQueue, QueueFull
 from dreamgan.studio.mirror import MAX_FRAME_BYTES, MirrorClosed, MirrorRequest, Mirrors, TooFast
 from dreamgan.studio.requests import MAX_QUEUE, MAX_STORED_SIDE, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, STORE_SIZE, DreamRequest, FastRequest, ZoomRequest
+from dreamgan.studio.textures import StripRequest, TextureRequest, Textures
 
 PREVIEW_EVERY = 2
 """Steps between intermediate images."""
@@ -118,6 +122,9 @@ class Studio:
     mirrors: Mirrors
     generator: object | None = None
     checkpoint: dict | None = None
+    textures: Textures | None = None
+    no_textures: str = ""
+    """Why there is no texture generator (the page shows it)."""
 
 
 # -- app -----------------------------------------------------------------------------------------
@@ -203,22 +210,26 @@ def allowed_hosts(host: str) -> tuple[str, ...] | None:
 
 
 def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: str | None = None,
-               max_queue: int = MAX_QUEUE, runtime: str = "torch") -> FastAPI:
+               max_queue: int = MAX_QUEUE, runtime: str = "torch", textures: str | None = None) -> FastAPI:
     """The studio app. With `checkpoint` (a pix2pix run dir or .pt) or `onnx` (a file from
-    `dreamgan export`, run with ONNX Runtime) fast dreams are on.
+    `dreamgan export`, run with ONNX Runtime) fast dreams are on. The Textures view draws with
+    `textures` (a noise → dream run dir or .pt), else with the bundled texture generator where
+    this install has one.
     `host` is the address it listens on: requests must name it, or this machine, in their Host
     header (`TrustedHosts`). At most `max_queue` jobs wait behind the running one; more are
     refused with 429. `runtime` says where a checkpoint runs (`fast.RUNTIMES`; `dreamgan serve`
     passes auto: ONNX Runtime where the generator exports).
 
     Raises:
-        DreamganError: the checkpoint is missing, malformed or not a pix2pix generator.
+        DreamganError: the checkpoint is missing, malformed or not a pix2pix generator; the
+            textures checkpoint is missing, malformed or not a noise → dream generator.
     """
     if max_queue < 1:
         raise DreamganError(f"--max-queue must be ≥ 1, got {max_queue}")
     studio = Studio(queue=JobQueue(max_pending=max_queue), images=ImageStore(), mirrors=Mirrors())
     if checkpoint is not None or onnx is not None:
         studio.generator, studio.checkpoint = load_fast_generator(checkpoint, onnx=onnx, runtime=runtime)
+    studio.textures, studio.no_textures = _load_textures(textures)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -268,7 +279,7 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
     # -- catalogue -----------------------------------------------------------------------------
     @app.get("/api/info")
     def info():
-        return catalogue.studio_info(studio.checkpoint)
+        return catalogue.studio_info(studio.checkpoint, studio.textures.describe() if studio.textures else {"error": studio.no_textures})
 
     @app.get("/api/backbones/{name}")
     def backbone(name: str):
@@ -405,10 +416,39 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
         studio.mirrors.close(_mirror(studio, mirror_id, request).id)
         return Response(status_code=204)
 
+    # -- textures from noise ----------------------------------------------------------------------
+    @app.post("/api/textures")
+    async def texture(req: TextureRequest):
+        data, (w, h) = await _in_thread(_textures(studio).texture_png, req)
+        return _png(data, {"X-Texture-Size": f"{w}x{h}"})
+
+    @app.post("/api/textures/strip")
+    async def texture_strip(req: StripRequest):
+        return _png(await _in_thread(_textures(studio).strip_png, req))
+
     return app
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _load_textures(checkpoint: str | None) -> tuple[Textures | None, str]:
+    """(the Textures view's generator, or None and why): `checkpoint` (its errors raise), else
+    the bundled texture generator where this install has one."""
+    from dreamgan.checkpoint import BUNDLED_TEXTURES, bundled_textures
+
+    try:
+        return Textures(checkpoint if checkpoint is not None else bundled_textures("start the studio with --textures RUN")), ""
+    except DreamganError as e:
+        if checkpoint is not None or BUNDLED_TEXTURES.is_file():
+            raise  # a given or bundled file that does not load: the user must hear it at start
+        return None, str(e)
+
+
+def _textures(studio: Studio) -> Textures:
+    if studio.textures is None:
+        raise StudioError(409, f"no texture generator: {studio.no_textures}")
+    return studio.textures
+
+
 def _png(data: bytes, headers: dict | None = None) -> Response:
     return Response(content=data, media_type="image/png", headers={"Cache-Control": "no-store", **(headers or {})})
 

@@ -19,13 +19,16 @@ DEPTH_HINTS = {
 DEFAULT_LAYERS = {"inception-v3-tf": ["mixed_3", "mixed_5"]}
 
 
-def studio_info(checkpoint: dict | None) -> dict:
-    """Everything the page needs at start: backbones, samples, request defaults and limits."""
+def studio_info(checkpoint: dict | None, textures: dict | None = None) -> dict:
+    """Everything the page needs at start: backbones, samples, request defaults and limits, the
+    fast generator (`checkpoint`) and the texture generator (`textures`: `Textures.describe()`,
+    or {"error": why there is none})."""
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
     from dreamgan.photos import EMBEDDED_PHOTOS
     from dreamgan.studio.mirror import MAX_FPS, MirrorRequest
     from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
+    from dreamgan.studio.textures import StripRequest, TextureRequest
 
     return {
         "version": __version__,
@@ -39,6 +42,8 @@ def studio_info(checkpoint: dict | None) -> dict:
         "mirror": {**_fields(MirrorRequest), "max_fps": MAX_FPS},
         "upload": {"max_bytes": MAX_UPLOAD_BYTES, "max_pixels": MAX_UPLOAD_PIXELS},
         "checkpoint": describe_checkpoint(checkpoint),
+        "textures": {**_fields(TextureRequest), **{k: v for k, v in _fields(StripRequest).items() if k != "seed_a"},
+                     **(textures or {"error": "no texture generator"})},
     }
 
 

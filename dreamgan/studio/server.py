@@ -39,7 +39,7 @@ def check_port_free(host: str, port: int) -> None:
 
 def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                announce: Callable[[str], None] | None = None, onnx: str | None = None, max_queue: int = 8,
-               runtime: str = "auto") -> None:
+               runtime: str = "auto", textures: str | None = None) -> None:
     """Build the studio (loading the checkpoint first, so a bad one fails before any socket opens)
     and serve it until Ctrl-C. `announce(url)` is called once everything checked out."""
     import uvicorn
@@ -47,7 +47,7 @@ def run_server(checkpoint: str | None = None, host: str = DEFAULT_HOST, port: in
     from dreamgan.studio.app import create_app
 
     check_port_free(host, port)
-    app = create_app(checkpoint, host=host, onnx=onnx, max_queue=max_queue, runtime=runtime)
+    app = create_app(checkpoint, host=host, onnx=onnx, max_queue=max_queue, runtime=runtime, textures=textures)
     if announce:
         announce(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

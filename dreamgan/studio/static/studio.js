@@ -75,8 +75,81 @@ async function init() {
   $("mirror_seed").value = info.mirror.seed.default;
   $("mirror-start").disabled = !info.checkpoint;
   if (!info.checkpoint) $("mirror-box").title = "the mirror dreams with a generator: start the studio with `dreamgan serve`";
+  initTextures(info.textures);
   await loadBackbone(info.default_backbone);
   await refreshHistory();
+}
+
+// -- textures from noise: one PNG per request, the seed and generator in its metadata --------------
+const textures = { url: null, stripUrl: null };
+
+function initTextures(t) {
+  for (const [field, spec] of [["texture_width", t.width], ["texture_height", t.height], ["texture_seed", t.seed],
+                               ["strip_seed_b", t.seed_b], ["strip_frames", t.frames]]) {
+    if (!spec) continue;
+    setLimits(field, spec);
+    $(field).value = spec.default;
+  }
+  if (t.error) {
+    $("textures-hint").textContent = t.error;
+    return;
+  }
+  $("textures-hint").textContent = `generator: ${t.generator} (step ${t.step}, trained at ${t.size}px)`;
+  $("texture_tileable").disabled = !t.tileable;
+  $("texture-draw").disabled = false;
+  $("strip-draw").disabled = false;
+}
+
+async function drawTextureImage(url, body, imgId, linkId, key, filename) {
+  clearError();
+  let response;
+  try {
+    response = await fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+  } catch (e) {
+    showError("the studio server is not answering (is `dreamgan serve` still running?)");
+    return null;
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    showError(data.error || `${response.status} ${response.statusText}`);
+    return null;
+  }
+  const blob = await response.blob();
+  if (textures[key]) URL.revokeObjectURL(textures[key]);
+  textures[key] = URL.createObjectURL(blob);
+  $("textures").hidden = false;
+  $(imgId).src = textures[key];
+  $(imgId).hidden = false;
+  const link = $(linkId);
+  link.href = textures[key];
+  link.download = filename;
+  link.hidden = false;
+  return response;
+}
+
+async function drawTexture() {
+  const body = { width: numberOrNull("texture_width") ?? 512, height: numberOrNull("texture_height") ?? 512,
+                 seed: numberOrNull("texture_seed") ?? 0, tileable: $("texture_tileable").checked };
+  $("texture-draw").disabled = true;
+  const began = performance.now();
+  try {
+    const name = `texture-seed${body.seed}${body.tileable ? "-tileable" : ""}.png`;
+    const response = await drawTextureImage("/api/textures", body, "texture-img", "texture-download", "url", name);
+    if (response) {
+      const size = response.headers.get("X-Texture-Size");
+      $("texture-info").textContent = `${size} px, seed ${body.seed}${body.tileable ? ", tileable" : ""} · ${Math.round(performance.now() - began)} ms`;
+      $("texture-info").dataset.size = size;
+    }
+  } finally { $("texture-draw").disabled = false; }
+}
+
+async function drawStrip() {
+  const body = { seed_a: numberOrNull("texture_seed") ?? 0, seed_b: numberOrNull("strip_seed_b") ?? 1, frames: numberOrNull("strip_frames") ?? 8 };
+  $("strip-draw").disabled = true;
+  try {
+    await drawTextureImage("/api/textures/strip", body, "strip-img", "strip-download", "stripUrl",
+                           `strip-seed${body.seed_a}-to-${body.seed_b}.png`);
+  } finally { $("strip-draw").disabled = false; }
 }
 
 // -- the live mirror: camera frames to the generator, newest frame wins ------------------------
@@ -501,6 +574,8 @@ for (const radio of document.querySelectorAll("input[name=mode]")) {
   radio.addEventListener("change", () => { $("slider").value = radio.value === "split" ? 50 : 100; applySlider(); });
 }
 $("error-close").addEventListener("click", clearError);
+$("texture-draw").addEventListener("click", drawTexture);
+$("strip-draw").addEventListener("click", drawStrip);
 $("mirror-start").addEventListener("click", startMirror);
 $("mirror-stop").addEventListener("click", () => stopMirror());
 window.addEventListener("pagehide", () => stopMirror());
