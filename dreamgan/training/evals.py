@@ -67,7 +67,7 @@ def is_better(new: dict, best: dict) -> bool:
     return not best
 
 
-EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment", "l1")
+EVAL_METRICS = ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "cond_stats_ratio", "lattice_index", "alignment", "l1")
 
 
 def eval_curve(run: str | os.PathLike) -> list[dict]:
@@ -92,7 +92,7 @@ def plot_curves(run: Path) -> None:
     losses = {k: [(r["step"], r[k]) for r in rows if k in r] for k in names}
     curve = _curve_rows(rows)
     evals = {k: [(c["step"], c[k]) for c in curve if c[k] is not None]
-             for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "alignment")}
+             for k in ("attainment", "feature_ratio", "stats_ratio", "stats_ratio_effnet", "cond_stats_ratio", "alignment")}
     evals["kid_mean (Inception)"] = [(r["step"], r["kid_mean"]) for r in rows if r.get("eval") == "val" and "kid_mean" in r]
     evals["kid (EfficientNet-Lite0)"] = [(r["step"], r["kid_effnet_mean"]) for r in rows if r.get("eval") == "val" and "kid_effnet_mean" in r]
     line_chart(run / "curves.png", {k: v for k, v in losses.items() if v}, title=f"{run.name}: losses", xlabel="training step",
