@@ -54,7 +54,7 @@ def _finished_run(out: Path, cfg) -> Path | None:
 
 
 def main() -> None:
-    from dreamgan.evaluate import evaluate_run
+    from dreamgan.metrics.report import evaluate_run
     from dreamgan.training.gan import EVAL_METRICS as METRICS
     from dreamgan.training.gan import PRESETS, TrainConfig, eval_curve, train_gan
 

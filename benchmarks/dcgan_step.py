@@ -41,10 +41,10 @@ def _overrides(variant: str) -> dict:
 
 def main() -> None:
     from dreamgan.backbones import load_backbone
-    from dreamgan.checkpoint import build_networks
     from dreamgan.devices import autocast_dtype, autocast_to
     from dreamgan.dream.config import DreamConfig
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.checkpoint import build_networks
+    from dreamgan.models.config import TrainConfig
     from dreamgan.training.gan import resolved_precisions, statistics_loss
     from dreamgan.training.losses import GANLoss
     from dreamgan.training.steps import dcgan_step, noise_terms

@@ -52,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
         if data is None:
-            from dreamgan.dataset import make_dataset
+            from dreamgan.data.dataset import make_dataset
             from dreamgan.dream import DreamConfig
 
             data = f"{tmp}/data/bench"

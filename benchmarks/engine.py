@@ -30,10 +30,10 @@ import torch.nn.functional as F
 
 from dreamgan.backbones import load_backbone
 from dreamgan.backbones.inception_tf import build_inception_v3_tf
+from dreamgan.data.photos import embedded_photo
 from dreamgan.devices import bf16_is_native
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import labelled_grid, resize_uint8, save_png, uint8_to_x01
-from dreamgan.photos import embedded_photo
 
 
 # -- the baseline: a straightforward loop, as one would write it from the TF tutorial --------------

@@ -18,9 +18,9 @@ import time
 
 import torch
 
+from dreamgan.data.photos import embedded_photo
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.photos import embedded_photo
 
 
 def photos(n: int = 4, size: int = 299) -> torch.Tensor:
@@ -54,8 +54,8 @@ GEOMETRIES = {
 def _generators(geometries: list[str], checkpoints: list[str]):
     """(name, G, TrainConfig, recipe dict or None) for each geometry (fresh weights: speed does
     not depend on them) and each trained checkpoint."""
-    from dreamgan.checkpoint import build_networks
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.checkpoint import build_networks
+    from dreamgan.models.config import TrainConfig
 
     for name in geometries:
         cfg = TrainConfig(data="-", **GEOMETRIES[name])
@@ -99,7 +99,7 @@ def main() -> None:
             entry["hybrid"][f"refine_{k}"] = {"seconds_per_image": s, "speedup_vs_classical": classical_s / s}
         result["generators"][name] = entry
     if not args.no_quality:
-        from dreamgan.evaluate import evaluate_run
+        from dreamgan.metrics.report import evaluate_run
 
         for path in args.checkpoint:
             report = evaluate_run(path, split="test", fid=not args.no_fid)

@@ -30,10 +30,10 @@ def _per_image_seconds(fn, x: torch.Tensor) -> tuple[torch.Tensor, float]:
 
 @torch.no_grad()
 def main() -> None:
+    from dreamgan.data.pairs import PairedDreams, read_dataset_meta
     from dreamgan.dream import DreamConfig, DreamEngine
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.metrics import paired_dream_metrics
-    from dreamgan.pairs import PairedDreams, read_dataset_meta
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/default")

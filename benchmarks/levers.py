@@ -26,11 +26,11 @@ import torch
 def main() -> None:
     from torchvision.utils import make_grid
 
+    from dreamgan.data.pairs import PairedDreams, read_manifest
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.images import x01_to_uint8
     from dreamgan.metrics import lattice_index, lattice_period, paired_dream_metrics
-    from dreamgan.pairs import PairedDreams, read_manifest
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True)

@@ -16,10 +16,10 @@ import time
 
 import torch
 
-from dreamgan.dataset import make_dataset
+from dreamgan.data.dataset import make_dataset
+from dreamgan.data.photos import embedded_photo
 from dreamgan.dream import DreamConfig, DreamEngine
 from dreamgan.images import resize_uint8, uint8_to_x01
-from dreamgan.photos import embedded_photo
 
 
 def main() -> None:

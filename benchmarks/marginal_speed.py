@@ -26,8 +26,8 @@ from PIL import Image
 
 
 def photo_files(folder: Path, n: int) -> list[Path]:
+    from dreamgan.data.photos import EMBEDDED_PHOTOS, embedded_photo
     from dreamgan.images import resize_uint8
-    from dreamgan.photos import EMBEDDED_PHOTOS, embedded_photo
 
     names = list(EMBEDDED_PHOTOS)
     paths = []

@@ -22,10 +22,10 @@ import torch
 
 
 def main() -> None:
+    from dreamgan.data.photos import EMBEDDED_PHOTOS, embedded_photo
     from dreamgan.dream import DreamConfig, DreamEngine
     from dreamgan.images import labelled_grid, resize_uint8, uint8_to_x01
     from dreamgan.metrics import paired_dream_metrics
-    from dreamgan.photos import EMBEDDED_PHOTOS, embedded_photo
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=299)

@@ -23,9 +23,9 @@ import time
 def main() -> None:
     import torch
 
+    from dreamgan.data.pairs import PairedDreams, read_dataset_meta
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.metrics import dream_scores
-    from dreamgan.pairs import PairedDreams, read_dataset_meta
     from dreamgan.training.gan import EVAL_METRICS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

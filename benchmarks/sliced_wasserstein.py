@@ -4,7 +4,7 @@ one run.
 
 The term compares the batch's feature vectors at the dream recipe's Inception layers (pooled:
 16 samples of 64 px, read enlarged to `--side` px, as `DreamStatsLoss` reads them) through 64
-random directions, and sorts each direction's projections. `dream_stats.sliced_wasserstein`
+random directions, and sorts each direction's projections. `metrics.stats.sliced_wasserstein`
 projects to (B, K, H·W) and sorts each contiguous row with NumPy's vectorised sorts (`_sorted`);
 the baseline projects to (B, H·W, K) and sorts along the middle axis with `torch.sort`, as the
 library did until 2026-12-06. Both give the same values; `same_gradient` is false where
@@ -32,8 +32,8 @@ def _rows_layout(x: torch.Tensor, y: torch.Tensor, proj: torch.Tensor) -> torch.
 def main() -> None:
     from dreamgan.backbones import load_backbone
     from dreamgan.dream.config import DreamConfig
-    from dreamgan.dream_stats import one_set, sliced_wasserstein, unit_projections
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.metrics.stats import one_set, sliced_wasserstein, unit_projections
+    from dreamgan.models.config import TrainConfig
     from dreamgan.training.gan import statistics_loss
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

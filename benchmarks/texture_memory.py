@@ -25,8 +25,8 @@ def child(size: str) -> None:
     import torch
 
     from dreamgan.fast.dreams import noise_dream_bytes, parse_size
-    from dreamgan.gan_config import DCGAN_DEFAULTS
     from dreamgan.images import save_png, x01_to_uint8
+    from dreamgan.models.config import DCGAN_DEFAULTS
     from dreamgan.models.dcgan import TextureGenerator, synthesize
 
     torch.set_num_threads(2)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from dreamgan.evaluate import evaluate_run
+    from dreamgan.metrics.report import evaluate_run
     from dreamgan.training.gan import eval_curve
     from dreamgan.training.plots import line_panels
 

@@ -30,13 +30,13 @@ import torch
 
 
 def main() -> None:
+    from dreamgan.data.pairs import open_dataset
     from dreamgan.fast import load_generator
     from dreamgan.fileio import read_jsonl
-    from dreamgan.gan_config import saved_config
     from dreamgan.images import labelled_grid, save_png
     from dreamgan.metrics import fid_kid_x01
+    from dreamgan.models.config import saved_config
     from dreamgan.models.dcgan import noise_dreams
-    from dreamgan.pairs import open_dataset
     from dreamgan.training.evals import dream_crops
     from dreamgan.training.plots import line_chart
 

@@ -16,10 +16,10 @@ from PIL import Image
 
 
 def main() -> None:
+    from dreamgan.data.photos import embedded_photo
     from dreamgan.dream import DreamConfig, dream
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.images import labelled_grid, resize_uint8, uint8_to_x01
-    from dreamgan.photos import embedded_photo
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", default="rocket,motorcycle_left")

@@ -20,9 +20,9 @@ from PIL import Image
 
 
 def main() -> None:
+    from dreamgan.data.pairs import PairedDreams, read_manifest
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.images import labelled_grid
-    from dreamgan.pairs import PairedDreams, read_manifest
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="data/release")

@@ -21,9 +21,9 @@ import torch
 
 def main() -> None:
     from dreamgan.backbones import load_backbone
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.data.pairs import open_dataset
     from dreamgan.images import labelled_grid, save_png
-    from dreamgan.pairs import open_dataset
+    from dreamgan.models.config import TrainConfig
     from dreamgan.training.evals import dream_crops
     from dreamgan.training.gan import stats_layers
     from dreamgan.training.losses import DreamStatsLoss

@@ -3,7 +3,7 @@
     [dataset]    make_dataset options (out, source, count, size, batch, val, test, seed)
     [dataset.recipe]   DreamConfig keys of the true dreams (default: the default recipe)
     [train]      TrainConfig keys (data comes from [dataset].out; `preset` picks one of
-                 `gan_config.PRESETS`: dream (the default), dream-texture, legacy-aligned or
+                 `models.config.PRESETS`: dream (the default), dream-texture, legacy-aligned or
                  noise-dream; arch = "dcgan" alone starts from noise-dream)
     [evaluate]   split, fid, jitter_floor, refine; a dcgan run: crops (how many crops of the
                  split's true dreams the samples are measured against, as `evaluate --crops`)
@@ -74,10 +74,10 @@ def _section_models() -> dict:
 
     from pydantic import ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
 
-    from dreamgan.dataset import make_dataset
-    from dreamgan.evaluate import MAX_CROPS, evaluate_run
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.fast.dreams import MAX_INTERPOLATION, MAX_SAMPLES
-    from dreamgan.gan_config import MAX_SEED
+    from dreamgan.metrics.report import MAX_CROPS, evaluate_run
+    from dreamgan.models.config import MAX_SEED
 
     def count(lo: int, hi: int):
         return Annotated[StrictInt, Field(ge=lo, le=hi)]
@@ -111,7 +111,7 @@ def _train_types() -> dict:
 
     from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
 
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
 
     plain = {int: StrictInt, float: Union[StrictFloat, StrictInt], bool: StrictBool, str: StrictStr}
     out = {}
@@ -143,7 +143,7 @@ def plan(spec: dict) -> dict:
     from pydantic import TypeAdapter, ValidationError
 
     from dreamgan.dream.engine import DreamConfig
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
 
     for name in STAGES:
         if not isinstance(spec.get(name, {}), dict):
@@ -184,11 +184,11 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
 
     hooks = hooks or {}
     stage = hooks.get("stage", lambda name, done=False: None)
-    from dreamgan.dataset import make_dataset
-    from dreamgan.evaluate import evaluate_run, format_report
+    from dreamgan.data.dataset import make_dataset
+    from dreamgan.data.photos import write_embedded_photos
     from dreamgan.fast import write_fast_dreams, write_noise_dreams
     from dreamgan.images import list_images
-    from dreamgan.photos import write_embedded_photos
+    from dreamgan.metrics.report import evaluate_run, format_report
     from dreamgan.training.gan import train_gan
     from dreamgan.training.rundir import latest_run_dir
 
@@ -254,9 +254,9 @@ def run_pipeline(path: str | os.PathLike, *, start: str = "dataset", dry_run: bo
         results["sample"] = {"written": [str(p) for p in written], "failed": len(failed)}
         echo(f"[sample] {len(written)} {'file(s)' if train_cfg.arch == 'dcgan' else 'fast dream(s)'} in {out}")
     if "bundle" in todo:
+        from dreamgan.data.pairs import dataset_hash
         from dreamgan.fast import load_generator, write_bundled_generator
         from dreamgan.fast.bundled import MAX_BUNDLED_BYTES, MAX_BUNDLED_TEXTURES_BYTES
-        from dreamgan.pairs import dataset_hash
 
         evaluation = results.get("evaluate")
         provenance = {"dataset": train_cfg.data, "dataset_hash": dataset_hash(train_cfg.data), "pipeline": str(path),

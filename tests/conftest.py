@@ -45,7 +45,7 @@ def tiny_pairs(tmp_path_factory, registered_tiny_backbone):
     """A paired dataset dreamed with the tiny backbone: 8 pairs of 48 px from 6 smooth random photos."""
     from PIL import Image
 
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.dream import DreamConfig
 
     root = tmp_path_factory.mktemp("gan")

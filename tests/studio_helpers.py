@@ -16,7 +16,7 @@ def png_file_bytes(uint8: np.ndarray, **save) -> bytes:
 
 def tiny_pix2pix_run(root, arch: str = "pix2pix"):
     """A pix2pix (or dcgan) run dir trained for 2 steps on a 6-photo, 48 px dataset."""
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.dream import DreamConfig
     from dreamgan.training.gan import TrainConfig, train_gan
 

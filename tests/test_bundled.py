@@ -41,9 +41,9 @@ def test_the_bundled_generator_dreams_offline_any_size_and_its_seed_picks_the_dr
 def test_the_bundled_generator_is_a_starting_point_for_fine_tuning():
     # `dreamgan train --init-g bundled`: the dream preset's generator takes the bundled weights
     # as they are; another shape is refused with the option that differs.
-    from dreamgan.checkpoint import build_networks
     from dreamgan.errors import DreamganError
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.checkpoint import build_networks
+    from dreamgan.models.config import TrainConfig
     from dreamgan.training.gan import _init_generator_state
 
     cfg = TrainConfig.from_preset("dream", data="unused", init_g="bundled")

@@ -137,7 +137,7 @@ def test_val_split_does_not_depend_on_where_the_folder_lies(tmp_path):
 
 @pytest.mark.slow
 def test_checkpoint_drives_make_dataset(tmp_path):
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
 
     data = make_shapes_folder(tmp_path / "d", per_class=6, size=32)
     report = train_classifier(_tiny_cfg(data, tmp_path / "runs", 1))

@@ -183,7 +183,7 @@ def test_textures_without_a_bundled_texture_generator_say_how_to_get_one(monkeyp
     """`dreamgan textures` with no -c uses the bundled texture generator; an install without one
     gets one line naming the pipeline that makes it, and nothing is written; bad sizes and seeds
     fail before any weights are read."""
-    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
+    monkeypatch.setattr("dreamgan.models.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
     for args, words in ((["-o", str(tmp_path / "t")], "pipelines/textures.toml"), (["--size", "7x7"], "--size"),
                         (["--seed", "-3"], "--seed")):
         with pytest.raises(SystemExit) as stop:
@@ -194,7 +194,7 @@ def test_textures_without_a_bundled_texture_generator_say_how_to_get_one(monkeyp
 
 
 def test_make_dataset_options_reach_the_library(monkeypatch, tmp_path):
-    import dreamgan.dataset as ds
+    import dreamgan.data.dataset as ds
 
     seen = {}
 
@@ -317,7 +317,7 @@ def test_train_options_reach_the_library(monkeypatch, tmp_path):
 
 
 def test_pipeline_and_evaluate_commands_pass_their_arguments(monkeypatch, tmp_path):
-    import dreamgan.evaluate as ev
+    import dreamgan.metrics.report as ev
     import dreamgan.pipeline as pl
 
     seen = {}
@@ -549,7 +549,7 @@ def test_every_training_option_is_one_field_reachable_from_the_cli_and_the_pipel
     import dreamgan.training.gan as gan
     from dreamgan.cli.options import field_docs
     from dreamgan.cli.train import train_command
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
     from dreamgan.pipeline import _train_types
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -570,7 +570,7 @@ def test_every_training_option_is_one_field_reachable_from_the_cli_and_the_pipel
 def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():
     import inspect
 
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.pipeline import load_pipeline
 
     text = runner.invoke(app, ["dream", "--help"], env={"COLUMNS": "200"}).output

@@ -13,11 +13,11 @@ import pytest
 import torch
 from PIL import Image
 
-from dreamgan.dataset import SPLITS, dataset_info, make_dataset, plan_views, scan_photos, split_photos
+from dreamgan.data.dataset import SPLITS, dataset_info, make_dataset, plan_views, scan_photos, split_photos
+from dreamgan.data.pairs import read_manifest
 from dreamgan.devices import autocast_dtype
 from dreamgan.dream import DreamConfig
 from dreamgan.errors import DreamganError
-from dreamgan.pairs import read_manifest
 
 TINY = DreamConfig(backbone="tiny", layers=("conv2",), octaves=1, steps=2, tile=0)  # the registered test backbone (conftest)
 
@@ -70,7 +70,7 @@ def test_layout_manifest_and_by_photo_split(photo_dir, tmp_path):
 def test_split_is_deterministic_and_warns_with_too_few_photos():
     import hashlib
 
-    from dreamgan.sources import Photo
+    from dreamgan.data.sources import Photo
 
     photos = [Photo(f"p{i}", hashlib.sha256(bytes([i])).hexdigest(), 10, 10) for i in range(10)]
     a, _ = split_photos(photos, 0.2, 0.2, seed=1)
@@ -87,8 +87,8 @@ def test_split_is_deterministic_and_warns_with_too_few_photos():
 def test_near_duplicates_share_a_split_so_no_held_out_scene_is_trained_on():
     import hashlib
 
-    from dreamgan.photos import EMBEDDED_PHOTOS, embedded_photo
-    from dreamgan.sources import Photo, near_duplicate_groups, photo_signature
+    from dreamgan.data.photos import EMBEDDED_PHOTOS, embedded_photo
+    from dreamgan.data.sources import Photo, near_duplicate_groups, photo_signature
 
     # the embedded stereo pair is one scene; every other embedded photo is its own
     embedded = [Photo(n, hashlib.sha256(n.encode()).hexdigest(), 1, 1, photo_signature(embedded_photo(n))) for n in EMBEDDED_PHOTOS]
@@ -209,7 +209,7 @@ def test_a_failed_start_leaves_nothing_that_refuses_the_corrected_rerun(photo_di
 
 
 def test_a_wrongly_sized_pair_is_named_in_one_line(photo_dir, tmp_path):
-    from dreamgan.pairs import PairedDreams
+    from dreamgan.data.pairs import PairedDreams
 
     out = tmp_path / "ds"
     make_dataset(out, source=photo_dir, count=4, size=32, recipe=TINY, val=0, test=0)
@@ -235,7 +235,7 @@ def test_embedded_default_source(tmp_path):
 # So the kill never depends on timing (a poll-and-kill races a fast machine).
 _KILLED_CHILD = """
 import os, signal, sys
-import dreamgan.dataset as dataset
+import dreamgan.data.dataset as dataset
 from dreamgan.cli import main
 append, seen = dataset.append_jsonl, []
 def append_or_die(path, row):
@@ -337,7 +337,7 @@ def test_two_shards_finishing_at_once_still_mark_the_dataset_complete(photo_dir,
     import threading
     import time
 
-    import dreamgan.dataset as dataset
+    import dreamgan.data.dataset as dataset
 
     args = dict(source=photo_dir, count=8, size=32, recipe=TINY, val=0.25, test=0.25, seed=1, batch=2)
     real_read, calls, stale, appended = dataset.read_manifest, [], threading.Event(), threading.Event()

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dreamgan.debian_photos import PACKAGES, fetch_debian_photos, licence_of, licence_stanzas, package_photos
+from dreamgan.data.debian_photos import PACKAGES, fetch_debian_photos, licence_of, licence_stanzas, package_photos
+from dreamgan.data.qt_rcc import rcc_files
 from dreamgan.errors import DreamganError
-from dreamgan.qt_rcc import rcc_files
 
 
 def make_rcc(files: dict[str, bytes], compress: set[str] = frozenset()) -> bytes:
@@ -98,7 +98,7 @@ def test_a_hostile_qt_resource_file_is_refused_in_one_line_without_exhausting_th
     caps, and a name that is not UTF-16 are each one line, found at once."""
     import time
 
-    from dreamgan import qt_rcc
+    from dreamgan.data import qt_rcc
 
     names = _name("d".encode("utf-16-be"), 1)
     shared = [struct.pack(">IHII", 0, 2, 2, i + 1) + b"\0" * 8 for i in range(60)]  # node i's children: i+1 and i+2
@@ -161,7 +161,7 @@ def test_a_missing_package_is_one_line_naming_apt_get(tmp_path, monkeypatch):
 
 
 def test_the_photos_provenance_reaches_the_dataset_manifest(tmp_path, registered_tiny_backbone):
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.dream import DreamConfig
 
     src = tmp_path / "photos"
@@ -203,7 +203,7 @@ def test_fetching_more_packages_merges_their_provenance_and_an_interruption_leav
     """photos.json is merged, not replaced: a second fetch of one package keeps the others'
     entries; a package named twice is fetched once; a relative --debs works; a fetch killed
     mid-package leaves photos only with their entries, and no unpack folder once rerun."""
-    import dreamgan.debian_photos as dp
+    import dreamgan.data.debian_photos as dp
 
     debs = tmp_path / "debs"
     debs.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dreamgan.dream_stats import gram_distance, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
+from dreamgan.metrics.stats import gram_distance, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 from dreamgan.training.losses import DreamStatsLoss, lowpass_l1
 
 

@@ -169,7 +169,7 @@ def test_fast_dreams_from_pix2pix_and_dcgan(dataset, tmp_path, photo_uint8):
     assert np.asarray(Image.open(files[-1])).shape == (2 + 66, 2 + 4 * 66, 3), "4 frames in a row with 2 px gutters"
     with pytest.raises(DreamganError, match="from noise"):
         write_fast_dreams(dc.run_dir, [photo], tmp_path / "x")
-    from dreamgan.evaluate import evaluate_run, format_report
+    from dreamgan.metrics.report import evaluate_run, format_report
 
     report = evaluate_run(dc.run_dir, split="train", out_dir=tmp_path / "ev", crops=8)
     assert list(report["rows"]) == ["dcgan (dreams from noise)", "identity (the photos)", "floor (other true dreams, train split)"]
@@ -250,7 +250,7 @@ def _check_the_average_samples_with_its_own_batchnorm_statistics(ckpt: dict) -> 
     """A run saves its EMA with statistics recomputed from the EMA's own activations, and says so;
     a checkpoint saved before that (no `g_ema_batchnorm`, the raw G's statistics) gets them on
     loading, the same ones; one that says it has them keeps what it has."""
-    from dreamgan.checkpoint import generator_from_checkpoint
+    from dreamgan.models.checkpoint import generator_from_checkpoint
 
     assert ckpt["g_ema_batchnorm"] == "own"
     stats = {k: v for k, v in ckpt["g_ema"].items() if "running_" in k}
@@ -309,7 +309,7 @@ def test_a_dcgan_can_match_the_true_dreams_statistics_and_needs_no_photo_for_it(
 
 
 def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_dcgan():
-    from dreamgan.checkpoint import generator_from_checkpoint
+    from dreamgan.models.checkpoint import generator_from_checkpoint
     from dreamgan.models.dcgan import DCGANGenerator
 
     g = DCGANGenerator(64, 100, 8)
@@ -322,7 +322,7 @@ def test_a_dcgan_checkpoint_saved_before_the_noise_options_loads_as_the_classic_
 
 
 def test_the_default_training_is_the_dream_preset_and_old_configs_keep_what_they_trained_with():
-    from dreamgan.gan_config import DEFAULTS_BEFORE_DREAM, saved_config
+    from dreamgan.models.config import DEFAULTS_BEFORE_DREAM, saved_config
 
     default = TrainConfig(data="d")
     assert default == TrainConfig.from_preset(None, data="d") == TrainConfig.from_preset("dream", data="d")
@@ -338,7 +338,7 @@ def test_every_recipe_is_a_named_preset_and_a_preset_of_another_kind_is_refused(
     """`--arch dcgan` alone starts from the noise-dream preset (the same config as naming it),
     `--preset noise-dream` alone trains dcgan, and a pix2pix preset asked to train dcgan is
     one clear error instead of a silent swap."""
-    from dreamgan.gan_config import NOISE_PRESET, PRESETS
+    from dreamgan.models.config import NOISE_PRESET, PRESETS
 
     assert NOISE_PRESET in PRESETS
     by_arch = TrainConfig.from_preset(None, data="d", arch="dcgan")
@@ -453,7 +453,7 @@ def test_the_dream_texture_preset_trains_an_averaged_photo_texture_generator_tha
     D with DiffAugment and the hinge loss, the photo-tagged statistics term and an EMA whose
     BatchNorm statistics come from photo crops. The checkpoint keeps the average; a cut run
     resumes to the same weights; the fast path dreams with the average and a seed picks the dream."""
-    from dreamgan.checkpoint import generator_from_checkpoint
+    from dreamgan.models.checkpoint import generator_from_checkpoint
     from dreamgan.models.photo_texture import PhotoTextureGenerator
 
     kw = dict(data=str(dataset), steps=4, eval_every=2, eval_fid=False, image_size=32, batch_size=2, ngf=4, ndf=4, depth=3,
@@ -486,7 +486,7 @@ def test_the_dream_texture_preset_trains_an_averaged_photo_texture_generator_tha
 
 
 def test_multi_scale_crops_are_paired_and_sized(dataset):
-    from dreamgan.pairs import PairedDreams
+    from dreamgan.data.pairs import PairedDreams
 
     pairs = PairedDreams(dataset, "train")
     a, b = pairs.batch(6, 24, torch.Generator().manual_seed(0), scale=(0.5, 2.0))
@@ -498,8 +498,8 @@ def test_multi_scale_crops_are_paired_and_sized(dataset):
 
 
 def test_an_exported_generator_loads_alone_and_dreams_any_size(dataset, tmp_path, monkeypatch):
-    from dreamgan import checkpoint
     from dreamgan.fast import load_pix2pix, write_bundled_generator
+    from dreamgan.models import checkpoint
 
     report = train_gan(TrainConfig.from_preset("dream", data=str(dataset), out=str(tmp_path), steps=2, image_size=32,
                                                batch_size=2, ngf=8, depth=3, eval_every=2, eval_fid=False))
@@ -641,7 +641,7 @@ def test_the_backbone_generator_runs_with_its_own_defaults():
 
 
 def test_evaluate_crops_are_bounded_before_anything_is_read(tmp_path):
-    from dreamgan.evaluate import MAX_CROPS, evaluate_dcgan
+    from dreamgan.metrics.report import MAX_CROPS, evaluate_dcgan
 
     for crops in (1, 100_000_000):
         with pytest.raises(DreamganError, match=f"--crops must be 2 to {MAX_CROPS}"):

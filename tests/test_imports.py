@@ -1,6 +1,6 @@
 """The package's imports form no cycle, counting the lazy imports inside functions too, so any
 module can be imported, read and changed on its own, and the layers (images → backbones →
-dream → dataset → models → training → fast → cli/studio) only ever point one way."""
+dream → data → models → training → fast → cli/studio) only ever point one way."""
 from __future__ import annotations
 
 import ast
@@ -66,4 +66,4 @@ def test_training_and_inference_meet_only_below_both():
     graph = _module_graph()
     assert not {m for m in _reachable(graph, "dreamgan.fast") if m.startswith("dreamgan.training")}
     assert not {m for m in _reachable(graph, "dreamgan.training") if m.startswith("dreamgan.fast")}
-    assert {"dreamgan.checkpoint", "dreamgan.gan_config"} <= _reachable(graph, "dreamgan.fast") & _reachable(graph, "dreamgan.training")
+    assert {"dreamgan.models.checkpoint", "dreamgan.models.config"} <= _reachable(graph, "dreamgan.fast") & _reachable(graph, "dreamgan.training")

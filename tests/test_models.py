@@ -255,7 +255,7 @@ def test_diversity_hinge_is_one_for_ignored_noise_and_zero_for_dream_sized_varie
 
 def test_a_noisy_generator_step_with_the_diversity_term():
     from dreamgan.errors import DreamganError
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
 
     torch.manual_seed(0)
     g, d = ResidualUNet(ngf=8, depth=2, noise=2), PatchGAN(8)
@@ -737,7 +737,7 @@ def test_shift_consistency_is_zero_for_generators_that_follow_photo_and_noise_an
 
 def test_a_texture_step_with_the_shift_term_logs_it_and_the_config_refuses_it_for_a_grid_generator():
     from dreamgan.errors import DreamganError
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
     from dreamgan.models.photo_texture import PhotoTextureGenerator
 
     torch.manual_seed(0)
@@ -756,7 +756,7 @@ def test_a_texture_step_with_the_shift_term_logs_it_and_the_config_refuses_it_fo
 def test_every_loss_weight_of_the_config_names_a_registered_term_and_unknown_names_are_refused():
     """A term is one `lambda_<name>` field and one registry entry: the config's weights and the
     registries agree, and a weight for a term that does not exist is an error, not a no-op."""
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.config import TrainConfig
     from dreamgan.training.steps import NOISE_TERMS, PHOTO_TERMS, noise_terms
 
     weights = TrainConfig.from_preset("dream-texture", data="d", lambda_shift=2.0).loss_weights

@@ -52,7 +52,7 @@ def test_smoke_pipeline_end_to_end(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_in_training_stops_the_pipeline_before_evaluate(tmp_path, monkeypatch):
-    import dreamgan.evaluate as ev
+    import dreamgan.metrics.report as ev
     import dreamgan.training.gan as gan
 
     monkeypatch.chdir(tmp_path)
@@ -104,9 +104,9 @@ def test_textures_pipeline_is_the_noise_recipe_and_bundles_in_float16_within_5_m
 def test_a_bundle_in_float16_loads_back_into_float32_with_half_the_bytes(tmp_path):
     """[bundle] half = true: the weights are stored in float16 and load into the float32
     network (the pixels move by float16's rounding only); a file over the limit is refused."""
-    from dreamgan.checkpoint import build_networks, generator_from_checkpoint
     from dreamgan.fast.bundled import write_bundled_generator
-    from dreamgan.gan_config import TrainConfig
+    from dreamgan.models.checkpoint import build_networks, generator_from_checkpoint
+    from dreamgan.models.config import TrainConfig
 
     cfg = TrainConfig.from_preset(None, data="d", arch="dcgan")
     torch.manual_seed(0)

@@ -605,7 +605,7 @@ def test_textures_are_the_noise_generator_s_and_match_the_cli_pixel_for_pixel(ru
             assert r.status_code == 422 and words in r.json()["error"], (body, r.text)
         r = client.post("/api/textures/strip", json={"frames": 1})
         assert r.status_code == 422 and "frames" in r.json()["error"]
-    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
+    monkeypatch.setattr("dreamgan.models.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")
     with local_client(create_app()) as client:
         error = client.get("/api/info").json()["textures"]["error"]
         assert "--textures RUN" in error and "pipelines/textures.toml" in error

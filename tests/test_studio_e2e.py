@@ -246,7 +246,7 @@ def _dreaming_checkpoint(root: Path) -> Path:
     """The tiny run's generator with a random head: its dreams differ visibly from the photo."""
     import torch
 
-    from dreamgan.checkpoint import load_gan_checkpoint
+    from dreamgan.models.checkpoint import load_gan_checkpoint
 
     ckpt = load_gan_checkpoint(tiny_pix2pix_run(root))
     ckpt["g"] = {k: (torch.randn(v.shape, generator=torch.Generator().manual_seed(0)) * 0.05 if k.startswith("head.") else v)
@@ -364,7 +364,7 @@ def test_without_a_texture_generator_the_view_says_how_to_get_one(browser, tmp_p
     from dreamgan.studio.app import create_app
     from dreamgan.studio.server import served
 
-    monkeypatch.setattr("dreamgan.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")  # an install without one
+    monkeypatch.setattr("dreamgan.models.checkpoint.BUNDLED_TEXTURES", tmp_path / "absent.pt")  # an install without one
     with served(create_app()) as url:
         page = browser.new_page()
         page.goto(url)

@@ -40,7 +40,7 @@ def make_dataset_command(
 ):
     """Dream a photo set into a paired dataset: OUT/{train,val,test}/{natural,dream}/<id>.png. Resumable."""
     from dreamgan.cli.progress import dataset_callbacks, job_progress
-    from dreamgan.dataset import make_dataset
+    from dreamgan.data.dataset import make_dataset
     from dreamgan.dream.config import from_file, from_options
 
     shard_spec = _parse_shard(shard) if shard else (0, 1)
@@ -82,7 +82,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 def dataset_info_command(path: Annotated[Path, typer.Argument(help="Dataset folder (data/NAME).")],
                          pairs: Annotated[int, Opt(help="Pairs on the contact sheet.")] = 8):
     """Print a dataset's counts and recipe, and write contact_sheet.png (natural | dream)."""
-    from dreamgan.dataset import dataset_info
+    from dreamgan.data.dataset import dataset_info
 
     info = dataset_info(path, sheet_pairs=pairs)
     typer.echo(f"dataset {info.path}  (dreamgan {info.meta.get('dreamgan_version')}, size {info.meta.get('size')}, "

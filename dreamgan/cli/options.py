@@ -170,7 +170,7 @@ def train_options(command: Callable, *, own: tuple[str, ...] = ("data", "arch", 
     import dataclasses
     import typing
 
-    from dreamgan.gan_config import DCGAN_DEFAULTS, TrainConfig
+    from dreamgan.models.config import DCGAN_DEFAULTS, TrainConfig
 
     hints, docs = typing.get_type_hints(TrainConfig), field_docs(TrainConfig)
     annotations: dict[str, object] = {}

@@ -15,7 +15,7 @@ def photos_command(
     names: Annotated[Optional[list[str]], typer.Argument(help="Which photos (default: all).")] = None,
 ):
     """Write the natural photos bundled with scikit-image (astronaut, chelsea, coffee, ...) as PNGs."""
-    from dreamgan.photos import EMBEDDED_PHOTOS, write_embedded_photos
+    from dreamgan.data.photos import EMBEDDED_PHOTOS, write_embedded_photos
 
     written = write_embedded_photos(out, tuple(names) if names else EMBEDDED_PHOTOS)
     typer.echo(f"{len(written)} photo(s) written to {out}")
@@ -34,7 +34,7 @@ def fetch_photos_command(
     download + dpkg-deb -x, nothing installed), with each photo's package, path and licence."""
     from rich.console import Console
 
-    from dreamgan.debian_photos import fetch_debian_photos
+    from dreamgan.data.debian_photos import fetch_debian_photos
 
     console = Console(stderr=True)
     with console.status("fetching and unpacking packages …"):

@@ -9,7 +9,7 @@ import typer
 from dreamgan.cli.options import train_options
 from dreamgan.cli.root import app
 from dreamgan.errors import DreamganError
-from dreamgan.gan_config import DEFAULT_PRESET, NOISE_PRESET, TrainConfig
+from dreamgan.models.config import DEFAULT_PRESET, NOISE_PRESET, TrainConfig
 
 Opt = typer.Option
 
@@ -171,7 +171,7 @@ def evaluate_command(
 
     from rich.console import Console
 
-    from dreamgan.evaluate import evaluate_run, format_report
+    from dreamgan.metrics.report import evaluate_run, format_report
 
     with Console(stderr=True).status(f"evaluating {run} on the {split} split …"):
         from dreamgan.cli.options import parse_ints

@@ -7,7 +7,7 @@
   * `onnx`: `write_onnx` (the ONNX export), `OnnxGenerator` (ONNX Runtime) and the export cache.
 
 Networks live in `dreamgan.models`, the checkpoint format (read by training too) in
-`dreamgan.checkpoint`; nothing here imports `dreamgan.training`.
+`dreamgan.models.checkpoint`; nothing here imports `dreamgan.training`.
 """
 from dreamgan.fast.bundled import BUNDLED_GENERATOR, bundled_generator, write_bundled_generator
 from dreamgan.fast.dreams import fast_dream, generator_text, write_fast_dreams, write_noise_dreams

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from dreamgan.checkpoint import BUNDLED_GENERATOR, bundled_generator
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path
+from dreamgan.models.checkpoint import BUNDLED_GENERATOR, bundled_generator
 
 MAX_BUNDLED_BYTES = 10 * 1024 * 1024
 """The largest bundled photo → dream generator."""

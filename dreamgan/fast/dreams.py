@@ -14,8 +14,8 @@ import torch
 from dreamgan.errors import DreamganError
 from dreamgan.fast.loading import load_fast_generator, load_generator
 from dreamgan.fileio import ensure_writable_dir
-from dreamgan.gan_config import MAX_SEED
 from dreamgan.images import image_grid, save_png, uint8_to_x01, x01_to_uint8
+from dreamgan.models.config import MAX_SEED
 from dreamgan.models.pix2pix import run_generator
 
 

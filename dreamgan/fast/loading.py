@@ -14,7 +14,7 @@ from dreamgan.fast.onnx import OnnxGenerator, cached_onnx_generator, exportable,
 def load_generator(checkpoint: str | os.PathLike | None = None):
     """(G in eval mode, TrainConfig, checkpoint dict) from a run directory or a .pt file; None
     = the generator bundled with the package (`fast.bundled`)."""
-    from dreamgan.checkpoint import generator_from_checkpoint, load_gan_checkpoint
+    from dreamgan.models.checkpoint import generator_from_checkpoint, load_gan_checkpoint
 
     if checkpoint is None:
         checkpoint = bundled_generator()
@@ -39,7 +39,7 @@ def is_bundled(path: str | os.PathLike) -> bool:
 def load_textures(checkpoint: str | os.PathLike | None = None):
     """(G, TrainConfig, checkpoint dict) of a noise → dream run dir or .pt (None = the bundled
     texture generator); a clear error for a photo → dream generator."""
-    from dreamgan.checkpoint import bundled_textures
+    from dreamgan.models.checkpoint import bundled_textures
 
     g, cfg, ckpt = load_generator(bundled_textures() if checkpoint is None else checkpoint)
     if cfg.arch != "dcgan":

@@ -27,8 +27,8 @@ import math
 import torch
 from torch import nn
 
-from dreamgan.gan_config import UPSAMPLES
 from dreamgan.images import to_minus_one_one, to_unit
+from dreamgan.models.config import UPSAMPLES
 
 SIZES = (64, 128)
 

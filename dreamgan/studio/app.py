@@ -295,7 +295,7 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
 
     @app.post("/api/photos/{name}", status_code=201)
     def sample(name: str):
-        from dreamgan.photos import embedded_photo
+        from dreamgan.data.photos import embedded_photo
 
         return studio.images.add(embedded_photo(name), name).to_json()
 
@@ -433,7 +433,7 @@ def create_app(checkpoint: str | None = None, host: str = "127.0.0.1", *, onnx: 
 def _load_textures(checkpoint: str | None) -> tuple[Textures | None, str]:
     """(the Textures view's generator, or None and why): `checkpoint` (its errors raise), else
     the bundled texture generator where this install has one."""
-    from dreamgan.checkpoint import BUNDLED_TEXTURES, bundled_textures
+    from dreamgan.models.checkpoint import BUNDLED_TEXTURES, bundled_textures
 
     try:
         return Textures(checkpoint if checkpoint is not None else bundled_textures("start the studio with --textures RUN")), ""

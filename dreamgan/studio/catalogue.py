@@ -25,7 +25,7 @@ def studio_info(checkpoint: dict | None, textures: dict | None = None) -> dict:
     or {"error": why there is none})."""
     from dreamgan import __version__
     from dreamgan.backbones import DEFAULT_BACKBONE, list_backbones
-    from dreamgan.photos import EMBEDDED_PHOTOS
+    from dreamgan.data.photos import EMBEDDED_PHOTOS
     from dreamgan.studio.mirror import MAX_FPS, MirrorRequest
     from dreamgan.studio.requests import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, DreamRequest, FastRequest, ZoomRequest
     from dreamgan.studio.textures import StripRequest, TextureRequest

@@ -15,7 +15,7 @@ import threading
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dreamgan.gan_config import MAX_SEED
+from dreamgan.models.config import MAX_SEED
 
 MAX_SIDE = 1024
 """The studio's largest texture side (px); `dreamgan textures` draws up to 4096."""

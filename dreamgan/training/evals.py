@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
+from dreamgan.data.pairs import PairedDreams
 from dreamgan.fileio import read_jsonl
-from dreamgan.gan_config import TrainConfig
-from dreamgan.pairs import PairedDreams
+from dreamgan.models.config import TrainConfig
 from dreamgan.training.plots import line_chart
 
 

@@ -30,13 +30,13 @@ from typing import Callable
 import torch
 
 from dreamgan import __version__
-from dreamgan.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
+from dreamgan.data.pairs import Dataset, open_dataset
 from dreamgan.devices import autocast_dtype, resolved_precision
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import append_jsonl, ensure_writable_dir, read_jsonl, write_json_atomic
-from dreamgan.gan_config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
+from dreamgan.models.checkpoint import GAN_FORMAT, build_networks, generator_from_checkpoint, load_gan_checkpoint, save_gan_checkpoint  # noqa: F401
+from dreamgan.models.config import ARCHS, DEFAULT_PRESET, PRESETS, TrainConfig, saved_config  # noqa: F401  (re-exported)
 from dreamgan.models.dcgan import recalibrate_batchnorm
-from dreamgan.pairs import Dataset, open_dataset
 from dreamgan.training.budget import last_step_within
 from dreamgan.training.distributed import World, join_world
 from dreamgan.training.evals import EVAL_METRICS, eval_curve, is_better, plot_curves  # noqa: F401  (re-exported)
@@ -184,7 +184,7 @@ def _check_same_networks(ckpt: dict, cfg: TrainConfig, keys: tuple[str, ...], co
 
 def _init_generator_state(cfg: TrainConfig) -> dict:
     """G's state dict from `cfg.init_g` (a run, a .pt or 'bundled'), checked to fit `cfg`."""
-    from dreamgan.checkpoint import bundled_generator
+    from dreamgan.models.checkpoint import bundled_generator
 
     source = bundled_generator() if cfg.init_g == "bundled" else Path(cfg.init_g)
     ckpt = load_gan_checkpoint(source)

@@ -12,7 +12,7 @@ The training loop (`training/gan.py`) is the same for every kind; it asks the ru
     sample_sheet   the picture drawn at an eval step
     cache_name     the val features' cache file (FID/KID of the true dreams, computed once)
 
-A new kind is one class here, registered in `KINDS` under its arch (and `gan_config.ARCHS`).
+A new kind is one class here, registered in `KINDS` under its arch (and `models.config.ARCHS`).
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from dreamgan.gan_config import TrainConfig
+from dreamgan.data.pairs import PairedDreams
 from dreamgan.images import labelled_grid, save_png
-from dreamgan.pairs import PairedDreams
+from dreamgan.models.config import TrainConfig
 from dreamgan.training.evals import dream_crops, dream_views, kid_ratio, logged_photo_scores, photo_scores
 from dreamgan.training.losses import DreamFeatureLoss, DreamObjectiveLoss, DreamStatsLoss, GANLoss
 from dreamgan.training.steps import NOISE_TERMS, dcgan_step, loss_terms, noise_terms, pix2pix_step

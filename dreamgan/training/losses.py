@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dreamgan.gan_config import GAN_MODES
+from dreamgan.models.config import GAN_MODES
 
 
 class GANLoss(nn.Module):
@@ -207,7 +207,7 @@ def shift_consistency(g, real_a: torch.Tensor, generator: torch.Generator | None
 
 class DreamStatsLoss(nn.Module):
     """Position-free dream loss: match the *distribution* of the fake's feature vectors to the
-    true dream's, per image, at several backbone layers (`dreamgan.dream_stats`).
+    true dream's, per image, at several backbone layers (`dreamgan.metrics.stats`).
 
         loss = mean over layers of  D(φ_l(fake_b), φ_l(real_b)) / N_l
 
@@ -224,7 +224,7 @@ class DreamStatsLoss(nn.Module):
         the shallow layers that carry the motifs' fine texture have almost no say.
 
     `tag_weight` > 0 (kind 'swd') conditions the statistics on the photo: every feature vector
-    of fake and true dream carries the photo's tag at its position (`dream_stats.photo_tags`, a
+    of fake and true dream carries the photo's tag at its position (`metrics.stats.photo_tags`, a
     fixed 8-dim projection of the photo's own activations at that layer), so one motif stamped
     on every kind of content no longer matches (`tagged_sliced_wasserstein`).
 
@@ -258,7 +258,7 @@ class DreamStatsLoss(nn.Module):
                  tag_weight: float = 0.0, tag_dims: int = 8, pooled: bool = False, shift: int = 0,
                  scale: float = 1.0, dtype: torch.dtype | None = None):
         super().__init__()
-        from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
+        from dreamgan.metrics.stats import STATS_KINDS, STATS_NORMS
 
         if kind not in STATS_KINDS:
             raise ValueError(f"dream-statistics loss must be one of {STATS_KINDS}, got {kind!r}")
@@ -306,7 +306,7 @@ class DreamStatsLoss(nn.Module):
                 generator: torch.Generator | None = None) -> torch.Tensor:
         """fake_b, real_b (and real_a, needed by norm 'photo'): (B, 3, H, W) in [0, 1] → scalar
         ≥ 0 (0 when the feature sets agree; ≈1 for the photo under norm 'photo')."""
-        from dreamgan.dream_stats import gram_distance, one_set, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
+        from dreamgan.metrics.stats import gram_distance, one_set, photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
         needs_photo = self.norm == "photo" or self.tag_weight > 0
         if needs_photo and real_a is None:

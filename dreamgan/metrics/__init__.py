@@ -1,4 +1,6 @@
-"""Metrics: FID/KID over the embedded TF Inception, and paired metrics that can see a dream.
+"""Metrics: FID/KID over the embedded TF Inception, and paired metrics that can see a dream
+(the position-free distances they use are `metrics.stats`; the evaluation report of a run is
+`metrics.report`).
 
 Distribution metrics use torch-fidelity's (Obukhov et al.) formulas and feature extraction,
 with our own feature extractors registered, so nothing is downloaded (and its feature cache,
@@ -333,15 +335,15 @@ def stats_ratio(acts: dict, layers: Sequence[str], *, projections: int = STATS_P
         layers: the layers to use.
         projections, seed: fixed unit directions per layer (seeded: the metric is deterministic).
         tag_weight: > 0 conditions the statistics on the photo: every feature vector carries the
-            photo's tag at its position (`dream_stats.photo_tags`, `tag_dims` channels, fixed per
+            photo's tag at its position (`metrics.stats.photo_tags`, `tag_dims` channels, fixed per
             layer) and the distance is `tagged_sliced_wasserstein` (see `conditional_stats_ratio`).
 
     Returns:
         (N,) float64: Σ_l SW_l(f, b) / Σ_l SW_l(a, b), each layer's sliced Wasserstein distance
-        (`dream_stats.sliced_wasserstein`) divided by the true dream's mean square. 0 for the
+        (`metrics.stats.sliced_wasserstein`) divided by the true dream's mean square. 0 for the
         true dream, 1 for the photo.
     """
-    from dreamgan.dream_stats import photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
+    from dreamgan.metrics.stats import photo_tags, sliced_wasserstein, tagged_sliced_wasserstein, unit_projections
 
     num, den = 0.0, 0.0
     for i, layer in enumerate(layers):

@@ -157,7 +157,7 @@ def _version(deb: Path) -> str:
 
 def package_photos(package: PhotoPackage, root: Path) -> Iterator[tuple[str, bytes, dict[str, str]]]:
     """(path, bytes, licence) of each photo `package` lists in its unpacked tree `root`."""
-    from dreamgan.qt_rcc import rcc_files
+    from dreamgan.data.qt_rcc import rcc_files
 
     copyright_file = root / "usr/share/doc" / package.name / "copyright"
     package_stanzas = licence_stanzas(copyright_file.read_text(errors="replace")) if copyright_file.is_file() else []

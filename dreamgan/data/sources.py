@@ -46,7 +46,7 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
         DreamganError: `source` missing, not a folder, or holding no image files.
     """
     if source is None or str(source) == EMBEDDED_SOURCE:
-        from dreamgan.photos import EMBEDDED_PHOTOS
+        from dreamgan.data.photos import EMBEDDED_PHOTOS
 
         return [f"skimage:{name}" for name in EMBEDDED_PHOTOS]
     root = Path(source)
@@ -63,7 +63,7 @@ def find_sources(source: str | os.PathLike | None) -> list[str]:
 def read_source(source: str) -> tuple[np.ndarray, str]:
     """(RGB uint8 pixels, sha256) of a source identifier. Raises ImageError if unreadable."""
     if source.startswith("skimage:"):
-        from dreamgan.photos import embedded_photo
+        from dreamgan.data.photos import embedded_photo
 
         try:
             img = embedded_photo(source.split(":", 1)[1])

@@ -16,14 +16,14 @@ import torch
 from dreamgan import __version__
 from dreamgan.errors import DreamganError
 from dreamgan.fileio import atomic_path, load_torch_file
-from dreamgan.gan_config import TrainConfig, saved_config
+from dreamgan.models.config import TrainConfig, saved_config
 
 GAN_FORMAT = "dreamgan-gan/1"
-BUNDLED_GENERATOR = Path(__file__).parent / "weights" / "fast_dream.pt"
+BUNDLED_GENERATOR = Path(__file__).parents[1] / "weights" / "fast_dream.pt"
 """The pretrained generator shipped in the package (`fast/bundled.py`, docs/model_card.md)."""
 
 
-BUNDLED_TEXTURES = Path(__file__).parent / "weights" / "dream_textures.pt"
+BUNDLED_TEXTURES = Path(__file__).parents[1] / "weights" / "dream_textures.pt"
 """The pretrained noise → dream texture generator shipped in the package (`dreamgan textures`,
 the studio's Textures view; docs/textures_model_card.md), made by `pipelines/textures.toml`."""
 
@@ -75,7 +75,7 @@ def build_networks(cfg: TrainConfig, recipe: dict | None = None):
             from dreamgan.backbones import load_backbone
 
             if recipe is None:
-                from dreamgan.pairs import read_dataset_meta
+                from dreamgan.data.pairs import read_dataset_meta
 
                 recipe = read_dataset_meta(cfg.data)["recipe"]
             backbone = load_backbone(recipe["backbone"], weights=recipe.get("weights"))

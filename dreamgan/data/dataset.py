@@ -39,12 +39,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from dreamgan import __version__
-from dreamgan.debian_photos import read_provenance
-from dreamgan.errors import DreamganError
-from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
-from dreamgan.images import labelled_grid, load_image, resize_uint8, save_png, uint8_to_x01, x01_to_uint8_tensor
-from dreamgan.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
-from dreamgan.sources import (  # noqa: F401  (Photo, near_duplicate_groups, photo_signature: re-exported)
+from dreamgan.data.debian_photos import read_provenance
+from dreamgan.data.pairs import manifest_parts, manifest_path, pair_paths, read_dataset_meta, read_manifest  # noqa: F401  (read_dataset_meta: re-exported)
+from dreamgan.data.sources import (  # noqa: F401  (Photo, near_duplicate_groups, photo_signature: re-exported)
     EMBEDDED_SOURCE,
     Photo,
     find_sources,
@@ -54,6 +51,9 @@ from dreamgan.sources import (  # noqa: F401  (Photo, near_duplicate_groups, pho
     scan_photos,
     sha256_file,
 )
+from dreamgan.errors import DreamganError
+from dreamgan.fileio import append_jsonl, ensure_writable_dir, exclusive_lock, read_jsonl, write_bytes_atomic, write_json_atomic
+from dreamgan.images import labelled_grid, load_image, resize_uint8, save_png, uint8_to_x01, x01_to_uint8_tensor
 
 SPLITS = ("train", "val", "test")
 FORMAT_VERSION = 1

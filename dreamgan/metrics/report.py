@@ -42,10 +42,10 @@ def evaluate_run(checkpoint: str | os.PathLike, *, split: str = "test", data: st
     Raises:
         DreamganError: not a pix2pix checkpoint, or a split without pairs.
     """
+    from dreamgan.data.pairs import PairedDreams
     from dreamgan.dream.engine import DreamConfig, DreamEngine
     from dreamgan.fast import fast_dream, load_generator
     from dreamgan.metrics import dream_scores, fid_kid_x01, lattice_index
-    from dreamgan.pairs import PairedDreams
 
     g, cfg, ckpt = load_generator(checkpoint)
     if cfg.arch == "dcgan":
@@ -119,10 +119,10 @@ def evaluate_dcgan(checkpoint: str | os.PathLike, *, split: str = "test", data: 
     Raises:
         DreamganError: a split with no pairs, or fewer than 2 or more than MAX_CROPS crops.
     """
+    from dreamgan.data.pairs import open_dataset
     from dreamgan.fast import load_generator
     from dreamgan.metrics import fid_kid_both_x01, mean_pairwise_distance
     from dreamgan.models.dcgan import noise_dreams
-    from dreamgan.pairs import open_dataset
     from dreamgan.training.evals import dream_crops
 
     if not 2 <= crops <= MAX_CROPS:

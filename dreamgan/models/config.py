@@ -170,7 +170,7 @@ class TrainConfig:
     """Per-layer normalisation of that loss: energy (true dream's mean square) or photo (the photo's distance)."""
     stats_tag: float = 0.0
     """Photo-conditioned statistics (swd): the weight of the photo's tags beside each feature vector
-    (`dream_stats.tagged_sliced_wasserstein`); 0 = plain, position-free statistics."""
+    (`metrics.stats.tagged_sliced_wasserstein`); 0 = plain, position-free statistics."""
     stats_shift: int = 0
     """dcgan: roll the samples by a random offset in [0, N) px along each axis before the backbone
     reads their statistics (a fresh offset every step), so G cannot fit its pattern to the
@@ -210,7 +210,7 @@ class TrainConfig:
             if not isinstance(getattr(self, key), tuple):
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         from dreamgan.devices import PRECISIONS
-        from dreamgan.dream_stats import STATS_KINDS, STATS_NORMS
+        from dreamgan.metrics.stats import STATS_KINDS, STATS_NORMS
         spatial = self.arch == "dcgan" and self.noise_g == "spatial"  # the generator the fine noise, jitter and conv count belong to
         wraps = self.arch == "dcgan" and self.noise_g in ("spatial", "texture")  # samples that wrap: bilinear doublings and D's rolls
         floats = {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), float)}
