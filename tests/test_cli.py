@@ -350,9 +350,9 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     from dreamgan.studio import server
 
     calls = []
-    def fake(checkpoint, host, port, announce, onnx=None, max_queue=8, runtime="auto"):
+    def fake(checkpoint, host, port, announce, onnx=None, max_queue=8, runtime="auto", textures=None):
         calls.append((checkpoint, host, port) + ((onnx,) if onnx else ()) + ((max_queue,) if max_queue != 8 else ())
-                     + ((runtime,) if runtime != "auto" else ()))
+                     + ((runtime,) if runtime != "auto" else ()) + ((textures,) if textures else ()))
         announce("http://x")
 
     monkeypatch.setattr(server, "run_server", fake)
@@ -373,6 +373,8 @@ def test_serve_passes_its_options_and_warns_off_loopback(monkeypatch, tmp_path):
     assert result.exit_code == 0 and calls[-1][-1] == "torch", "--runtime reaches the server (auto: ONNX Runtime by default)"
     result = runner.invoke(app, ["serve", "--runtime", "bogus"])
     assert result.exit_code != 0 and "--runtime must be one of" in str(result.exception)
+    result = runner.invoke(app, ["serve", "--textures", str(tmp_path / "noise-run")])
+    assert result.exit_code == 0 and calls[-1][-1] == str(tmp_path / "noise-run"), "--textures reaches the server"
 
 
 def test_serve_errors_are_one_line(tmp_path, capsys):
