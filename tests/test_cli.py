@@ -585,7 +585,8 @@ def test_help_shows_the_recipe_defaults_and_agrees_with_the_pipeline():
     root = Path(__file__).resolve().parents[1]
     spec = load_pipeline(root / "pipelines" / "default.toml")
     assert spec["dataset"]["val"] == inspect.signature(make_dataset).parameters["val"].default == 0.15
-    assert "(default: dream)" in runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
+    train_help = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
+    assert "(default: dream; with --arch dcgan, noise-dream)" in train_help and "dream-texture" in train_help
 
 
 def test_dream_into_the_photos_own_folder_refuses_before_dreaming(photo_file, tmp_path, capsys):
