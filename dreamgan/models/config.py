@@ -397,7 +397,7 @@ PRESETS = {
     "legacy-aligned": dict(ngf=32, noise=0, lr=2e-4, beta1=0.5, lambda_gan=1.0, lambda_l1=10.0, lambda_feat=100.0,
                            lambda_stats=0.0, stats_norm="energy", lambda_lowpass=0.0),
     # The noise → dream recipe (DCGAN_DEFAULTS) given the photo: docs/training.md, "dream-texture".
-    "dream-texture": dict(generator="texture", depth=4, ngf=32, noise=4, image_size=128, crop_scale=(1.0, 1.5), batch_size=8,
+    "dream-texture": dict(generator="texture", depth=4, ngf=32, noise=4, unshuffle=2, image_size=128, crop_scale=(1.0, 1.5), batch_size=8,
                           lr=4e-4, beta1=0.5, gan_mode="hinge", lambda_gan=1.0, d_input="projected-effnet", d_size=128,
                           lambda_stats=10.0, stats_tag=1.0, lambda_lowpass=10.0, ema=0.999, eval_every=500,
                           g_precision="auto", stats_precision="auto"),
@@ -407,7 +407,8 @@ PRESETS = {
 """`--preset` names: `dream`, the default training (`TrainConfig()`'s defaults);
 `legacy-aligned`, the first generators' aligned losses; `noise-dream`, the noise → dream recipe
 (`DCGAN_DEFAULTS`, `--arch dcgan`'s default); `dream-texture`, the noise → dream
-recipe conditioned on the photo (the texture generator with noise at every scale, a projected
+recipe conditioned on the photo (the texture generator with noise at every scale, at half the
+photo's size, a projected
 EfficientNet-Lite0 discriminator that sees the photo, hinge loss, the photo-tagged statistics
 term, an EMA, multi-scale crops, bf16 where the CPU has it). Sizes are options (`--ngf`, `--depth`,
 `--unshuffle`, `--image-size`, `--batch-size`), given on top of either."""
