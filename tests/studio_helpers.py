@@ -23,7 +23,7 @@ def tiny_pix2pix_run(root, arch: str = "pix2pix"):
     data = root / "data"
     if not (data / "dataset.json").exists():
         src = root / "photos"
-        src.mkdir(exist_ok=True)
+        src.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(0)
         for i in range(6):
             small = rng.integers(0, 255, (4, 4, 3), dtype=np.uint8)
