@@ -191,11 +191,7 @@ def shift_consistency(g, real_a: torch.Tensor, generator: torch.Generator | None
         raise ValueError(f"shift consistency needs crops of at least {2 * m} px and > 2·margin + {m}, got {h}×{w}")
     r = geometry.unshuffle
     dy, dx = (r * int(v) for v in torch.randint(1, m // r, (2,), generator=generator))
-    k, parts = part
-    b = real_a.shape[0]
-    device = generator.device if generator is not None else real_a.device
-    field = [torch.randn(*shape, generator=generator, device=device)[k * b:(k + 1) * b].to(real_a.device)
-             for shape in geometry.noise_shapes(b * parts, h, w)]
+    field = geometry.draw_noise(real_a, generator, part)  # the noise the whole crop would meet, at full size
     (zy, zx), (zh, zw) = (dy // r, dx // r), (ch // r, cw // r)
     with autocast_to(real_a.device.type, g_dtype):
         f0 = g(real_a[..., :ch, :cw], None, part, [z[..., :zh, :zw] for z in field])
